@@ -1,0 +1,20 @@
+-- Copy finished runs of one :status that finished before :before into the archive, oldest
+-- first, at most :batch. Run runs_delete_finished.sql next in the same transaction with
+-- the same parameters to remove exactly these rows from task_runs.
+INSERT INTO task_runs_archive (
+    id, task_id, job_type, payload, status, priority, attempt, max_attempts, timeout_ms,
+    backoff_ms, unique_key, scheduled_at, worker_id, cancel_reason, started_at, finished_at,
+    duration_ms, result, last_error, errors, created_at, archived_at
+)
+SELECT id, task_id, job_type, payload, status, priority, attempt, max_attempts, timeout_ms,
+       backoff_ms, unique_key, scheduled_at, worker_id, cancel_reason, started_at,
+       finished_at, duration_ms, result, last_error, errors, created_at, :now
+FROM task_runs
+WHERE id IN (
+    SELECT id FROM task_runs
+    WHERE status = :status
+      AND finished_at IS NOT NULL
+      AND finished_at < :before
+    ORDER BY finished_at, id
+    LIMIT :batch
+);

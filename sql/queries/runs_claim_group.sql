@@ -1,0 +1,20 @@
+-- Claim up to :limit due runs of one priority group, oldest first: each attempt counts
+-- from here, and each claim takes a new fencing token (lease_token + 1). The leases
+-- themselves are written to task_locks in the same transaction (locks_insert.sql).
+UPDATE task_runs
+SET status = 'running',
+    attempt = attempt + 1,
+    lease_token = lease_token + 1,
+    worker_id = :worker_id,
+    started_at = :now
+WHERE id IN (
+    SELECT id
+    FROM task_runs
+    WHERE status = 'pending'
+      AND priority = :priority
+      AND scheduled_at <= :now
+    ORDER BY scheduled_at, id
+    LIMIT :limit
+)
+RETURNING id, task_id, job_type, payload, attempt, max_attempts, timeout_ms, backoff_ms,
+          priority, scheduled_at, unique_key, lease_token;

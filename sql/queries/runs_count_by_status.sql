@@ -1,0 +1,1 @@
+SELECT status, runs FROM runs_by_status;

@@ -1,0 +1,1 @@
+SELECT status FROM task_runs WHERE id = :id;

@@ -1,0 +1,1 @@
+SELECT value FROM system_state WHERE key = :key;

@@ -1,0 +1,8 @@
+-- The live task with this name (served by tasks_name_live).
+SELECT id, name, job_type, payload, priority, max_attempts, timeout_ms, backoff_ms,
+       unique_key, schedule_kind, cron_expr, interval_ms, timezone, misfire_policy,
+       misfire_cap, next_run_at, last_run_at, enabled, is_deleted, deleted_at, version,
+       created_at, updated_at
+FROM tasks
+WHERE name = :name
+  AND is_deleted = 0;

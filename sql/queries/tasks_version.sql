@@ -1,0 +1,1 @@
+SELECT version, is_deleted FROM tasks WHERE id = :id;
