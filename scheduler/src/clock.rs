@@ -1,0 +1,159 @@
+//! Where the scheduler reads the time: the only place the wall clock is consulted.
+//!
+//! Every time-dependent statement binds `:now` from a [`Clock`], never from SQLite's own
+//! clock, so a test can move time across a lease expiry or a cron occurrence without
+//! sleeping ([`ManualClock`]). Waiting itself (poll intervals, job timeouts) uses real
+//! monotonic time.
+
+use std::{
+    fmt,
+    sync::atomic::{AtomicI64, Ordering},
+    time::Duration,
+};
+
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+
+/// A source of the current time (UTC).
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// The current time.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The operating system's wall clock. The default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the one sanctioned read of the wall clock
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that only moves when told to, for tests: cross a lease expiry, a retry
+/// backoff or a cron occurrence without sleeping. Shared by reference (`Arc`) between the
+/// test and the scheduler.
+///
+/// ```
+/// use std::time::Duration;
+/// use scheduler::{Clock, ManualClock};
+/// use time::macros::datetime;
+///
+/// let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+/// clock.advance(Duration::from_secs(90));
+/// assert_eq!(clock.now(), datetime!(2026-01-01 00:01:30 UTC));
+/// ```
+#[derive(Debug)]
+pub struct ManualClock {
+    ms: AtomicI64,
+}
+
+impl ManualClock {
+    /// A clock stopped at `start` (truncated to the millisecond, the resolution the
+    /// database stores).
+    #[must_use]
+    pub fn new(start: OffsetDateTime) -> Self {
+        ManualClock {
+            ms: AtomicI64::new(to_ms(start)),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |ms| {
+                Some(ms.saturating_add(by))
+            })
+            .ok();
+    }
+
+    /// Moves the clock backward (a wall clock that jumps back).
+    pub fn rewind(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |ms| {
+                Some(ms.saturating_sub(by))
+            })
+            .ok();
+    }
+
+    /// Sets the clock to `at`.
+    pub fn set(&self, at: OffsetDateTime) {
+        self.ms.store(to_ms(at), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        // Stored values always come from `to_ms` of a valid time and moves saturate
+        // inside i64 milliseconds, far inside OffsetDateTime's range only for sane
+        // inputs; clamp instead of panicking on absurd ones.
+        from_ms(self.ms.load(Ordering::SeqCst)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+/// Milliseconds since the Unix epoch: the representation of every time in the database.
+pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
+    let ms = t.unix_timestamp_nanos().div_euclid(1_000_000);
+    i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// The inverse of [`to_ms`]; fails for values outside the calendar `time` supports.
+pub(crate) fn from_ms(ms: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(|e| {
+        Error::CorruptValue {
+            column: "timestamp",
+            detail: format!("{ms} ms since the epoch is out of range: {e}"),
+        }
+    })
+}
+
+/// A duration in whole milliseconds, refusing durations that do not fit.
+pub(crate) fn duration_ms(name: &'static str, d: Duration) -> Result<i64> {
+    i64::try_from(d.as_millis()).map_err(|_| Error::invalid(name, format!("{d:?} is too large")))
+}
+
+/// `now + d` in milliseconds, refusing overflow.
+pub(crate) fn add_ms(name: &'static str, now: i64, d: Duration) -> Result<i64> {
+    let d = duration_ms(name, d)?;
+    now.checked_add(d)
+        .filter(|t| from_ms(*t).is_ok())
+        .ok_or_else(|| Error::invalid(name, "the resulting time is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn millisecond_round_trip_is_exact() {
+        let t = datetime!(2026-03-29 01:59:59.123 UTC);
+        assert_eq!(from_ms(to_ms(t)).unwrap(), t);
+        let before_epoch = datetime!(1969-12-31 23:59:59.999 UTC);
+        assert_eq!(to_ms(before_epoch), -1);
+        assert_eq!(from_ms(-1).unwrap(), before_epoch);
+    }
+
+    #[test]
+    fn add_refuses_overflow() {
+        assert!(add_ms("delay", i64::MAX - 5, Duration::from_millis(10)).is_err());
+        assert!(add_ms("delay", 0, Duration::from_secs(u64::MAX)).is_err());
+        assert_eq!(add_ms("delay", 10, Duration::from_millis(5)).unwrap(), 15);
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
+        let a = c.now();
+        assert_eq!(c.now(), a);
+        c.advance(Duration::from_millis(1500));
+        assert_eq!(c.now(), datetime!(2026-01-01 00:00:01.5 UTC));
+        c.rewind(Duration::from_secs(2));
+        assert_eq!(c.now(), datetime!(2025-12-31 23:59:59.5 UTC));
+    }
+}

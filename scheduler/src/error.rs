@@ -1,0 +1,371 @@
+//! The error type of every fallible operation of the crate.
+
+use std::{fmt, io, path::PathBuf};
+
+use crate::store::{RunId, RunStatus, TaskId};
+
+/// A specialised `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the scheduler, each case named so callers can match on
+/// it. Every refusal (bad input, a database the binary will not touch, a lost lease)
+/// changes nothing in the database.
+///
+/// Use the classifiers ([`Error::is_busy`], [`Error::is_lease_lost`],
+/// [`Error::is_not_found`]) instead of matching on database error codes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error reported by SQLite that no more specific variant describes.
+    Sqlite(rusqlite::Error),
+    /// The connection pool could not hand out a connection in time.
+    Pool(r2d2::Error),
+    /// A file system operation on the database path failed.
+    Io {
+        /// The path the operation was about.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The SQLite library linked into the binary is older than the oldest version the
+    /// scheduler accepts (WAL mode before 3.51.3 can corrupt a database with several
+    /// writers).
+    SqliteTooOld {
+        /// The version that was found, e.g. `3.45.1`.
+        found: String,
+        /// The oldest accepted version.
+        required: &'static str,
+    },
+    /// The database file does not exist and creating it was not allowed.
+    DatabaseMissing(PathBuf),
+    /// The file exists but is not a SQLite database (or its header is damaged).
+    NotADatabase(PathBuf),
+    /// The file is a SQLite database whose content is damaged.
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite or the check reported.
+        detail: String,
+    },
+    /// The database can only be opened read-only (file permissions or a read-only mount).
+    ReadOnly(PathBuf),
+    /// The file is a SQLite database of another application: it has tables but no record
+    /// of this scheduler's migrations. It is left untouched.
+    ForeignDatabase(PathBuf),
+    /// The database was migrated by a newer binary than this one.
+    SchemaTooNew {
+        /// The highest migration version recorded in the database.
+        database: u32,
+        /// The highest migration version this binary knows.
+        binary: u32,
+    },
+    /// An applied migration's file differs from the one embedded in this binary.
+    ChecksumMismatch {
+        /// The migration's version.
+        version: u32,
+        /// The migration's name.
+        name: String,
+        /// The checksum of the migration embedded in this binary.
+        expected: String,
+        /// The checksum recorded when the migration was applied.
+        found: String,
+    },
+    /// The database records migrations that do not form a prefix of this binary's list
+    /// (a version is missing in between, or unknown).
+    MigrationHistory {
+        /// The first version that does not fit.
+        version: u32,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A migration failed; its transaction was rolled back and earlier ones were kept.
+    MigrationFailed {
+        /// The migration's version.
+        version: u32,
+        /// The migration's name.
+        name: String,
+        /// The error SQLite reported.
+        source: rusqlite::Error,
+    },
+    /// A migration target version that the binary does not know, or that points the
+    /// wrong way for the command.
+    InvalidMigrationTarget {
+        /// The requested version.
+        target: u32,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A migration list that cannot be applied in order (duplicate or unsorted versions).
+    InvalidMigrations(String),
+    /// An argument was outside its allowed range or otherwise malformed. Nothing was
+    /// written.
+    InvalidArgument {
+        /// The name of the argument, e.g. `priority`.
+        name: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// No run has this id.
+    RunNotFound(RunId),
+    /// No live task has this id.
+    TaskNotFound(TaskId),
+    /// No live task has this name.
+    TaskNameNotFound(String),
+    /// A live task with this name exists already.
+    TaskNameTaken(String),
+    /// An update carried a stale `version` of a task (optimistic locking): someone else
+    /// changed it first. Nothing was written.
+    VersionConflict {
+        /// The task.
+        task: TaskId,
+        /// The version the caller based its update on.
+        expected: i64,
+        /// The version in the database.
+        found: i64,
+    },
+    /// The operation is not allowed in the run's current status, e.g. retrying a run that
+    /// is still pending.
+    InvalidRunState {
+        /// The run.
+        run: RunId,
+        /// Its status when the operation was attempted.
+        status: RunStatus,
+        /// The operation, e.g. `retry`.
+        operation: &'static str,
+    },
+    /// Another unfinished run holds this unique key.
+    UniqueKeyTaken {
+        /// The key.
+        key: String,
+        /// The unfinished run that holds it.
+        holder: RunId,
+    },
+    /// The writer's lease on the run was lost (it expired and the run was rescued or taken
+    /// by another worker). Its write was refused so it cannot overwrite the current
+    /// holder's work.
+    LeaseLost {
+        /// The run.
+        run: RunId,
+        /// The fencing token of the lost lease.
+        token: i64,
+    },
+    /// A dependency edge from a run to itself.
+    SelfDependency(RunId),
+    /// A dependency edge that would close a cycle.
+    DependencyCycle {
+        /// The run that would wait.
+        downstream: RunId,
+        /// The run it would wait for, which already (transitively) waits for it.
+        upstream: RunId,
+    },
+    /// A dependency edge names a run that does not exist.
+    UnknownDependency(RunId),
+    /// A dependency edge on a run that can no longer wait (it started or finished).
+    DependencyNotAllowed {
+        /// The run that would wait.
+        downstream: RunId,
+        /// Its status.
+        status: RunStatus,
+    },
+    /// A dependency graph over a configured limit.
+    DependencyLimit {
+        /// Which limit, e.g. `fan_in`.
+        limit: &'static str,
+        /// The configured maximum.
+        max: usize,
+        /// The size that was asked for.
+        actual: usize,
+    },
+    /// A JSON value stored in the database could not be read back.
+    CorruptValue {
+        /// Where the value was, e.g. `task_runs.errors`.
+        column: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// True when SQLite reported the database as busy or locked: another connection held
+    /// the write lock for longer than the busy timeout. Retrying later may succeed.
+    #[must_use]
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+
+    /// True when the disk (or the database's configured maximum size) is full.
+    #[must_use]
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => {
+                matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
+            }
+            _ => false,
+        }
+    }
+
+    /// True when a write was refused because the writer no longer holds the run's lease.
+    #[must_use]
+    pub fn is_lease_lost(&self) -> bool {
+        matches!(self, Error::LeaseLost { .. })
+    }
+
+    /// True when the run, task or name the operation named does not exist.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Error::RunNotFound(_) | Error::TaskNotFound(_) | Error::TaskNameNotFound(_)
+        )
+    }
+
+    pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            name,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Sqlite(e) => write!(f, "database error: {e}"),
+            Error::Pool(e) => write!(f, "no database connection available: {e}"),
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::SqliteTooOld { found, required } => write!(
+                f,
+                "SQLite {found} is too old: {required} or newer is required \
+                 (older WAL mode can corrupt a database with several writers)"
+            ),
+            Error::DatabaseMissing(p) => write!(f, "{}: no such database file", p.display()),
+            Error::NotADatabase(p) => write!(f, "{}: file is not a SQLite database", p.display()),
+            Error::Corrupt { path, detail } => {
+                write!(f, "{}: database is damaged: {detail}", path.display())
+            }
+            Error::ReadOnly(p) => write!(
+                f,
+                "{}: database can only be opened read-only (check the file's permissions)",
+                p.display()
+            ),
+            Error::ForeignDatabase(p) => write!(
+                f,
+                "{}: database belongs to another application (it has tables but no \
+                 scheduler migrations); refusing to touch it",
+                p.display()
+            ),
+            Error::SchemaTooNew { database, binary } => write!(
+                f,
+                "database schema version {database} is newer than this binary's {binary}; \
+                 upgrade the binary"
+            ),
+            Error::ChecksumMismatch {
+                version,
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "migration {version:04} {name} was applied with checksum {found} but this \
+                 binary's file has {expected}: an applied migration must never change"
+            ),
+            Error::MigrationHistory { version, detail } => {
+                write!(
+                    f,
+                    "migration history of the database is inconsistent at {version:04}: {detail}"
+                )
+            }
+            Error::MigrationFailed {
+                version,
+                name,
+                source,
+            } => write!(
+                f,
+                "migration {version:04} {name} failed and was rolled back: {source}"
+            ),
+            Error::InvalidMigrationTarget { target, reason } => {
+                write!(f, "invalid migration target {target}: {reason}")
+            }
+            Error::InvalidMigrations(m) => write!(f, "invalid migration list: {m}"),
+            Error::InvalidArgument { name, reason } => write!(f, "invalid {name}: {reason}"),
+            Error::RunNotFound(id) => write!(f, "run {id} not found"),
+            Error::TaskNotFound(id) => write!(f, "task {id} not found"),
+            Error::TaskNameNotFound(n) => write!(f, "task {n:?} not found"),
+            Error::TaskNameTaken(n) => write!(f, "a task named {n:?} exists already"),
+            Error::VersionConflict {
+                task,
+                expected,
+                found,
+            } => write!(
+                f,
+                "task {task} was changed concurrently: update based on version {expected}, \
+                 database has version {found}"
+            ),
+            Error::InvalidRunState {
+                run,
+                status,
+                operation,
+            } => write!(f, "cannot {operation} run {run}: it is {status}"),
+            Error::UniqueKeyTaken { key, holder } => {
+                write!(f, "unique key {key:?} is held by unfinished run {holder}")
+            }
+            Error::LeaseLost { run, token } => write!(
+                f,
+                "lease {token} on run {run} was lost (expired and rescued or taken over); \
+                 the write was refused"
+            ),
+            Error::SelfDependency(id) => write!(f, "run {id} cannot depend on itself"),
+            Error::DependencyCycle {
+                downstream,
+                upstream,
+            } => write!(
+                f,
+                "run {downstream} cannot wait for run {upstream}: {upstream} already waits \
+                 for {downstream} (cycle)"
+            ),
+            Error::UnknownDependency(id) => write!(f, "dependency on unknown run {id}"),
+            Error::DependencyNotAllowed { downstream, status } => write!(
+                f,
+                "run {downstream} is {status} and can no longer wait for another run"
+            ),
+            Error::DependencyLimit { limit, max, actual } => {
+                write!(
+                    f,
+                    "dependency {limit} of {actual} exceeds the limit of {max}"
+                )
+            }
+            Error::CorruptValue { column, detail } => {
+                write!(f, "unreadable value in {column}: {detail}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => Some(e),
+            Error::Pool(e) => Some(e),
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Sqlite(e)
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Self {
+        Error::Pool(e)
+    }
+}

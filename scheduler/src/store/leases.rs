@@ -1,0 +1,298 @@
+//! `task_locks`: claiming runs under leases, extending them, and the fenced writes that
+//! finish an attempt.
+//!
+//! The fencing contract: a claim increments the run's `lease_token` and writes a lease
+//! row carrying that token. Every later write of the holder (finish, retry, fail,
+//! cancel, release) names `(run_id, token)` and changes nothing unless the run is still
+//! `running` under exactly that lease. A worker whose lease expired and was rescued, or
+//! whose run was claimed again by someone else, therefore gets [`Error::LeaseLost`]
+//! and cannot overwrite the current holder's work.
+
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, Row, named_params};
+use time::OffsetDateTime;
+
+use super::{
+    ReadTx, WriteTx, sql,
+    types::{
+        AttemptOutcome, AttemptTiming, ClaimedRun, Lease, MAX_PRIORITY, RunId, RunStatus, WorkerId,
+        dur_ms, dur_ms_opt, ms, narrow, ts,
+    },
+};
+use crate::{
+    clock::{add_ms, duration_ms},
+    error::{Error, Result},
+};
+
+/// What finishing an attempt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Finished {
+    /// The run's status after the write.
+    pub status: RunStatus,
+    /// Dependents that became pending because of it.
+    pub unblocked: usize,
+}
+
+fn lease_from_row(r: &Row<'_>) -> Result<Lease> {
+    Ok(Lease {
+        run_id: r.get("run_id")?,
+        worker_id: r.get("worker_id")?,
+        token: r.get("token")?,
+        acquired_at: ts(r.get("acquired_at")?)?,
+        expires_at: ts(r.get("expires_at")?)?,
+    })
+}
+
+impl ReadTx<'_> {
+    /// The lease on a run, if one exists (live or expired but not yet rescued).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn lease_of(&self, run: RunId) -> Result<Option<Lease>> {
+        let mut stmt = self.conn().prepare_cached(sql::LOCKS_GET)?;
+        let mut rows = stmt.query(named_params! { ":run_id": run })?;
+        rows.next()?.map(lease_from_row).transpose()
+    }
+
+    /// Every lease a worker holds.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn leases_of_worker(&self, worker: WorkerId) -> Result<Vec<Lease>> {
+        let mut stmt = self.conn().prepare_cached(sql::LOCKS_LIST_FOR_WORKER)?;
+        let mut rows = stmt.query(named_params! { ":worker_id": worker })?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(lease_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// Runs held by `worker` whose cancellation was requested.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn cancel_requested_for_worker(&self, worker: WorkerId) -> Result<Vec<RunId>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(sql::RUNS_CANCEL_REQUESTED_FOR_WORKER)?;
+        let rows = stmt.query_map(named_params! { ":worker_id": worker }, |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<Vec<RunId>>>()
+            .map_err(Error::from)
+    }
+
+    /// When the next pending run becomes due, if any is pending (ignores the pause flag).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn next_due_at(&self) -> Result<Option<OffsetDateTime>> {
+        let mut next: Option<i64> = None;
+        let mut at_most = i64::from(MAX_PRIORITY);
+        let mut group = self.conn().prepare_cached(sql::RUNS_CLAIM_NEXT_PRIORITY)?;
+        let mut due = self.conn().prepare_cached(sql::RUNS_NEXT_DUE_IN_PRIORITY)?;
+        while at_most >= 0 {
+            let p: Option<i64> = group
+                .query_row(named_params! { ":at_most": at_most }, |r| r.get(0))
+                .optional()?;
+            let Some(p) = p else { break };
+            let at: Option<i64> = due.query_row(named_params! { ":priority": p }, |r| r.get(0))?;
+            if let Some(at) = at {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+            at_most = p - 1;
+        }
+        next.map(ts).transpose()
+    }
+}
+
+impl WriteTx<'_> {
+    /// Claims up to `limit` due runs for `worker`, highest priority first and oldest
+    /// first within a priority, each under a new lease of `lease_ttl` with a new fencing
+    /// token. Claims nothing while the scheduler is paused. Each claim counts an attempt.
+    ///
+    /// The claimer seeks the top priority group, claims that group's due runs in
+    /// scheduled order (an index range scan that stops at the first run not yet due),
+    /// then moves to the next lower group until `limit` is reached: cost grows with the
+    /// runs claimed and the priority groups present, never with delayed runs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a lease that does not fit in time; database errors.
+    pub fn claim_runs(
+        &self,
+        worker: WorkerId,
+        limit: usize,
+        now: OffsetDateTime,
+        lease_ttl: Duration,
+    ) -> Result<Vec<ClaimedRun>> {
+        let now_ms = ms(now);
+        let expires_ms = add_ms("lease duration", now_ms, lease_ttl)?;
+        let lease_expires_at = ts(expires_ms)?;
+        let mut claimed = Vec::new();
+        if limit == 0 {
+            return Ok(claimed);
+        }
+        let mut next_group = self.conn().prepare_cached(sql::RUNS_CLAIM_NEXT_PRIORITY)?;
+        let mut claim = self.conn().prepare_cached(sql::RUNS_CLAIM_GROUP)?;
+        let mut lock = self.conn().prepare_cached(sql::LOCKS_INSERT)?;
+        let mut at_most = i64::from(MAX_PRIORITY);
+        while claimed.len() < limit && at_most >= 0 {
+            let group: Option<i64> = next_group
+                .query_row(named_params! { ":at_most": at_most }, |r| r.get(0))
+                .optional()?;
+            let Some(priority) = group else { break };
+            let want = limit - claimed.len();
+            let mut rows = claim.query(named_params! {
+                ":worker_id": worker,
+                ":priority": priority,
+                ":now": now_ms,
+                ":limit": i64::try_from(want).unwrap_or(i64::MAX),
+            })?;
+            let first = claimed.len();
+            while let Some(r) = rows.next()? {
+                claimed.push(ClaimedRun {
+                    id: r.get("id")?,
+                    task_id: r.get("task_id")?,
+                    job_type: r.get("job_type")?,
+                    payload: r.get("payload")?,
+                    attempt: narrow("task_runs.attempt", r.get("attempt")?)?,
+                    max_attempts: narrow("task_runs.max_attempts", r.get("max_attempts")?)?,
+                    timeout: dur_ms_opt(r.get("timeout_ms")?),
+                    backoff: dur_ms(r.get("backoff_ms")?),
+                    priority: narrow("task_runs.priority", r.get("priority")?)?,
+                    scheduled_at: ts(r.get("scheduled_at")?)?,
+                    unique_key: r.get("unique_key")?,
+                    token: r.get("lease_token")?,
+                    lease_expires_at,
+                });
+            }
+            drop(rows);
+            // RETURNING does not promise the subquery's order.
+            claimed[first..].sort_by_key(|c| (c.scheduled_at, c.id));
+            for c in &claimed[first..] {
+                lock.execute(named_params! {
+                    ":run_id": c.id,
+                    ":worker_id": worker,
+                    ":token": c.token,
+                    ":now": now_ms,
+                    ":expires_at": expires_ms,
+                })?;
+            }
+            at_most = priority - 1;
+        }
+        Ok(claimed)
+    }
+
+    /// Extends every lease `worker` holds to `now + lease_ttl` and returns the leases it
+    /// still holds as `(run, token)`. A lease the caller believes it holds but that is
+    /// missing here was lost.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a lease that does not fit in time; database errors.
+    pub fn extend_leases(
+        &self,
+        worker: WorkerId,
+        now: OffsetDateTime,
+        lease_ttl: Duration,
+    ) -> Result<Vec<(RunId, i64)>> {
+        let expires_ms = add_ms("lease duration", ms(now), lease_ttl)?;
+        let mut stmt = self.conn().prepare_cached(sql::LOCKS_EXTEND_FOR_WORKER)?;
+        let rows = stmt.query_map(
+            named_params! { ":worker_id": worker, ":expires_at": expires_ms },
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::from)
+    }
+
+    /// Records how an attempt ended, fenced by the lease `(run, token)`, drops the lease,
+    /// and settles the run's dependents when it finished (completion unblocks them; a
+    /// permanent failure or a cancellation cancels those that asked for it).
+    ///
+    /// # Errors
+    /// [`Error::LeaseLost`] when the run is no longer running under this lease (nothing
+    /// is written); database errors.
+    pub fn finish_attempt(
+        &self,
+        run: RunId,
+        token: i64,
+        outcome: &AttemptOutcome,
+        timing: Option<AttemptTiming>,
+        now: OffsetDateTime,
+    ) -> Result<Finished> {
+        let now_ms = ms(now);
+        let started_at = timing.map(|t| ms(t.started_at));
+        let duration = timing
+            .map(|t| duration_ms("duration", t.duration))
+            .transpose()?;
+        let status: Option<RunStatus> = match outcome {
+            AttemptOutcome::Completed { result } => self
+                .conn()
+                .prepare_cached(sql::RUNS_COMPLETE_FENCED)?
+                .query_row(
+                    named_params! {
+                        ":id": run, ":token": token, ":result": result,
+                        ":started_at": started_at, ":duration_ms": duration, ":now": now_ms,
+                    },
+                    |r| r.get(0),
+                )
+                .optional()?,
+            AttemptOutcome::Retry { error, retry_at } => self
+                .conn()
+                .prepare_cached(sql::RUNS_RETRY_FENCED)?
+                .query_row(
+                    named_params! {
+                        ":id": run, ":token": token, ":retry_at": ms(*retry_at),
+                        ":started_at": started_at, ":duration_ms": duration,
+                        ":message": error.message, ":error": error.to_json()?, ":now": now_ms,
+                    },
+                    |r| r.get(0),
+                )
+                .optional()?,
+            AttemptOutcome::Fail { error } => self
+                .conn()
+                .prepare_cached(sql::RUNS_FAIL_FENCED)?
+                .query_row(
+                    named_params! {
+                        ":id": run, ":token": token,
+                        ":started_at": started_at, ":duration_ms": duration,
+                        ":message": error.message, ":error": error.to_json()?, ":now": now_ms,
+                    },
+                    |r| r.get(0),
+                )
+                .optional()?,
+            AttemptOutcome::Cancel { reason } => self
+                .conn()
+                .prepare_cached(sql::RUNS_CANCEL_FENCED)?
+                .query_row(
+                    named_params! {
+                        ":id": run, ":token": token, ":reason": reason,
+                        ":started_at": started_at, ":duration_ms": duration, ":now": now_ms,
+                    },
+                    |r| r.get(0),
+                )
+                .optional()?,
+            AttemptOutcome::Release { reason } => self
+                .conn()
+                .prepare_cached(sql::RUNS_RELEASE_FENCED)?
+                .query_row(
+                    named_params! { ":id": run, ":token": token, ":reason": reason, ":now": now_ms },
+                    |r| r.get(0),
+                )
+                .optional()?,
+        };
+        let Some(status) = status else {
+            return Err(Error::LeaseLost { run, token });
+        };
+        self.conn()
+            .prepare_cached(sql::LOCKS_DELETE)?
+            .execute(named_params! { ":run_id": run, ":token": token })?;
+        let unblocked = match status {
+            RunStatus::Completed => self.settle_dependents(run, true, now)?,
+            RunStatus::Failed | RunStatus::Cancelled => self.settle_dependents(run, false, now)?,
+            _ => 0,
+        };
+        Ok(Finished { status, unblocked })
+    }
+}

@@ -1,0 +1,464 @@
+//! The storage layer: the only code that talks to SQLite.
+//!
+//! A [`Store`] owns one write connection (behind a mutex: SQLite has one writer at a time
+//! anyway, and serialising in-process writers here means they never meet `SQLITE_BUSY`
+//! among themselves) and an r2d2 pool of query-only readers. Work is done in
+//! transactions:
+//!
+//! * [`Store::write`] runs a closure in an IMMEDIATE transaction on the writer, so the
+//!   write lock is taken up front and a read is never upgraded into `SQLITE_BUSY`;
+//! * [`Store::read`] runs a closure in a read transaction on a pooled connection, which
+//!   sees one consistent snapshot.
+//!
+//! The typed operations live on [`ReadTx`] and [`WriteTx`] (one file per table), and
+//! every SQL statement they run is a file under `sql/`, embedded at compile time. Times
+//! are bound as parameters (`:now`), never read from SQLite's clock.
+//!
+//! ```
+//! use scheduler::store::{NewRun, Store, StoreOptions};
+//! use scheduler::{Clock, SystemClock};
+//!
+//! let store = Store::open(StoreOptions::memory())?;
+//! let now = SystemClock.now();
+//! let inserted = store.write(|tx| tx.insert_run(&NewRun::new("send_email", r#"{"to":"a@b.c"}"#, now), now))?;
+//! let run = store.read(|tx| tx.get_run(inserted.id))?;
+//! assert_eq!(run.job_type, "send_email");
+//! # Ok::<(), scheduler::Error>(())
+//! ```
+
+mod connection;
+mod deps;
+mod leases;
+mod maintenance;
+mod migrate;
+mod runs;
+pub(crate) mod sql;
+mod state;
+mod tasks;
+mod tokens;
+mod types;
+mod workers;
+
+use std::{fmt, ops::Deref, path::PathBuf, sync::Arc, time::Duration};
+
+use parking_lot::Mutex;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, TransactionBehavior};
+
+pub(crate) use self::types::{DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS};
+pub use self::{
+    connection::{Location, Synchronous},
+    deps::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},
+    leases::Finished,
+    maintenance::{ArchiveMode, LeaseRescue, RescuedRun},
+    migrate::{Direction, Migration, MigrationState, MigrationStatus, MigrationStep, Migrator},
+    runs::{RunFilter, StatusCounts},
+    tasks::{NewTask, Schedule, Task, TaskUpdate},
+    types::{
+        AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun,
+        Inserted, Lease, MAX_ATTEMPTS, MAX_PRIORITY, MisfirePolicy, NewRun, OnUpstreamFailure, Run,
+        RunId, RunStatus, TaskId, WorkerId, WorkerStatus,
+    },
+    workers::{NewWorker, Worker},
+};
+use crate::{
+    clock::{Clock, SystemClock},
+    error::{Error, Result},
+};
+
+/// Default time a connection waits for another connection's write lock.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default number of pooled read connections.
+pub const DEFAULT_READ_POOL_SIZE: u32 = 4;
+/// Default number of prepared statements each connection keeps.
+pub const DEFAULT_STATEMENT_CACHE: usize = 128;
+
+/// How to open a [`Store`]. Start from [`StoreOptions::file`] or [`StoreOptions::memory`].
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    location: Location,
+    synchronous: Synchronous,
+    busy_timeout: Duration,
+    read_pool_size: u32,
+    statement_cache: usize,
+    create_if_missing: bool,
+    migrate: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl StoreOptions {
+    /// A database file at `path`.
+    #[must_use]
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self::at(Location::File(path.into()))
+    }
+
+    /// A private in-memory database (for tests where a file adds nothing).
+    #[must_use]
+    pub fn memory() -> Self {
+        Self::at(Location::Memory(connection::unique_memory_name()))
+    }
+
+    fn at(location: Location) -> Self {
+        StoreOptions {
+            location,
+            synchronous: Synchronous::Normal,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            read_pool_size: DEFAULT_READ_POOL_SIZE,
+            statement_cache: DEFAULT_STATEMENT_CACHE,
+            create_if_missing: true,
+            migrate: true,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Durability of commits. Defaults to [`Synchronous::Normal`].
+    #[must_use]
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.synchronous = synchronous;
+        self
+    }
+
+    /// How long a statement waits for another connection's write lock before failing
+    /// with a busy error. Defaults to [`DEFAULT_BUSY_TIMEOUT`] (5 s).
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Number of pooled read connections. Defaults to [`DEFAULT_READ_POOL_SIZE`] (4).
+    /// Values below 1 are raised to 1.
+    #[must_use]
+    pub fn read_pool_size(mut self, size: u32) -> Self {
+        self.read_pool_size = size.max(1);
+        self
+    }
+
+    /// Prepared statements cached per connection. Defaults to
+    /// [`DEFAULT_STATEMENT_CACHE`] (128).
+    #[must_use]
+    pub fn statement_cache(mut self, capacity: usize) -> Self {
+        self.statement_cache = capacity;
+        self
+    }
+
+    /// Whether a missing file (and its folders) is created. Defaults to true; tools that
+    /// must never create a database by accident turn it off.
+    #[must_use]
+    pub fn create_if_missing(mut self, create: bool) -> Self {
+        self.create_if_missing = create;
+        self
+    }
+
+    /// Whether pending migrations are applied at open. Defaults to true. With false, the
+    /// database is still checked (and refused if it is newer, foreign or tampered with)
+    /// but left at its version, for `migrate status` and dry runs.
+    #[must_use]
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    /// The clock that stamps migrations. Defaults to the system clock.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where the database lives.
+    #[must_use]
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The configured durability.
+    #[must_use]
+    pub fn synchronous_mode(&self) -> Synchronous {
+        self.synchronous
+    }
+}
+
+/// An open database: one writer and a pool of readers. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    options: StoreOptions,
+    migrator: Migrator,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.inner.options.location)
+            .field("synchronous", &self.inner.options.synchronous)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (and by default creates and migrates) the database.
+    ///
+    /// Before anything is written the file is checked: it must be a SQLite database (or
+    /// missing or empty), writable, not damaged at the header, not another application's,
+    /// not migrated by a newer binary, and every applied migration must match this
+    /// binary's file. A database already up to date is not written to at all.
+    ///
+    /// # Errors
+    /// [`Error::SqliteTooOld`], [`Error::DatabaseMissing`], [`Error::NotADatabase`],
+    /// [`Error::Corrupt`], [`Error::ReadOnly`], [`Error::ForeignDatabase`],
+    /// [`Error::SchemaTooNew`], [`Error::ChecksumMismatch`], [`Error::MigrationHistory`],
+    /// [`Error::MigrationFailed`], [`Error::Io`], and database errors.
+    pub fn open(options: StoreOptions) -> Result<Store> {
+        Self::open_with_migrator(options, Migrator::embedded())
+    }
+
+    /// Opens with a custom migration list instead of the embedded one: for testing the
+    /// runner. The scheduler itself always uses [`Migrator::embedded`].
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_with_migrator(options: StoreOptions, migrator: Migrator) -> Result<Store> {
+        connection::check_sqlite_version(rusqlite::version_number(), rusqlite::version())?;
+        if let Location::File(path) = &options.location {
+            connection::prepare_file(path, options.create_if_missing)?;
+        }
+        let mut writer = connection::open_checked(&options.location, options.busy_timeout)?;
+        // Refusals first: nothing below may run on a database we would refuse.
+        migrator.current_version(&writer)?;
+        let settings = connection::ConnectionSettings {
+            busy_timeout: options.busy_timeout,
+            synchronous: options.synchronous,
+            statement_cache: options.statement_cache,
+        };
+        if matches!(options.location, Location::File(_)) {
+            connection::enable_wal(&writer)?;
+        }
+        connection::configure(&writer, settings, false)?;
+        if options.migrate {
+            migrator.up(&mut writer, None, options.clock.now())?;
+        }
+
+        let (name, flags) = connection::target(&options.location);
+        let manager = SqliteConnectionManager::file(name)
+            .with_flags(flags)
+            .with_init(move |c| connection::configure(c, settings, true));
+        let readers = r2d2::Pool::builder()
+            .max_size(options.read_pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.busy_timeout.max(Duration::from_secs(1)))
+            .build(manager)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                options,
+                migrator,
+            }),
+        })
+    }
+
+    /// The options the store was opened with.
+    #[must_use]
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// Runs `f` in an IMMEDIATE transaction on the write connection and commits it when
+    /// `f` returns `Ok`. When `f` returns an error (or panics) the transaction is rolled
+    /// back and nothing it did remains.
+    ///
+    /// # Errors
+    /// The error of `f`; a busy error when another process held the write lock for
+    /// longer than the busy timeout (see [`Error::is_busy`]); other database errors.
+    pub fn write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.inner.writer.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&WriteTx {
+            read: ReadTx { conn: &tx },
+        })?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a read transaction on a pooled connection: every read inside sees the
+    /// same snapshot.
+    ///
+    /// # Errors
+    /// The error of `f`, a pool timeout, or database errors.
+    pub fn read<T>(&self, f: impl FnOnce(&ReadTx<'_>) -> Result<T>) -> Result<T> {
+        let conn = self.inner.readers.get()?;
+        let tx = conn.unchecked_transaction()?;
+        let out = f(&ReadTx { conn: &tx })?;
+        // A read transaction has nothing to commit; ending it releases the snapshot.
+        tx.finish()?;
+        Ok(out)
+    }
+
+    /// Every migration of this binary with its state in the database.
+    ///
+    /// # Errors
+    /// Database errors, or a refusal as at open.
+    pub fn migration_status(&self) -> Result<Vec<MigrationStatus>> {
+        self.inner.migrator.status(&self.inner.writer.lock())
+    }
+
+    /// The database's migration version.
+    ///
+    /// # Errors
+    /// Database errors, or a refusal as at open.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.inner
+            .migrator
+            .current_version(&self.inner.writer.lock())
+    }
+
+    /// Applies migrations up to `target` (all when `None`); with `dry_run`, only reports
+    /// what would run.
+    ///
+    /// # Errors
+    /// As [`Migrator::up`].
+    pub fn migrate_up(&self, target: Option<u32>, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        let mut conn = self.inner.writer.lock();
+        if dry_run {
+            return self.inner.migrator.plan_up(&conn, target);
+        }
+        self.inner
+            .migrator
+            .up(&mut conn, target, self.inner.options.clock.now())
+    }
+
+    /// Reverts migrations down to `target` (0 reverts everything, dropping every table
+    /// and row of the scheduler); with `dry_run`, only reports what would run.
+    ///
+    /// # Errors
+    /// As [`Migrator::down`].
+    pub fn migrate_down(&self, target: u32, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        let mut conn = self.inner.writer.lock();
+        if dry_run {
+            return self.inner.migrator.plan_down(&conn, target);
+        }
+        self.inner.migrator.down(&mut conn, target)
+    }
+
+    /// The settings in force on the write connection, read back from SQLite.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn diagnostics(&self) -> Result<Diagnostics> {
+        let conn = self.inner.writer.lock();
+        let text = |name: &str| -> Result<String> {
+            Ok(conn.pragma_query_value(None, name, |r| {
+                Ok(match r.get_ref(0)? {
+                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                    v => v.as_str().unwrap_or_default().to_owned(),
+                })
+            })?)
+        };
+        let synchronous = match text("synchronous")?.as_str() {
+            "2" => Synchronous::Full,
+            _ => Synchronous::Normal,
+        };
+        Ok(Diagnostics {
+            sqlite_version: rusqlite::version().to_owned(),
+            journal_mode: text("journal_mode")?,
+            synchronous,
+            foreign_keys: text("foreign_keys")? == "1",
+            busy_timeout_ms: text("busy_timeout")?.parse().unwrap_or(0),
+            page_count: text("page_count")?.parse().unwrap_or(0),
+            page_size: text("page_size")?.parse().unwrap_or(0),
+        })
+    }
+
+    /// The schema as `(type, name, table, sql)` rows, sorted, without SQLite's internal
+    /// objects: for comparing two databases.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn schema_objects(&self) -> Result<Vec<(String, String, String, String)>> {
+        let conn = self.inner.writer.lock();
+        let mut stmt = conn.prepare(sql::SCHEMA_OBJECTS)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::from)
+    }
+}
+
+/// The settings in force on the write connection ([`Store::diagnostics`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Diagnostics {
+    /// The SQLite library version.
+    pub sqlite_version: String,
+    /// `wal` for a file database.
+    pub journal_mode: String,
+    /// Durability of commits.
+    pub synchronous: Synchronous,
+    /// Whether foreign keys are enforced.
+    pub foreign_keys: bool,
+    /// How long a statement waits for another connection's lock.
+    pub busy_timeout_ms: u64,
+    /// Pages in the database.
+    pub page_count: u64,
+    /// Bytes per page.
+    pub page_size: u64,
+}
+
+/// A transaction that reads. Every read operation of the storage layer is a method of
+/// this type (see the per-table modules); a [`WriteTx`] offers them too.
+pub struct ReadTx<'a> {
+    conn: &'a Connection,
+}
+
+impl fmt::Debug for ReadTx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadTx").finish_non_exhaustive()
+    }
+}
+
+/// A write transaction (IMMEDIATE: it holds the database's write lock). Every write
+/// operation of the storage layer is a method of this type; reads are available through
+/// `Deref` to [`ReadTx`].
+pub struct WriteTx<'a> {
+    read: ReadTx<'a>,
+}
+
+impl fmt::Debug for WriteTx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteTx").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Deref for WriteTx<'a> {
+    type Target = ReadTx<'a>;
+
+    fn deref(&self) -> &ReadTx<'a> {
+        &self.read
+    }
+}
+
+impl<'a> WriteTx<'a> {
+    /// Wraps a transaction the host opened on its own connection to the same database,
+    /// so scheduler writes commit (or roll back) together with the host's own.
+    ///
+    /// The host is responsible for having opened the database through [`Store::open`]
+    /// at least once (so the schema exists) and for committing.
+    #[must_use]
+    pub fn from_host(tx: &'a rusqlite::Transaction<'a>) -> Self {
+        WriteTx {
+            read: ReadTx { conn: tx },
+        }
+    }
+}
+
+impl ReadTx<'_> {
+    fn conn(&self) -> &Connection {
+        self.conn
+    }
+}

@@ -1,0 +1,370 @@
+//! `task_runs`: enqueue, read, list, count, cancel and retry by hand.
+
+use rusqlite::{OptionalExtension, Row, named_params};
+use time::OffsetDateTime;
+
+use super::{
+    ReadTx, WriteTx, sql,
+    types::{
+        AttemptError, CancelOutcome, Inserted, MAX_ATTEMPTS, NewRun, Run, RunId, RunStatus, TaskId,
+        dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt,
+    },
+};
+use crate::{
+    clock::duration_ms,
+    error::{Error, Result},
+};
+
+/// Which runs [`ReadTx::list_runs`] returns: every filter is optional; newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunFilter {
+    /// Only runs in this status.
+    pub status: Option<RunStatus>,
+    /// Only runs of this job type.
+    pub job_type: Option<String>,
+    /// Only runs of this task definition.
+    pub task_id: Option<TaskId>,
+    /// Only runs created at or after this time.
+    pub created_after: Option<OffsetDateTime>,
+    /// Only runs created before this time.
+    pub created_before: Option<OffsetDateTime>,
+    /// Only runs with an id below this one (for paging backwards).
+    pub before_id: Option<RunId>,
+    /// At most this many runs. Defaults to 100.
+    pub limit: u32,
+}
+
+impl Default for RunFilter {
+    fn default() -> Self {
+        RunFilter {
+            status: None,
+            job_type: None,
+            task_id: None,
+            created_after: None,
+            created_before: None,
+            before_id: None,
+            limit: 100,
+        }
+    }
+}
+
+impl RunFilter {
+    /// Every run, newest first, at most 100.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only runs in `status`.
+    #[must_use]
+    pub fn status(mut self, status: RunStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only runs of `job_type`.
+    #[must_use]
+    pub fn job_type(mut self, job_type: impl Into<String>) -> Self {
+        self.job_type = Some(job_type.into());
+        self
+    }
+
+    /// At most `limit` runs.
+    #[must_use]
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+}
+
+/// Number of runs in each status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StatusCounts {
+    /// Waiting for dependencies.
+    pub blocked: u64,
+    /// Waiting for their time or a worker.
+    pub pending: u64,
+    /// Held by a worker.
+    pub running: u64,
+    /// Finished successfully.
+    pub completed: u64,
+    /// Failed for good.
+    pub failed: u64,
+    /// Cancelled.
+    pub cancelled: u64,
+}
+
+impl StatusCounts {
+    /// The count for one status.
+    #[must_use]
+    pub fn get(&self, status: RunStatus) -> u64 {
+        match status {
+            RunStatus::Blocked => self.blocked,
+            RunStatus::Pending => self.pending,
+            RunStatus::Running => self.running,
+            RunStatus::Completed => self.completed,
+            RunStatus::Failed => self.failed,
+            RunStatus::Cancelled => self.cancelled,
+        }
+    }
+
+    /// All runs counted.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        RunStatus::ALL.iter().map(|s| self.get(*s)).sum()
+    }
+}
+
+pub(crate) fn run_from_row(r: &Row<'_>) -> Result<Run> {
+    let errors: Option<String> = r.get("errors")?;
+    let errors = match errors {
+        None => Vec::new(),
+        Some(text) => {
+            serde_json::from_str::<Vec<AttemptError>>(&text).map_err(|e| Error::CorruptValue {
+                column: "task_runs.errors",
+                detail: e.to_string(),
+            })?
+        }
+    };
+    Ok(Run {
+        id: r.get("id")?,
+        task_id: r.get("task_id")?,
+        job_type: r.get("job_type")?,
+        payload: r.get("payload")?,
+        status: r.get("status")?,
+        priority: narrow("task_runs.priority", r.get("priority")?)?,
+        attempt: narrow("task_runs.attempt", r.get("attempt")?)?,
+        max_attempts: narrow("task_runs.max_attempts", r.get("max_attempts")?)?,
+        timeout: dur_ms_opt(r.get("timeout_ms")?),
+        backoff: dur_ms(r.get("backoff_ms")?),
+        unique_key: r.get("unique_key")?,
+        scheduled_at: ts(r.get("scheduled_at")?)?,
+        blocked_on: narrow("task_runs.blocked_on", r.get("blocked_on")?)?,
+        worker_id: r.get("worker_id")?,
+        lease_token: r.get("lease_token")?,
+        cancel_requested: r.get::<_, i64>("cancel_requested")? == 1,
+        cancel_reason: r.get("cancel_reason")?,
+        started_at: ts_opt(r.get("started_at")?)?,
+        finished_at: ts_opt(r.get("finished_at")?)?,
+        duration: dur_ms_opt(r.get("duration_ms")?),
+        result: r.get("result")?,
+        last_error: r.get("last_error")?,
+        errors,
+        created_at: ts(r.get("created_at")?)?,
+    })
+}
+
+impl ReadTx<'_> {
+    /// The run with this id.
+    ///
+    /// # Errors
+    /// [`Error::RunNotFound`]; database errors.
+    pub fn get_run(&self, id: RunId) -> Result<Run> {
+        self.find_run(id)?.ok_or(Error::RunNotFound(id))
+    }
+
+    /// The run with this id, if it exists.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn find_run(&self, id: RunId) -> Result<Option<Run>> {
+        let mut stmt = self.conn().prepare_cached(sql::RUNS_GET)?;
+        let mut rows = stmt.query(named_params! { ":id": id })?;
+        rows.next()?.map(run_from_row).transpose()
+    }
+
+    /// The status of a run.
+    ///
+    /// # Errors
+    /// [`Error::RunNotFound`]; database errors.
+    pub fn run_status(&self, id: RunId) -> Result<RunStatus> {
+        self.conn()
+            .prepare_cached(sql::RUNS_GET_STATUS)?
+            .query_row(named_params! { ":id": id }, |r| r.get(0))
+            .optional()?
+            .ok_or(Error::RunNotFound(id))
+    }
+
+    /// Runs matching `filter`, newest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+        let mut stmt = self.conn().prepare_cached(sql::RUNS_LIST)?;
+        let mut rows = stmt.query(named_params! {
+            ":status": filter.status,
+            ":job_type": filter.job_type,
+            ":task_id": filter.task_id,
+            ":created_after": filter.created_after.map(ms),
+            ":created_before": filter.created_before.map(ms),
+            ":before_id": filter.before_id,
+            ":limit": filter.limit,
+        })?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(run_from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    /// How many runs are in each status (answered from indexes).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn count_runs_by_status(&self) -> Result<StatusCounts> {
+        let mut stmt = self.conn().prepare_cached(sql::RUNS_COUNT_BY_STATUS)?;
+        let mut rows = stmt.query([])?;
+        let mut counts = StatusCounts::default();
+        while let Some(row) = rows.next()? {
+            let status: RunStatus = row.get(0)?;
+            let n = u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+            match status {
+                RunStatus::Blocked => counts.blocked = n,
+                RunStatus::Pending => counts.pending = n,
+                RunStatus::Running => counts.running = n,
+                RunStatus::Completed => counts.completed = n,
+                RunStatus::Failed => counts.failed = n,
+                RunStatus::Cancelled => counts.cancelled = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The unfinished run holding `key`, if any.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn live_run_by_unique_key(&self, key: &str) -> Result<Option<(RunId, RunStatus)>> {
+        Ok(self
+            .conn()
+            .prepare_cached(sql::RUNS_FIND_LIVE_BY_UNIQUE_KEY)?
+            .query_row(named_params! { ":unique_key": key }, |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+}
+
+impl WriteTx<'_> {
+    /// Inserts one run (status `pending`). When the run has a unique key that an
+    /// unfinished run already holds, nothing is inserted and that run is returned with
+    /// `created: false`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a value outside the schema's limits (nothing is
+    /// written); database errors (e.g. an unknown `task_id`).
+    pub fn insert_run(&self, run: &NewRun, now: OffsetDateTime) -> Result<Inserted> {
+        run.validate()?;
+        if let Some(key) = &run.unique_key {
+            if let Some((id, status)) = self.live_run_by_unique_key(key)? {
+                return Ok(Inserted {
+                    id,
+                    created: false,
+                    status,
+                });
+            }
+        }
+        let timeout_ms = run.timeout.map(|t| duration_ms("timeout", t)).transpose()?;
+        self.conn()
+            .prepare_cached(sql::RUNS_INSERT)?
+            .execute(named_params! {
+                ":task_id": run.task_id,
+                ":job_type": run.job_type,
+                ":payload": run.payload,
+                ":priority": run.priority,
+                ":max_attempts": run.max_attempts,
+                ":timeout_ms": timeout_ms,
+                ":backoff_ms": duration_ms("backoff", run.backoff)?,
+                ":unique_key": run.unique_key,
+                ":scheduled_at": ms(run.scheduled_at),
+                ":now": ms(now),
+            })?;
+        Ok(Inserted {
+            id: RunId::new(self.conn().last_insert_rowid()),
+            created: true,
+            status: RunStatus::Pending,
+        })
+    }
+
+    /// Inserts several runs in this transaction (all or none: an error leaves the
+    /// transaction to be rolled back). Each run is validated before any is written.
+    ///
+    /// # Errors
+    /// As [`WriteTx::insert_run`].
+    pub fn insert_runs(&self, runs: &[NewRun], now: OffsetDateTime) -> Result<Vec<Inserted>> {
+        for run in runs {
+            run.validate()?;
+        }
+        runs.iter().map(|r| self.insert_run(r, now)).collect()
+    }
+
+    /// Cancels a run: a blocked or pending run is cancelled at once (and its dependents
+    /// in turn, reason `upstream_failed`); a running run gets its cancellation flag set
+    /// and is finished by its holder.
+    ///
+    /// # Errors
+    /// [`Error::RunNotFound`]; [`Error::InvalidRunState`] when the run already finished.
+    pub fn cancel_run(
+        &self,
+        id: RunId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<CancelOutcome> {
+        let status = self.run_status(id)?;
+        match status {
+            RunStatus::Blocked | RunStatus::Pending => {
+                self.conn()
+                    .prepare_cached(sql::RUNS_CANCEL_WAITING)?
+                    .execute(named_params! { ":id": id, ":reason": reason, ":now": ms(now) })?;
+                self.settle_dependents(id, false, now)?;
+                Ok(CancelOutcome::Cancelled)
+            }
+            RunStatus::Running => {
+                self.conn()
+                    .prepare_cached(sql::RUNS_REQUEST_CANCEL)?
+                    .execute(named_params! { ":id": id, ":reason": reason })?;
+                Ok(CancelOutcome::Requested)
+            }
+            finished => Err(Error::InvalidRunState {
+                run: id,
+                status: finished,
+                operation: "cancel",
+            }),
+        }
+    }
+
+    /// Puts a failed or cancelled run back to `pending`, due now, with at least one
+    /// attempt left. Its history (attempts, errors) is kept. Dependents that were
+    /// cancelled because of it stay cancelled.
+    ///
+    /// # Errors
+    /// [`Error::RunNotFound`]; [`Error::InvalidRunState`] when the run is not failed or
+    /// cancelled, or has used the most attempts a run may have;
+    /// [`Error::UniqueKeyTaken`] when another unfinished run holds its unique key.
+    pub fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
+        let run = self.get_run(id)?;
+        if !matches!(run.status, RunStatus::Failed | RunStatus::Cancelled)
+            || run.attempt >= MAX_ATTEMPTS
+        {
+            return Err(Error::InvalidRunState {
+                run: id,
+                status: run.status,
+                operation: "retry",
+            });
+        }
+        if let Some(key) = &run.unique_key {
+            if let Some((holder, _)) = self.live_run_by_unique_key(key)? {
+                return Err(Error::UniqueKeyTaken {
+                    key: key.clone(),
+                    holder,
+                });
+            }
+        }
+        self.conn()
+            .prepare_cached(sql::RUNS_RETRY_FINISHED)?
+            .execute(named_params! { ":id": id, ":now": ms(now) })?;
+        Ok(())
+    }
+}

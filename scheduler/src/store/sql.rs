@@ -1,0 +1,231 @@
+//! Every SQL statement of the crate, embedded from the files under `sql/` at compile
+//! time: this is the only place SQL text enters the Rust code. Statements are single
+//! statements (so `prepare_cached` can hold them), named `<table>_<verb>.sql`, and bind
+//! every value, time included, as a named parameter.
+
+macro_rules! statements {
+    ($($name:ident => $path:literal,)*) => {
+        $(
+            #[doc = concat!("`sql/", $path, "`")]
+            pub(crate) const $name: &str =
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../sql/", $path));
+        )*
+
+        /// Every embedded statement with its path under `sql/`, so a test can prepare
+        /// each against a migrated database and compare the list with the folder.
+        #[cfg(test)]
+        pub(crate) const ALL: &[(&str, &str)] = &[$(($path, $name)),*];
+    };
+}
+
+statements! {
+    DEPS_COUNT_UPSTREAM => "queries/deps_count_upstream.sql",
+    DEPS_DOWNSTREAM_OF => "queries/deps_downstream_of.sql",
+    DEPS_EXISTS => "queries/deps_exists.sql",
+    DEPS_GRAPH_OF => "queries/deps_graph_of.sql",
+    DEPS_INSERT => "queries/deps_insert.sql",
+    DEPS_REACHES => "queries/deps_reaches.sql",
+    DEPS_RESOLVE_ALL => "queries/deps_resolve_all.sql",
+    DEPS_RESOLVE_EDGES => "queries/deps_resolve_edges.sql",
+    DEPS_UPSTREAM_OF => "queries/deps_upstream_of.sql",
+    LOCKS_DELETE => "queries/locks_delete.sql",
+    LOCKS_EXTEND_FOR_WORKER => "queries/locks_extend_for_worker.sql",
+    LOCKS_GET => "queries/locks_get.sql",
+    LOCKS_INSERT => "queries/locks_insert.sql",
+    LOCKS_LIST_FOR_WORKER => "queries/locks_list_for_worker.sql",
+    MIGRATIONS_CREATE_TABLE => "queries/migrations_create_table.sql",
+    MIGRATIONS_DELETE => "queries/migrations_delete.sql",
+    MIGRATIONS_INSERT => "queries/migrations_insert.sql",
+    MIGRATIONS_LIST => "queries/migrations_list.sql",
+    MIGRATIONS_TABLE_EXISTS => "queries/migrations_table_exists.sql",
+    RUNS_BLOCK => "queries/runs_block.sql",
+    RUNS_CANCEL_FENCED => "queries/runs_cancel_fenced.sql",
+    RUNS_CANCEL_REQUESTED_FOR_WORKER => "queries/runs_cancel_requested_for_worker.sql",
+    RUNS_CANCEL_UPSTREAM_FAILED => "queries/runs_cancel_upstream_failed.sql",
+    RUNS_CANCEL_WAITING => "queries/runs_cancel_waiting.sql",
+    RUNS_CLAIM_GROUP => "queries/runs_claim_group.sql",
+    RUNS_CLAIM_NEXT_PRIORITY => "queries/runs_claim_next_priority.sql",
+    RUNS_COMPLETE_FENCED => "queries/runs_complete_fenced.sql",
+    RUNS_COUNT_BY_STATUS => "queries/runs_count_by_status.sql",
+    RUNS_FAIL_FENCED => "queries/runs_fail_fenced.sql",
+    RUNS_FIND_LIVE_BY_UNIQUE_KEY => "queries/runs_find_live_by_unique_key.sql",
+    RUNS_GET => "queries/runs_get.sql",
+    RUNS_GET_STATUS => "queries/runs_get_status.sql",
+    RUNS_INSERT => "queries/runs_insert.sql",
+    RUNS_LIST => "queries/runs_list.sql",
+    RUNS_NEXT_DUE_IN_PRIORITY => "queries/runs_next_due_in_priority.sql",
+    RUNS_RELEASE_FENCED => "queries/runs_release_fenced.sql",
+    RUNS_REQUEST_CANCEL => "queries/runs_request_cancel.sql",
+    RUNS_RETRY_FENCED => "queries/runs_retry_fenced.sql",
+    RUNS_RETRY_FINISHED => "queries/runs_retry_finished.sql",
+    RUNS_UNBLOCK_DEPENDENTS => "queries/runs_unblock_dependents.sql",
+    SCHEMA_COUNT_USER_OBJECTS => "queries/schema_count_user_objects.sql",
+    SCHEMA_OBJECTS => "queries/schema_objects.sql",
+    SCHEMA_PROBE => "queries/schema_probe.sql",
+    STATE_GET => "queries/state_get.sql",
+    STATE_SET => "queries/state_set.sql",
+    TASKS_GET => "queries/tasks_get.sql",
+    TASKS_GET_BY_NAME => "queries/tasks_get_by_name.sql",
+    TASKS_INSERT => "queries/tasks_insert.sql",
+    TASKS_LIST => "queries/tasks_list.sql",
+    TASKS_SOFT_DELETE => "queries/tasks_soft_delete.sql",
+    TASKS_UPDATE => "queries/tasks_update.sql",
+    TASKS_VERSION => "queries/tasks_version.sql",
+    TOKENS_GET => "queries/tokens_get.sql",
+    TOKENS_REVOKE => "queries/tokens_revoke.sql",
+    WORKERS_GET => "queries/workers_get.sql",
+    WORKERS_HEARTBEAT => "queries/workers_heartbeat.sql",
+    WORKERS_INSERT => "queries/workers_insert.sql",
+    WORKERS_LIST => "queries/workers_list.sql",
+    WORKERS_MARK_OFFLINE => "queries/workers_mark_offline.sql",
+    WORKERS_REACTIVATE => "queries/workers_reactivate.sql",
+    WORKERS_SET_STATUS => "queries/workers_set_status.sql",
+    LEASES_DELETE_EXPIRED => "maintenance/leases_delete_expired.sql",
+    LEASES_RELEASE_FOR_WORKER => "maintenance/leases_release_for_worker.sql",
+    LEASES_RESCUE_EXPIRED_RUNS => "maintenance/leases_rescue_expired_runs.sql",
+    RUNS_ARCHIVE_COPY => "maintenance/runs_archive_copy.sql",
+    RUNS_DELETE_FINISHED => "maintenance/runs_delete_finished.sql",
+    TOKENS_PURGE_EXPIRED => "maintenance/tokens_purge_expired.sql",
+    WORKERS_MARK_STALE_OFFLINE => "maintenance/workers_mark_stale_offline.sql",
+}
+
+/// One embedded migration: its version, name and both scripts.
+#[derive(Debug)]
+pub(crate) struct EmbeddedMigration {
+    pub(crate) version: u32,
+    pub(crate) name: &'static str,
+    pub(crate) up: &'static str,
+    pub(crate) down: &'static str,
+}
+
+macro_rules! migrations {
+    ($($version:literal $file:literal $name:literal,)*) => {
+        /// The migrations of `sql/migrations/`, in order.
+        pub(crate) const MIGRATIONS: &[EmbeddedMigration] = &[$(
+            EmbeddedMigration {
+                version: $version,
+                name: $name,
+                up: include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"), "/../sql/migrations/", $file, "_", $name, ".up.sql"
+                )),
+                down: include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"), "/../sql/migrations/", $file, "_", $name, ".down.sql"
+                )),
+            },
+        )*];
+    };
+}
+
+migrations! {
+    1 "0001" "initial_schema",
+    2 "0002" "indexes_optimization",
+    3 "0003" "triggers_and_constraints",
+    4 "0004" "maintenance_procedures",
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::store::{Store, StoreOptions};
+
+    fn files_in(folder: &str) -> BTreeSet<String> {
+        let dir = format!("{}/../sql/{folder}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| format!("{folder}/{}", e.unwrap().file_name().to_string_lossy()))
+            .filter(|n| n.ends_with(".sql"))
+            .collect()
+    }
+
+    #[test]
+    fn every_sql_file_is_embedded_and_nothing_else() {
+        let mut on_disk = files_in("queries");
+        on_disk.extend(files_in("maintenance"));
+        let embedded: BTreeSet<String> = ALL.iter().map(|(p, _)| (*p).to_owned()).collect();
+        assert_eq!(embedded, on_disk);
+        let migrations = files_in("migrations");
+        assert_eq!(migrations.len(), MIGRATIONS.len() * 2);
+    }
+
+    #[test]
+    fn every_statement_prepares_against_the_migrated_schema() {
+        let store = Store::open(StoreOptions::memory()).unwrap();
+        let conn = store.inner.writer.lock();
+        for (path, text) in ALL {
+            if *path == "queries/migrations_create_table.sql" {
+                continue; // DDL, run with execute_batch
+            }
+            conn.prepare(text)
+                .unwrap_or_else(|e| panic!("sql/{path} does not prepare: {e}"));
+        }
+    }
+
+    /// The plan of a statement, one line per step.
+    fn plan(conn: &rusqlite::Connection, text: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {text}")).unwrap();
+        let n = stmt.parameter_count();
+        let params: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Integer(1); n];
+        stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    /// The statements every claim, completion, heartbeat, unblock and maintenance batch
+    /// runs must seek through indexes: a full scan of task_runs would make their cost grow
+    /// with history.
+    #[test]
+    fn hot_path_statements_never_scan_a_table() {
+        let store = Store::open(StoreOptions::memory()).unwrap();
+        let conn = store.inner.writer.lock();
+        let hot = [
+            RUNS_INSERT,
+            RUNS_FIND_LIVE_BY_UNIQUE_KEY,
+            RUNS_CLAIM_NEXT_PRIORITY,
+            RUNS_CLAIM_GROUP,
+            RUNS_NEXT_DUE_IN_PRIORITY,
+            LOCKS_INSERT,
+            LOCKS_EXTEND_FOR_WORKER,
+            LOCKS_DELETE,
+            RUNS_COMPLETE_FENCED,
+            RUNS_RETRY_FENCED,
+            RUNS_FAIL_FENCED,
+            RUNS_CANCEL_FENCED,
+            RUNS_RELEASE_FENCED,
+            RUNS_CANCEL_REQUESTED_FOR_WORKER,
+            RUNS_UNBLOCK_DEPENDENTS,
+            DEPS_RESOLVE_ALL,
+            DEPS_RESOLVE_EDGES,
+            DEPS_UPSTREAM_OF,
+            DEPS_DOWNSTREAM_OF,
+            RUNS_COUNT_BY_STATUS,
+            LEASES_RESCUE_EXPIRED_RUNS,
+            LEASES_DELETE_EXPIRED,
+            LEASES_RELEASE_FOR_WORKER,
+            TOKENS_PURGE_EXPIRED,
+            RUNS_ARCHIVE_COPY,
+            RUNS_DELETE_FINISHED,
+            WORKERS_MARK_STALE_OFFLINE,
+        ];
+        for text in hot {
+            for step in plan(&conn, text) {
+                let scans_table = step.starts_with("SCAN ")
+                    && !step.contains("USING INDEX")
+                    && !step.contains("USING COVERING INDEX")
+                    && !step.contains("CONSTANT ROW")
+                    // The workers table is one row per process and the subquery result
+                    // lists are tiny materialisations, not table scans.
+                    && !step.starts_with("SCAN workers")
+                    && !step.starts_with("SCAN ancestors")
+                    // The view's own six result rows (each count inside is an index read).
+                    && !step.starts_with("SCAN runs_by_status")
+                    && !step.contains("LIST SUBQUERY");
+                assert!(!scans_table, "full scan in:\n{text}\nstep: {step}");
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `system_state`: the runtime's own key/value rows (pause flag, maintenance records).
+
+use rusqlite::{OptionalExtension, named_params};
+use time::OffsetDateTime;
+
+use super::{ReadTx, WriteTx, sql, types::ms};
+use crate::error::{Error, Result};
+
+/// The key of the global pause flag (`"1"` paused, `"0"` running), honoured by every
+/// process before it claims.
+pub(crate) const PAUSED: &str = "paused";
+
+impl ReadTx<'_> {
+    /// The value of a state key, if set.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn get_state(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .prepare_cached(sql::STATE_GET)?
+            .query_row(named_params! { ":key": key }, |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Whether claiming is paused for every process sharing the database.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn is_paused(&self) -> Result<bool> {
+        Ok(self.get_state(PAUSED)?.as_deref() == Some("1"))
+    }
+}
+
+impl WriteTx<'_> {
+    /// Sets a state key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty or oversized key; database errors.
+    pub fn set_state(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()> {
+        if key.is_empty() || key.len() > 200 {
+            return Err(Error::invalid("key", "must be 1 to 200 bytes"));
+        }
+        self.conn()
+            .prepare_cached(sql::STATE_SET)?
+            .execute(named_params! { ":key": key, ":value": value, ":now": ms(now) })?;
+        Ok(())
+    }
+
+    /// Pauses or resumes claiming in every process sharing the database. Runs already
+    /// running finish; nothing new starts while paused.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
+        self.set_state(PAUSED, if paused { "1" } else { "0" }, now)
+    }
+}

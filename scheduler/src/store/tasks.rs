@@ -1,0 +1,473 @@
+//! `tasks`: persisted definitions of work (schedules and named tasks), with optimistic
+//! locking on every change and soft delete.
+
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, Row, named_params};
+use time::OffsetDateTime;
+
+use super::{
+    ReadTx, WriteTx, sql,
+    types::{
+        MisfirePolicy, TaskId, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt, validate_attempts,
+        validate_json, validate_name, validate_priority, validate_timeout,
+    },
+};
+use crate::{
+    clock::duration_ms,
+    error::{Error, Result},
+};
+
+/// When a task produces runs on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Schedule {
+    /// Never: the task runs only when triggered.
+    None,
+    /// On a cron expression, evaluated in `timezone` (UTC when `None`).
+    Cron {
+        /// The expression (seconds field allowed), validated by the runtime.
+        expr: String,
+        /// An IANA zone name such as `Europe/Paris`.
+        timezone: Option<String>,
+    },
+    /// Every fixed interval.
+    Interval(Duration),
+}
+
+impl Schedule {
+    fn kind(&self) -> &'static str {
+        match self {
+            Schedule::None => "none",
+            Schedule::Cron { .. } => "cron",
+            Schedule::Interval(_) => "interval",
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        match self {
+            Schedule::None => Ok(()),
+            Schedule::Cron { expr, timezone } => {
+                if expr.trim().is_empty() || expr.len() > 200 {
+                    return Err(Error::invalid("cron", "must be 1 to 200 bytes"));
+                }
+                if let Some(tz) = timezone {
+                    if tz.is_empty() || tz.len() > 100 {
+                        return Err(Error::invalid("timezone", "must be 1 to 100 bytes"));
+                    }
+                }
+                Ok(())
+            }
+            Schedule::Interval(d) => {
+                if duration_ms("interval", *d)? < 1 {
+                    return Err(Error::invalid("interval", "must be at least 1 ms"));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A task definition to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewTask {
+    /// Unique among live tasks.
+    pub name: String,
+    /// The job type its runs execute.
+    pub job_type: String,
+    /// The payload of its runs (JSON text).
+    pub payload: String,
+    /// Priority of its runs (0 to 100, higher first).
+    pub priority: u8,
+    /// Attempts per run.
+    pub max_attempts: u32,
+    /// Timeout per attempt.
+    pub timeout: Option<Duration>,
+    /// Base backoff between attempts.
+    pub backoff: Duration,
+    /// A unique key for its runs.
+    pub unique_key: Option<String>,
+    /// When it produces runs.
+    pub schedule: Schedule,
+    /// What happens to occurrences missed during downtime.
+    pub misfire_policy: MisfirePolicy,
+    /// Most missed occurrences run under [`MisfirePolicy::RunAll`].
+    pub misfire_cap: u32,
+    /// The next occurrence to create.
+    pub next_run_at: Option<OffsetDateTime>,
+    /// Whether the schedule is active.
+    pub enabled: bool,
+}
+
+impl NewTask {
+    /// A task named `name` running `job_type` with `payload`, no schedule and the run
+    /// defaults.
+    #[must_use]
+    pub fn new(
+        name: impl Into<String>,
+        job_type: impl Into<String>,
+        payload: impl Into<String>,
+    ) -> Self {
+        NewTask {
+            name: name.into(),
+            job_type: job_type.into(),
+            payload: payload.into(),
+            priority: 0,
+            max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+            timeout: None,
+            backoff: super::DEFAULT_BACKOFF,
+            unique_key: None,
+            schedule: Schedule::None,
+            misfire_policy: MisfirePolicy::RunOnce,
+            misfire_cap: 100,
+            next_run_at: None,
+            enabled: true,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        validate_name("name", &self.name)?;
+        validate_name("job_type", &self.job_type)?;
+        validate_json("payload", &self.payload)?;
+        validate_priority(self.priority)?;
+        validate_attempts(self.max_attempts)?;
+        validate_timeout(self.timeout)?;
+        duration_ms("backoff", self.backoff)?;
+        if !(1..=100_000).contains(&self.misfire_cap) {
+            return Err(Error::invalid("misfire_cap", "must be 1 to 100000"));
+        }
+        self.schedule.validate()
+    }
+}
+
+/// A task definition as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// Its name (unique among live tasks).
+    pub name: String,
+    /// The job type its runs execute.
+    pub job_type: String,
+    /// The payload of its runs (JSON text).
+    pub payload: String,
+    /// Priority of its runs.
+    pub priority: u8,
+    /// Attempts per run.
+    pub max_attempts: u32,
+    /// Timeout per attempt.
+    pub timeout: Option<Duration>,
+    /// Base backoff between attempts.
+    pub backoff: Duration,
+    /// A unique key for its runs.
+    pub unique_key: Option<String>,
+    /// When it produces runs.
+    pub schedule: Schedule,
+    /// What happens to missed occurrences.
+    pub misfire_policy: MisfirePolicy,
+    /// Most missed occurrences run under [`MisfirePolicy::RunAll`].
+    pub misfire_cap: u32,
+    /// The next occurrence to create.
+    pub next_run_at: Option<OffsetDateTime>,
+    /// The latest occurrence created.
+    pub last_run_at: Option<OffsetDateTime>,
+    /// Whether the schedule is active.
+    pub enabled: bool,
+    /// Soft-deleted (kept for history, no longer live).
+    pub deleted_at: Option<OffsetDateTime>,
+    /// Optimistic-locking version: every change increments it, and a change based on an
+    /// older version is refused.
+    pub version: i64,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+/// Changes to a task: each `Some` field replaces the stored value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskUpdate {
+    /// New payload (JSON text).
+    pub payload: Option<String>,
+    /// New priority.
+    pub priority: Option<u8>,
+    /// New attempts per run.
+    pub max_attempts: Option<u32>,
+    /// New timeout (`Some(None)` removes it).
+    pub timeout: Option<Option<Duration>>,
+    /// New base backoff.
+    pub backoff: Option<Duration>,
+    /// New unique key (`Some(None)` removes it).
+    pub unique_key: Option<Option<String>>,
+    /// New schedule.
+    pub schedule: Option<Schedule>,
+    /// New misfire policy.
+    pub misfire_policy: Option<MisfirePolicy>,
+    /// New misfire cap.
+    pub misfire_cap: Option<u32>,
+    /// New next occurrence (`Some(None)` clears it).
+    pub next_run_at: Option<Option<OffsetDateTime>>,
+    /// New latest occurrence.
+    pub last_run_at: Option<Option<OffsetDateTime>>,
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+}
+
+fn task_from_row(r: &Row<'_>) -> Result<Task> {
+    let kind: String = r.get("schedule_kind")?;
+    let schedule = match kind.as_str() {
+        "cron" => Schedule::Cron {
+            expr: r.get("cron_expr")?,
+            timezone: r.get("timezone")?,
+        },
+        "interval" => Schedule::Interval(dur_ms(r.get("interval_ms")?)),
+        _ => Schedule::None,
+    };
+    Ok(Task {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        job_type: r.get("job_type")?,
+        payload: r.get("payload")?,
+        priority: narrow("tasks.priority", r.get("priority")?)?,
+        max_attempts: narrow("tasks.max_attempts", r.get("max_attempts")?)?,
+        timeout: dur_ms_opt(r.get("timeout_ms")?),
+        backoff: dur_ms(r.get("backoff_ms")?),
+        unique_key: r.get("unique_key")?,
+        schedule,
+        misfire_policy: r.get("misfire_policy")?,
+        misfire_cap: narrow("tasks.misfire_cap", r.get("misfire_cap")?)?,
+        next_run_at: ts_opt(r.get("next_run_at")?)?,
+        last_run_at: ts_opt(r.get("last_run_at")?)?,
+        enabled: r.get::<_, i64>("enabled")? == 1,
+        deleted_at: ts_opt(r.get("deleted_at")?)?,
+        version: r.get("version")?,
+        created_at: ts(r.get("created_at")?)?,
+        updated_at: ts(r.get("updated_at")?)?,
+    })
+}
+
+struct ScheduleColumns {
+    kind: &'static str,
+    cron: Option<String>,
+    interval_ms: Option<i64>,
+    timezone: Option<String>,
+}
+
+fn schedule_columns(s: &Schedule) -> Result<ScheduleColumns> {
+    Ok(match s {
+        Schedule::None => ScheduleColumns {
+            kind: s.kind(),
+            cron: None,
+            interval_ms: None,
+            timezone: None,
+        },
+        Schedule::Cron { expr, timezone } => ScheduleColumns {
+            kind: s.kind(),
+            cron: Some(expr.clone()),
+            interval_ms: None,
+            timezone: timezone.clone(),
+        },
+        Schedule::Interval(d) => ScheduleColumns {
+            kind: s.kind(),
+            cron: None,
+            interval_ms: Some(duration_ms("interval", *d)?),
+            timezone: None,
+        },
+    })
+}
+
+impl ReadTx<'_> {
+    /// The task with this id (soft-deleted ones included: check `deleted_at`).
+    ///
+    /// # Errors
+    /// [`Error::TaskNotFound`]; database errors.
+    pub fn get_task(&self, id: TaskId) -> Result<Task> {
+        let mut stmt = self.conn().prepare_cached(sql::TASKS_GET)?;
+        let mut rows = stmt.query(named_params! { ":id": id })?;
+        match rows.next()? {
+            Some(row) => task_from_row(row),
+            None => Err(Error::TaskNotFound(id)),
+        }
+    }
+
+    /// The live task with this name, if any.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn find_task_by_name(&self, name: &str) -> Result<Option<Task>> {
+        let mut stmt = self.conn().prepare_cached(sql::TASKS_GET_BY_NAME)?;
+        let mut rows = stmt.query(named_params! { ":name": name })?;
+        rows.next()?.map(task_from_row).transpose()
+    }
+
+    /// Every task, by id; soft-deleted ones only when asked.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn list_tasks(&self, include_deleted: bool) -> Result<Vec<Task>> {
+        let mut stmt = self.conn().prepare_cached(sql::TASKS_LIST)?;
+        let mut rows =
+            stmt.query(named_params! { ":include_deleted": i64::from(include_deleted) })?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(task_from_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+impl WriteTx<'_> {
+    /// Creates a task.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for values outside the schema's limits;
+    /// [`Error::TaskNameTaken`] when a live task has the name; database errors.
+    pub fn create_task(&self, task: &NewTask, now: OffsetDateTime) -> Result<Task> {
+        task.validate()?;
+        if self.find_task_by_name(&task.name)?.is_some() {
+            return Err(Error::TaskNameTaken(task.name.clone()));
+        }
+        let s = schedule_columns(&task.schedule)?;
+        self.conn()
+            .prepare_cached(sql::TASKS_INSERT)?
+            .execute(named_params! {
+                ":name": task.name,
+                ":job_type": task.job_type,
+                ":payload": task.payload,
+                ":priority": task.priority,
+                ":max_attempts": task.max_attempts,
+                ":timeout_ms": task.timeout.map(|t| duration_ms("timeout", t)).transpose()?,
+                ":backoff_ms": duration_ms("backoff", task.backoff)?,
+                ":unique_key": task.unique_key,
+                ":schedule_kind": s.kind,
+                ":cron_expr": s.cron,
+                ":interval_ms": s.interval_ms,
+                ":timezone": s.timezone,
+                ":misfire_policy": task.misfire_policy,
+                ":misfire_cap": task.misfire_cap,
+                ":next_run_at": task.next_run_at.map(ms),
+                ":enabled": i64::from(task.enabled),
+                ":now": ms(now),
+            })?;
+        self.get_task(TaskId::new(self.conn().last_insert_rowid()))
+    }
+
+    /// Applies `update` to the task if it is still at `expected_version`, and returns
+    /// the task as it is now (at the next version).
+    ///
+    /// # Errors
+    /// [`Error::VersionConflict`] when someone changed the task since `expected_version`
+    /// (nothing is written); [`Error::TaskNotFound`] when it does not exist or was
+    /// deleted; [`Error::InvalidArgument`]; database errors.
+    pub fn update_task(
+        &self,
+        id: TaskId,
+        expected_version: i64,
+        update: &TaskUpdate,
+        now: OffsetDateTime,
+    ) -> Result<Task> {
+        let current = self.get_task(id)?;
+        if current.deleted_at.is_some() {
+            return Err(Error::TaskNotFound(id));
+        }
+        if current.version != expected_version {
+            return Err(Error::VersionConflict {
+                task: id,
+                expected: expected_version,
+                found: current.version,
+            });
+        }
+        let mut next = NewTask::new(
+            current.name.clone(),
+            current.job_type.clone(),
+            current.payload.clone(),
+        );
+        next.payload = update.payload.clone().unwrap_or(current.payload);
+        next.priority = update.priority.unwrap_or(current.priority);
+        next.max_attempts = update.max_attempts.unwrap_or(current.max_attempts);
+        next.timeout = update.timeout.unwrap_or(current.timeout);
+        next.backoff = update.backoff.unwrap_or(current.backoff);
+        next.unique_key = update.unique_key.clone().unwrap_or(current.unique_key);
+        next.schedule = update.schedule.clone().unwrap_or(current.schedule);
+        next.misfire_policy = update.misfire_policy.unwrap_or(current.misfire_policy);
+        next.misfire_cap = update.misfire_cap.unwrap_or(current.misfire_cap);
+        next.next_run_at = update.next_run_at.unwrap_or(current.next_run_at);
+        next.enabled = update.enabled.unwrap_or(current.enabled);
+        next.validate()?;
+        let last_run_at = update.last_run_at.unwrap_or(current.last_run_at);
+        let s = schedule_columns(&next.schedule)?;
+        let changed = self
+            .conn()
+            .prepare_cached(sql::TASKS_UPDATE)?
+            .execute(named_params! {
+                ":id": id,
+                ":version": expected_version,
+                ":payload": next.payload,
+                ":priority": next.priority,
+                ":max_attempts": next.max_attempts,
+                ":timeout_ms": next.timeout.map(|t| duration_ms("timeout", t)).transpose()?,
+                ":backoff_ms": duration_ms("backoff", next.backoff)?,
+                ":unique_key": next.unique_key,
+                ":schedule_kind": s.kind,
+                ":cron_expr": s.cron,
+                ":interval_ms": s.interval_ms,
+                ":timezone": s.timezone,
+                ":misfire_policy": next.misfire_policy,
+                ":misfire_cap": next.misfire_cap,
+                ":next_run_at": next.next_run_at.map(ms),
+                ":last_run_at": last_run_at.map(ms),
+                ":enabled": i64::from(next.enabled),
+                ":now": ms(now),
+            })?;
+        if changed == 0 {
+            return Err(self.version_conflict(id, expected_version));
+        }
+        self.get_task(id)
+    }
+
+    /// Soft-deletes the task if it is still at `expected_version`: it stops producing
+    /// runs, its name is free again, and its existing runs keep their history.
+    ///
+    /// # Errors
+    /// [`Error::VersionConflict`]; [`Error::TaskNotFound`]; database errors.
+    pub fn delete_task(
+        &self,
+        id: TaskId,
+        expected_version: i64,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let changed = self
+            .conn()
+            .prepare_cached(sql::TASKS_SOFT_DELETE)?
+            .execute(named_params! { ":id": id, ":version": expected_version, ":now": ms(now) })?;
+        if changed == 0 {
+            return Err(self.version_conflict(id, expected_version));
+        }
+        Ok(())
+    }
+
+    /// Why a versioned write to `id` changed nothing.
+    fn version_conflict(&self, id: TaskId, expected: i64) -> Error {
+        let found = self
+            .conn()
+            .prepare_cached(sql::TASKS_VERSION)
+            .and_then(|mut s| {
+                s.query_row(named_params! { ":id": id }, |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .optional()
+            });
+        match found {
+            Ok(Some((_, 1)) | None) => Error::TaskNotFound(id),
+            Ok(Some((version, _))) => Error::VersionConflict {
+                task: id,
+                expected,
+                found: version,
+            },
+            Err(e) => Error::Sqlite(e),
+        }
+    }
+}

@@ -1,0 +1,640 @@
+//! The records the storage layer reads and writes, with the conversions to and from the
+//! database's representation (milliseconds, JSON text, CHECK-constrained strings).
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{
+    clock::{from_ms, to_ms},
+    error::{Error, Result},
+};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// Wraps a raw id as stored in the database.
+            #[must_use]
+            pub const fn new(id: i64) -> Self {
+                $name(id)
+            }
+
+            /// The raw id as stored in the database.
+            #[must_use]
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.0))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                i64::column_result(value).map($name)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// The id of a run (a row of `task_runs`). Never reused, even after the run is
+    /// archived.
+    RunId
+);
+id_type!(
+    /// The id of a task definition (a row of `tasks`).
+    TaskId
+);
+id_type!(
+    /// The id of a scheduler instance (a row of `workers`). Never reused.
+    WorkerId
+);
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident => $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The text stored in the database.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)*
+                    other => Err(Error::invalid(
+                        $what,
+                        format!("{other:?} is not one of {}", [$($text),*].join(", ")),
+                    )),
+                }
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let s = value.as_str()?;
+                s.parse().map_err(|e: Error| FromSqlError::Other(Box::new(e)))
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a run is in its life.
+    ///
+    /// ```text
+    /// blocked ──(all upstream runs completed)──> pending ──(claimed under a lease)──> running
+    ///    │                                         ^  │                                 │
+    ///    │                                         │  └──(cancel)──> cancelled          │
+    ///    └──(upstream failed / cancel)──> cancelled└──(failed attempt, attempts left)───┤
+    ///                                                          completed <──(success)───┤
+    ///                                                          failed <──(attempts exhausted)
+    /// ```
+    RunStatus, "status" {
+        /// Waiting for upstream runs to complete.
+        Blocked => "blocked",
+        /// Waiting for its scheduled time and a free worker.
+        Pending => "pending",
+        /// Held by a worker under a lease.
+        Running => "running",
+        /// Finished successfully.
+        Completed => "completed",
+        /// Finished after its last attempt failed.
+        Failed => "failed",
+        /// Cancelled before it could finish.
+        Cancelled => "cancelled",
+    }
+);
+
+impl RunStatus {
+    /// True for `completed`, `failed` and `cancelled`: the run will not change again
+    /// unless retried by hand.
+    #[must_use]
+    pub const fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+        )
+    }
+}
+
+text_enum!(
+    /// How an attempt ended without completing, as recorded in [`Run::errors`].
+    AttemptErrorKind, "error kind" {
+        /// The job returned an error.
+        Error => "error",
+        /// The job panicked; the message is the panic's.
+        Panic => "panic",
+        /// The job ran past its timeout.
+        Timeout => "timeout",
+        /// The worker's lease expired (its process died or stalled) and maintenance
+        /// took the run back.
+        LeaseExpired => "lease_expired",
+        /// Not a failure: the run was handed back at a graceful shutdown before it ran to
+        /// the end. The attempt is not counted.
+        Released => "released",
+    }
+);
+
+text_enum!(
+    /// What a dependent run does when one of its upstream runs fails for good or is
+    /// cancelled.
+    OnUpstreamFailure, "on_failure" {
+        /// Cancel the dependent run (reason `upstream_failed`), and its dependents in turn.
+        Cancel => "cancel",
+        /// Run the dependent anyway, as if the upstream had completed.
+        Run => "run",
+    }
+);
+
+text_enum!(
+    /// The state of a scheduler instance.
+    WorkerStatus, "worker status" {
+        /// Running and heartbeating.
+        Active => "active",
+        /// Shutting down: no longer claiming, finishing in-flight runs.
+        Stopping => "stopping",
+        /// Stopped, or presumed dead after its heartbeat went stale.
+        Offline => "offline",
+    }
+);
+
+text_enum!(
+    /// What happens to occurrences of a schedule that were missed while no scheduler ran.
+    MisfirePolicy, "misfire policy" {
+        /// Run one occurrence for the whole missed period, then continue on schedule.
+        RunOnce => "run_once",
+        /// Run every missed occurrence, up to the schedule's cap.
+        RunAll => "run_all",
+        /// Run none of the missed occurrences; continue with the next future one.
+        Skip => "skip",
+    }
+);
+
+/// One failed (or released) attempt of a run, kept in the run's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AttemptError {
+    /// The attempt number (1 for the first).
+    pub attempt: u32,
+    /// When the attempt ended.
+    #[serde(with = "ms_serde")]
+    pub at: OffsetDateTime,
+    /// How it ended.
+    pub kind: AttemptErrorKind,
+    /// The error message, panic message or reason.
+    pub message: String,
+}
+
+impl AttemptError {
+    /// A record of attempt `attempt` ending at `at`.
+    #[must_use]
+    pub fn new(
+        attempt: u32,
+        at: OffsetDateTime,
+        kind: AttemptErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        AttemptError {
+            attempt,
+            at,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| Error::CorruptValue {
+            column: "task_runs.errors",
+            detail: e.to_string(),
+        })
+    }
+}
+
+mod ms_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    use crate::clock::{from_ms, to_ms};
+
+    pub(super) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(to_ms(*t))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let ms = i64::deserialize(d)?;
+        from_ms(ms).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A run as stored: one occurrence of work with its whole history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Run {
+    /// The run's id.
+    pub id: RunId,
+    /// The task definition it came from (a schedule), if any.
+    pub task_id: Option<TaskId>,
+    /// The registered job type that executes it.
+    pub job_type: String,
+    /// The job's payload as JSON text.
+    pub payload: String,
+    /// Where the run is in its life.
+    pub status: RunStatus,
+    /// 0 to 100; higher runs first.
+    pub priority: u8,
+    /// Attempts started so far (including one in progress).
+    pub attempt: u32,
+    /// Attempts allowed before the run is `failed`.
+    pub max_attempts: u32,
+    /// How long one attempt may run.
+    pub timeout: Option<Duration>,
+    /// Base delay of the exponential backoff between attempts.
+    pub backoff: Duration,
+    /// The unique key, if the run was enqueued with one.
+    pub unique_key: Option<String>,
+    /// When the run becomes due (for a retry: when the next attempt is due).
+    pub scheduled_at: OffsetDateTime,
+    /// Upstream runs that have not completed yet.
+    pub blocked_on: u32,
+    /// The scheduler instance that holds or last held the run.
+    pub worker_id: Option<WorkerId>,
+    /// The fencing token of the latest lease granted on the run (0: never leased).
+    pub lease_token: i64,
+    /// A cancellation was requested while the run was running.
+    pub cancel_requested: bool,
+    /// Why it was cancelled (e.g. `upstream_failed`), or why cancellation was requested.
+    pub cancel_reason: Option<String>,
+    /// When the latest attempt started.
+    pub started_at: Option<OffsetDateTime>,
+    /// When the run finished.
+    pub finished_at: Option<OffsetDateTime>,
+    /// How long the latest finished attempt's job code ran.
+    pub duration: Option<Duration>,
+    /// The job's result as JSON text, once completed.
+    pub result: Option<String>,
+    /// The message of the latest failed attempt.
+    pub last_error: Option<String>,
+    /// Every failed (or released) attempt, oldest first.
+    pub errors: Vec<AttemptError>,
+    /// When the run was enqueued.
+    pub created_at: OffsetDateTime,
+}
+
+impl Run {
+    /// The payload decoded as JSON.
+    ///
+    /// # Errors
+    /// [`Error::CorruptValue`] when the stored text is not JSON.
+    pub fn payload_json(&self) -> Result<serde_json::Value> {
+        parse_json("task_runs.payload", &self.payload)
+    }
+
+    /// The result decoded as JSON, if the run completed with one.
+    ///
+    /// # Errors
+    /// [`Error::CorruptValue`] when the stored text is not JSON.
+    pub fn result_json(&self) -> Result<Option<serde_json::Value>> {
+        self.result
+            .as_deref()
+            .map(|r| parse_json("task_runs.result", r))
+            .transpose()
+    }
+}
+
+fn parse_json(column: &'static str, text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| Error::CorruptValue {
+        column,
+        detail: e.to_string(),
+    })
+}
+
+/// Longest job type name, task name and unique key the schema accepts (CHECKs in 0001).
+pub(crate) const MAX_NAME_LEN: usize = 200;
+pub(crate) const MAX_UNIQUE_KEY_LEN: usize = 500;
+/// Priorities range from 0 to this value; higher runs first.
+pub const MAX_PRIORITY: u8 = 100;
+/// The most attempts a run may be given.
+pub const MAX_ATTEMPTS: u32 = 1000;
+
+/// A run to insert. Start from [`NewRun::new`] and set the fields that differ from the
+/// defaults (priority 0, 3 attempts, no timeout, 1 s backoff, due at once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewRun {
+    /// The job type that will execute it.
+    pub job_type: String,
+    /// The payload as JSON text.
+    pub payload: String,
+    /// 0 to [`MAX_PRIORITY`]; higher runs first.
+    pub priority: u8,
+    /// 1 to [`MAX_ATTEMPTS`].
+    pub max_attempts: u32,
+    /// How long one attempt may run.
+    pub timeout: Option<Duration>,
+    /// Base delay of the exponential backoff between attempts.
+    pub backoff: Duration,
+    /// At most one unfinished run holds a given key.
+    pub unique_key: Option<String>,
+    /// When the run becomes due.
+    pub scheduled_at: OffsetDateTime,
+    /// The task definition it belongs to, if any.
+    pub task_id: Option<TaskId>,
+}
+
+/// Defaults of a new run, shared by the storage layer and the runtime.
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+pub(crate) const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
+
+impl NewRun {
+    /// A run of `job_type` with `payload` (JSON text), due at `scheduled_at`, with the
+    /// default options.
+    #[must_use]
+    pub fn new(
+        job_type: impl Into<String>,
+        payload: impl Into<String>,
+        scheduled_at: OffsetDateTime,
+    ) -> Self {
+        NewRun {
+            job_type: job_type.into(),
+            payload: payload.into(),
+            priority: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            timeout: None,
+            backoff: DEFAULT_BACKOFF,
+            unique_key: None,
+            scheduled_at,
+            task_id: None,
+        }
+    }
+
+    /// Checks every field against the schema's limits so a bad value gets a named error
+    /// instead of a constraint failure.
+    pub(crate) fn validate(&self) -> Result<()> {
+        validate_name("job_type", &self.job_type)?;
+        validate_priority(self.priority)?;
+        validate_attempts(self.max_attempts)?;
+        validate_timeout(self.timeout)?;
+        crate::clock::duration_ms("backoff", self.backoff)?;
+        if let Some(key) = &self.unique_key {
+            if key.is_empty() || key.len() > MAX_UNIQUE_KEY_LEN {
+                return Err(Error::invalid(
+                    "unique_key",
+                    format!("must be 1 to {MAX_UNIQUE_KEY_LEN} bytes, got {}", key.len()),
+                ));
+            }
+        }
+        validate_json("payload", &self.payload)
+    }
+}
+
+pub(crate) fn validate_name(name: &'static str, value: &str) -> Result<()> {
+    if value.is_empty() || value.len() > MAX_NAME_LEN {
+        return Err(Error::invalid(
+            name,
+            format!("must be 1 to {MAX_NAME_LEN} bytes, got {}", value.len()),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_priority(p: u8) -> Result<()> {
+    if p > MAX_PRIORITY {
+        return Err(Error::invalid(
+            "priority",
+            format!("{p} is above the maximum {MAX_PRIORITY}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_attempts(n: u32) -> Result<()> {
+    if !(1..=MAX_ATTEMPTS).contains(&n) {
+        return Err(Error::invalid(
+            "max_attempts",
+            format!("{n} is outside 1..={MAX_ATTEMPTS}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_timeout(t: Option<Duration>) -> Result<()> {
+    if let Some(t) = t {
+        let ms = crate::clock::duration_ms("timeout", t)?;
+        if ms < 1 {
+            return Err(Error::invalid("timeout", "must be at least 1 ms"));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn validate_json(name: &'static str, text: &str) -> Result<()> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|e| Error::invalid(name, format!("not valid JSON: {e}")))
+}
+
+/// What inserting a run did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Inserted {
+    /// The run: the new one, or the unfinished run that already held the unique key.
+    pub id: RunId,
+    /// False when the unique key matched an unfinished run and nothing was inserted.
+    pub created: bool,
+    /// The run's status (a new run is `pending`, or `blocked` when it waits on others).
+    pub status: RunStatus,
+}
+
+/// A lease: the right of one worker to execute one run until `expires_at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Lease {
+    /// The leased run.
+    pub run_id: RunId,
+    /// The holder.
+    pub worker_id: WorkerId,
+    /// The fencing token of this grant; every write of the holder must present it.
+    pub token: i64,
+    /// When the lease was granted.
+    pub acquired_at: OffsetDateTime,
+    /// When it expires unless extended by a heartbeat.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A run claimed under a lease, with what a worker needs to execute it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClaimedRun {
+    /// The run.
+    pub id: RunId,
+    /// The task definition it came from, if any.
+    pub task_id: Option<TaskId>,
+    /// The job type to execute.
+    pub job_type: String,
+    /// The payload as JSON text.
+    pub payload: String,
+    /// This attempt's number (1 for the first).
+    pub attempt: u32,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+    /// How long this attempt may run.
+    pub timeout: Option<Duration>,
+    /// Base delay of the exponential backoff.
+    pub backoff: Duration,
+    /// The run's priority.
+    pub priority: u8,
+    /// When the run was due.
+    pub scheduled_at: OffsetDateTime,
+    /// The run's unique key, if any.
+    pub unique_key: Option<String>,
+    /// The fencing token of the lease.
+    pub token: i64,
+    /// When the lease expires unless extended.
+    pub lease_expires_at: OffsetDateTime,
+}
+
+/// How a claimed attempt ended, for [`crate::store::WriteTx::finish_attempt`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttemptOutcome {
+    /// Success, with the result as JSON text.
+    Completed {
+        /// The job's result as JSON text (`null` for none).
+        result: String,
+    },
+    /// A failed attempt to be retried at `retry_at`.
+    Retry {
+        /// What went wrong.
+        error: AttemptError,
+        /// When the next attempt becomes due.
+        retry_at: OffsetDateTime,
+    },
+    /// A failed attempt after which the run fails for good.
+    Fail {
+        /// What went wrong.
+        error: AttemptError,
+    },
+    /// The job cancelled itself.
+    Cancel {
+        /// Why.
+        reason: String,
+    },
+    /// Handed back unfinished (graceful shutdown); the attempt is not counted.
+    Release {
+        /// Why, recorded in the run's history.
+        reason: String,
+    },
+}
+
+/// Timing of an attempt as measured by the worker, stored with its outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AttemptTiming {
+    /// When the job code started.
+    pub started_at: OffsetDateTime,
+    /// How long it ran.
+    pub duration: Duration,
+}
+
+impl AttemptTiming {
+    /// An attempt that started at `started_at` and ran for `duration`.
+    #[must_use]
+    pub fn new(started_at: OffsetDateTime, duration: Duration) -> Self {
+        AttemptTiming {
+            started_at,
+            duration,
+        }
+    }
+}
+
+/// The result of cancelling a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelOutcome {
+    /// The run was blocked or pending and is now cancelled.
+    Cancelled,
+    /// The run is running: its cancellation flag is set and the job sees it at its next
+    /// check; its holder finishes it.
+    Requested,
+}
+
+/// Reads a timestamp column (milliseconds) into a time.
+pub(crate) fn ts(ms: i64) -> Result<OffsetDateTime> {
+    from_ms(ms)
+}
+
+pub(crate) fn ts_opt(ms: Option<i64>) -> Result<Option<OffsetDateTime>> {
+    ms.map(from_ms).transpose()
+}
+
+pub(crate) fn ms(t: OffsetDateTime) -> i64 {
+    to_ms(t)
+}
+
+pub(crate) fn dur_ms_opt(ms: Option<i64>) -> Option<Duration> {
+    ms.map(|m| Duration::from_millis(u64::try_from(m).unwrap_or(0)))
+}
+
+pub(crate) fn dur_ms(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// Narrows a database integer known to fit (the schema's CHECKs bound it).
+pub(crate) fn narrow<T: TryFrom<i64>>(column: &'static str, v: i64) -> Result<T> {
+    T::try_from(v).map_err(|_| Error::CorruptValue {
+        column,
+        detail: format!("{v} is out of range"),
+    })
+}
