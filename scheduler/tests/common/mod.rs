@@ -1,0 +1,69 @@
+//! Shared set-up for the integration tests: real database files in temporary folders.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use scheduler::store::{Store, StoreOptions};
+use tempfile::TempDir;
+use time::{OffsetDateTime, macros::datetime};
+
+/// A fixed instant the tests measure time from.
+pub const T0: OffsetDateTime = datetime!(2026-01-05 09:00 UTC);
+
+/// Milliseconds after `T0`.
+pub fn at_ms(ms: i64) -> OffsetDateTime {
+    T0 + time::Duration::milliseconds(ms)
+}
+
+/// A temporary folder with a database path in it (the file is not created).
+pub struct TestDb {
+    pub dir: TempDir,
+    pub path: PathBuf,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.db");
+        TestDb { dir, path }
+    }
+
+    pub fn options(&self) -> StoreOptions {
+        StoreOptions::file(&self.path)
+    }
+
+    pub fn open(&self) -> Store {
+        Store::open(self.options()).unwrap()
+    }
+
+    /// A plain rusqlite connection to the file, outside the store.
+    pub fn raw(&self) -> rusqlite::Connection {
+        let c = rusqlite::Connection::open(&self.path).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        c
+    }
+}
+
+/// The bytes of a file and whether a WAL file with frames sits next to it, to prove an
+/// operation changed nothing.
+pub fn snapshot(path: &Path) -> (Vec<u8>, bool) {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_has_frames = std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0);
+    (bytes, wal_has_frames)
+}
+
+/// The user schema of a connection, sorted, for comparisons.
+pub fn schema_of(conn: &rusqlite::Connection) -> Vec<(String, String, String)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT type, name, coalesce(sql, '') FROM sqlite_schema \
+             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+}
