@@ -71,13 +71,22 @@ fn raw_claim_complete(conn: &Connection, w: i64, n: i64) {
         .collect::<Result<_, _>>()
         .unwrap();
     for (id, token) in &claimed {
-        tx.prepare_cached(RAW_LOCK).unwrap().execute(params![id, w, token, NOW_MS]).unwrap();
+        tx.prepare_cached(RAW_LOCK)
+            .unwrap()
+            .execute(params![id, w, token, NOW_MS])
+            .unwrap();
     }
     tx.commit().unwrap();
     let tx = immediate(conn);
     for (id, _) in &claimed {
-        tx.prepare_cached(RAW_COMPLETE).unwrap().execute(params![id, NOW_MS]).unwrap();
-        tx.prepare_cached(RAW_UNLOCK).unwrap().execute(params![id]).unwrap();
+        tx.prepare_cached(RAW_COMPLETE)
+            .unwrap()
+            .execute(params![id, NOW_MS])
+            .unwrap();
+        tx.prepare_cached(RAW_UNLOCK)
+            .unwrap()
+            .execute(params![id])
+            .unwrap();
     }
     tx.commit().unwrap();
 }
@@ -90,7 +99,10 @@ fn enqueue(c: &mut Criterion) {
         g.bench_function("raw_single", |b| {
             b.iter(|| {
                 let tx = immediate(&conn);
-                tx.prepare_cached(RAW_INSERT).unwrap().execute([NOW_MS]).unwrap();
+                tx.prepare_cached(RAW_INSERT)
+                    .unwrap()
+                    .execute([NOW_MS])
+                    .unwrap();
                 tx.commit().unwrap();
             });
         });
@@ -140,7 +152,10 @@ fn claim_complete(c: &mut Criterion) {
                     || {
                         let tx = immediate(&conn);
                         for _ in 0..per_tx {
-                            tx.prepare_cached(RAW_INSERT).unwrap().execute([NOW_MS]).unwrap();
+                            tx.prepare_cached(RAW_INSERT)
+                                .unwrap()
+                                .execute([NOW_MS])
+                                .unwrap();
                         }
                         tx.commit().unwrap();
                     },
@@ -151,13 +166,19 @@ fn claim_complete(c: &mut Criterion) {
         }
         {
             let (_dir, store, w) = store();
-            let runs: Vec<NewRun> = (0..per_tx).map(|_| NewRun::new("noop", "{}", NOW)).collect();
-            let done = AttemptOutcome::Completed { result: "null".into() };
+            let runs: Vec<NewRun> = (0..per_tx)
+                .map(|_| NewRun::new("noop", "{}", NOW))
+                .collect();
+            let done = AttemptOutcome::Completed {
+                result: "null".into(),
+            };
             g.bench_function(format!("store_{per_tx}_per_tx"), |b| {
                 b.iter_batched(
                     || store.write(|tx| tx.insert_runs(&runs, NOW)).unwrap(),
                     |_| {
-                        let claimed = store.write(|tx| tx.claim_runs(w, per_tx, NOW, LEASE)).unwrap();
+                        let claimed = store
+                            .write(|tx| tx.claim_runs(w, per_tx, NOW, LEASE))
+                            .unwrap();
                         store
                             .write(|tx| {
                                 for c in &claimed {
