@@ -273,8 +273,29 @@ pub(crate) fn configure(
 }
 
 /// Switches a file database to WAL (persistent in the file; a no-op when already set).
-pub(crate) fn enable_wal(conn: &Connection) -> Result<()> {
-    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+///
+/// The switch needs the file to itself, and SQLite reports `SQLITE_BUSY` at once,
+/// without its busy handler, when other connections opened the new file at the same
+/// moment (several processes starting together). It is retried with a short backoff
+/// until `busy_timeout` has passed.
+pub(crate) fn enable_wal(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    let mut pause = Duration::from_millis(1);
+    let mode: String = loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)) {
+            Ok(mode) => break mode,
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         log::warn!(
             "database could not switch to WAL (journal_mode is {mode}); readers will wait \

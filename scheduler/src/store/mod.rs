@@ -238,7 +238,7 @@ impl Store {
             statement_cache: options.statement_cache,
         };
         if matches!(options.location, Location::File(_)) {
-            connection::enable_wal(&writer)?;
+            connection::enable_wal(&writer, options.busy_timeout)?;
         }
         connection::configure(&writer, settings, false)?;
         if options.migrate {
