@@ -1,6 +1,7 @@
 -- 0004 down: drops the maintenance views and the archive (with the archived runs) and
 -- removes the system_state rows 0004 created.
-DELETE FROM system_state WHERE key IN ('paused', 'maintenance.stale_worker_after_ms');
+DELETE FROM system_state
+WHERE key IN ('paused', 'maintenance.stale_worker_after_ms', 'database_id');
 DROP VIEW IF EXISTS system_health;
 DROP VIEW IF EXISTS performance_metrics;
 DROP VIEW IF EXISTS throughput_last_hour;

@@ -136,9 +136,13 @@ SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS checked_at,
        (SELECT completed_last_hour FROM performance_metrics) AS completed_last_hour,
        (SELECT failed_last_hour FROM performance_metrics) AS failed_last_hour;
 
--- Initial rows: the global pause flag (read by every process before it claims) and the
--- stale-worker threshold the views use until a scheduler writes its own configuration.
+-- Initial rows: the global pause flag (read by every process before it claims), the
+-- stale-worker threshold the views use until a scheduler writes its own configuration,
+-- and a random id of this database (it makes job idempotency keys unique across
+-- databases whose run ids start again from 1).
 INSERT OR IGNORE INTO system_state (key, value, updated_at)
 VALUES ('paused', '0', CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)),
        ('maintenance.stale_worker_after_ms', '60000',
+        CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)),
+       ('database_id', lower(hex(randomblob(16))),
         CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER));

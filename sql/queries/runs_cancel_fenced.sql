@@ -1,8 +1,8 @@
--- The job stopped itself (or obeyed a cancel request): cancelled with its reason.
--- Fenced like runs_complete_fenced.sql.
+-- The job stopped itself (or obeyed a cancel request): cancelled, keeping the reason a
+-- cancel request recorded, else the job's own. Fenced like runs_complete_fenced.sql.
 UPDATE task_runs
 SET status = 'cancelled',
-    cancel_reason = :reason,
+    cancel_reason = coalesce(cancel_reason, :reason),
     started_at = coalesce(:started_at, started_at),
     duration_ms = :duration_ms,
     finished_at = :now

@@ -1,5 +1,6 @@
--- Claim up to :limit due runs of one priority group, oldest first: each attempt counts
--- from here, and each claim takes a new fencing token (lease_token + 1). The leases
+-- Claim up to :limit due runs of one priority group, oldest first, among the job types
+-- the claimer can run (:job_types, a JSON array; NULL for any): each attempt counts from
+-- here, and each claim takes a new fencing token (lease_token + 1). The leases
 -- themselves are written to task_locks in the same transaction (locks_insert.sql).
 UPDATE task_runs
 SET status = 'running',
@@ -13,6 +14,7 @@ WHERE id IN (
     WHERE status = 'pending'
       AND priority = :priority
       AND scheduled_at <= :now
+      AND (:job_types IS NULL OR job_type IN (SELECT value FROM json_each(:job_types)))
     ORDER BY scheduled_at, id
     LIMIT :limit
 )

@@ -25,6 +25,29 @@ use crate::{
     error::{Error, Result},
 };
 
+/// Which job types a claimer can run: a process only claims runs it knows how to
+/// execute, so several binaries can share one database.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobTypeFilter(Option<String>);
+
+impl JobTypeFilter {
+    /// Runs of any job type.
+    #[must_use]
+    pub fn any() -> Self {
+        JobTypeFilter(None)
+    }
+
+    /// Runs of these job types only.
+    #[must_use]
+    pub fn only<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
+        let list: Vec<serde_json::Value> = names
+            .into_iter()
+            .map(|n| serde_json::Value::String(n.as_ref().to_owned()))
+            .collect();
+        JobTypeFilter(Some(serde_json::Value::Array(list).to_string()))
+    }
+}
+
 /// What finishing an attempt did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -108,9 +131,10 @@ impl ReadTx<'_> {
 }
 
 impl WriteTx<'_> {
-    /// Claims up to `limit` due runs for `worker`, highest priority first and oldest
-    /// first within a priority, each under a new lease of `lease_ttl` with a new fencing
-    /// token. Claims nothing while the scheduler is paused. Each claim counts an attempt.
+    /// Claims up to `limit` due runs of the job types in `job_types` for `worker`,
+    /// highest priority first and oldest first within a priority, each under a new lease
+    /// of `lease_ttl` with a new fencing token. Claims nothing while the scheduler is
+    /// paused. Each claim counts an attempt.
     ///
     /// The claimer seeks the top priority group, claims that group's due runs in
     /// scheduled order (an index range scan that stops at the first run not yet due),
@@ -125,6 +149,7 @@ impl WriteTx<'_> {
         limit: usize,
         now: OffsetDateTime,
         lease_ttl: Duration,
+        job_types: &JobTypeFilter,
     ) -> Result<Vec<ClaimedRun>> {
         let now_ms = ms(now);
         let expires_ms = add_ms("lease duration", now_ms, lease_ttl)?;
@@ -148,6 +173,7 @@ impl WriteTx<'_> {
                 ":priority": priority,
                 ":now": now_ms,
                 ":limit": i64::try_from(want).unwrap_or(i64::MAX),
+                ":job_types": job_types.0,
             })?;
             let first = claimed.len();
             while let Some(r) = rows.next()? {

@@ -45,11 +45,14 @@ use parking_lot::Mutex;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
-pub(crate) use self::types::{DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS};
+pub(crate) use self::types::{
+    DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, validate_attempts, validate_name, validate_priority,
+    validate_timeout,
+};
 pub use self::{
     connection::{Location, Synchronous},
     deps::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},
-    leases::Finished,
+    leases::{Finished, JobTypeFilter},
     maintenance::{ArchiveMode, LeaseRescue, RescuedRun},
     migrate::{Direction, Migration, MigrationState, MigrationStatus, MigrationStep, Migrator},
     runs::{RunFilter, StatusCounts},
@@ -177,6 +180,14 @@ impl StoreOptions {
     #[must_use]
     pub fn synchronous_mode(&self) -> Synchronous {
         self.synchronous
+    }
+
+    pub(crate) fn busy_timeout_value(&self) -> Duration {
+        self.busy_timeout
+    }
+
+    pub(crate) fn clock_value(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 }
 
