@@ -176,6 +176,32 @@ pub enum Error {
         /// The size that was asked for.
         actual: usize,
     },
+    /// The job type is not registered with this scheduler (and foreign job types are not
+    /// allowed). Nothing was enqueued.
+    UnknownJobType(String),
+    /// The same job type name was registered twice.
+    DuplicateJobType(String),
+    /// A payload that does not serialize, or a JSON payload that does not decode into
+    /// the job type. Nothing was enqueued.
+    Payload {
+        /// The job type.
+        job_type: String,
+        /// What serde reported.
+        detail: String,
+    },
+    /// A payload larger than the configured limit. Nothing was enqueued.
+    PayloadTooLarge {
+        /// The job type.
+        job_type: String,
+        /// The payload's size in bytes (serialized JSON).
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The scheduler was shut down; it accepts no more work.
+    ShutDown,
+    /// A scheduler thread could not be started.
+    Thread(std::io::Error),
     /// A JSON value stored in the database could not be read back.
     CorruptValue {
         /// Where the value was, e.g. `task_runs.errors`.
@@ -340,6 +366,24 @@ impl fmt::Display for Error {
                     "dependency {limit} of {actual} exceeds the limit of {max}"
                 )
             }
+            Error::UnknownJobType(t) => write!(
+                f,
+                "unknown job type {t:?}: register it with the scheduler (or allow foreign job types)"
+            ),
+            Error::DuplicateJobType(t) => write!(f, "job type {t:?} is registered twice"),
+            Error::Payload { job_type, detail } => {
+                write!(f, "payload of job type {job_type:?} is invalid: {detail}")
+            }
+            Error::PayloadTooLarge {
+                job_type,
+                size,
+                limit,
+            } => write!(
+                f,
+                "payload of job type {job_type:?} is {size} bytes, over the limit of {limit}"
+            ),
+            Error::ShutDown => write!(f, "the scheduler was shut down"),
+            Error::Thread(e) => write!(f, "could not start a scheduler thread: {e}"),
             Error::CorruptValue { column, detail } => {
                 write!(f, "unreadable value in {column}: {detail}")
             }
@@ -352,7 +396,7 @@ impl std::error::Error for Error {
         match self {
             Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => Some(e),
             Error::Pool(e) => Some(e),
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } | Error::Thread(source) => Some(source),
             _ => None,
         }
     }

@@ -4,29 +4,101 @@
 //! host binary opens itself: no server to run. Several threads, and several processes
 //! sharing the file, cooperate through row leases with fencing tokens.
 //!
-//! This release contains the foundation: the schema and its migration runner, and the
-//! [`store`] layer that every part of the runtime is built on.
+//! # Quick start
 //!
 //! ```
-//! use scheduler::store::{NewRun, Store, StoreOptions};
-//! use scheduler::{Clock, SystemClock};
+//! use std::time::Duration;
+//! use scheduler::{Job, JobContext, JobError, Perform, Scheduler};
+//! use serde::{Deserialize, Serialize};
 //!
-//! let dir = tempfile::tempdir()?;
-//! let store = Store::open(StoreOptions::file(dir.path().join("jobs.db")))?;
-//! let now = SystemClock.now();
-//! let run = store.write(|tx| tx.insert_run(&NewRun::new("send_email", "{}", now), now))?;
-//! assert!(run.created);
+//! #[derive(Serialize, Deserialize)]
+//! struct Greet {
+//!     name: String,
+//! }
+//!
+//! impl Job for Greet {
+//!     const NAME: &'static str = "greet";
+//! }
+//!
+//! impl Perform for Greet {
+//!     type Output = String;
+//!     fn perform(&self, _ctx: &JobContext) -> Result<String, JobError> {
+//!         Ok(format!("hello, {}", self.name))
+//!     }
+//! }
+//!
+//! # let dir = tempfile::tempdir()?;
+//! let scheduler = Scheduler::builder()
+//!     .database(dir.path().join("jobs.db")) // default: ./scheduler.db
+//!     .register::<Greet>()
+//!     .start()?;
+//! let run = scheduler.enqueue(Greet { name: "world".into() })?;
+//! # let deadline = std::time::Instant::now() + Duration::from_secs(10);
+//! # while !scheduler.run(run.id)?.status.is_finished() && std::time::Instant::now() < deadline {
+//! #     std::thread::sleep(Duration::from_millis(5));
+//! # }
+//! assert_eq!(scheduler.run(run.id)?.result.as_deref(), Some(r#""hello, world""#));
+//! scheduler.shutdown(Duration::from_secs(5))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # How a run flows
+//!
+//! ```text
+//! enqueue ──> store ──> claim (lease) ──> dispatch ──> worker executes ──> complete
+//!  ①           ②          ③                  ④             ⑤                  ⑥
+//! ```
+//!
+//! * ① [`enqueue`]: a job becomes a `pending` run (checked, all or nothing).
+//! * ② [`store`]: the only code that talks to SQLite; every statement is a file in
+//!   `sql/`.
+//! * ③ claim: the dispatcher claims due runs, highest priority first, under leases with
+//!   fencing tokens, as many as it has free slots for.
+//! * ④ dispatch: one dispatcher thread commits outcomes and claims in one transaction
+//!   and hands runs to the workers over a bounded channel.
+//! * ⑤ worker: a fixed pool of named threads runs each job under `catch_unwind`.
+//! * ⑥ complete: the outcome (completed, retry with backoff, failed, cancelled) is
+//!   written fenced by the lease; a worker that lost its lease changes nothing.
+//!
+//! Beside the flow, a heartbeat thread renews this instance's leases and `workers` row,
+//! and a maintenance thread takes back runs whose lease expired (their process died).
+//!
+//! # Nouns
+//!
+//! A **job** is the user's type; a **run** is one persisted execution of it with its
+//! attempts; a **lease** is a worker's claim on a run, with a fencing token; a **worker**
+//! (a row of `workers`) is one scheduler instance (process) that holds leases; its
+//! **threads** execute the jobs.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod claim;
 pub mod clock;
+mod complete;
+mod config;
+mod dispatch;
+pub mod enqueue;
 pub mod error;
+mod events;
+mod heartbeat;
+pub mod job;
+pub mod maintenance;
+mod scheduler;
 pub mod store;
+mod worker;
 
 pub use crate::{
     clock::{Clock, ManualClock, SystemClock},
+    config::{
+        DEFAULT_DATABASE, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, DEFAULT_MAX_BACKOFF,
+        DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_POLL_INTERVAL, DEFAULT_SHUTDOWN_GRACE, SchedulerBuilder,
+    },
+    enqueue::{Batch, BatchRef, EnqueueOptions},
     error::{Error, Result},
+    events::{Event, EventHook},
+    job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
+    maintenance::MaintenanceConfig,
+    scheduler::{Scheduler, SchedulerStats, ShutdownReport},
+    store::{CancelOutcome, Inserted, Run, RunFilter, RunId, RunStatus},
 };
 
 /// The README's Rust snippets, compiled as doc tests so they cannot rot.

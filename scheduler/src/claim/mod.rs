@@ -1,0 +1,66 @@
+//! ③ Claim: take due runs under leases, as many as this instance has free slots for,
+//! of the job types it can run, in the dispatcher's write transaction.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::{
+    dispatch::inflight::{InFlight, Slot},
+    error::Result,
+    store::{ClaimedRun, JobTypeFilter, WorkerId, WriteTx},
+};
+
+/// Claims for one scheduler instance.
+#[derive(Debug)]
+pub(crate) struct Claimer {
+    pub(crate) worker: WorkerId,
+    pub(crate) lease: Duration,
+    pub(crate) job_types: JobTypeFilter,
+}
+
+/// What one claim took, and when to look again if it took fewer than asked.
+#[derive(Debug, Default)]
+pub(crate) struct Claimed {
+    pub(crate) runs: Vec<ClaimedRun>,
+    /// When the next pending run becomes due, if the claim came back short.
+    pub(crate) next_due: Option<OffsetDateTime>,
+}
+
+impl Claimer {
+    /// Claims up to `free` runs in the caller's transaction.
+    pub(crate) fn claim(
+        &self,
+        tx: &WriteTx<'_>,
+        free: usize,
+        now: OffsetDateTime,
+    ) -> Result<Claimed> {
+        if free == 0 {
+            return Ok(Claimed::default());
+        }
+        let runs = tx.claim_runs(self.worker, free, now, self.lease, &self.job_types)?;
+        let next_due = if runs.len() < free {
+            tx.next_due_at()?
+        } else {
+            None
+        };
+        Ok(Claimed { runs, next_due })
+    }
+
+    /// Gives each claimed run its slot, once the claim committed.
+    pub(crate) fn register(inflight: &InFlight, runs: &[ClaimedRun]) {
+        for run in runs {
+            inflight.insert(
+                run.id,
+                Slot::queued(
+                    run.token,
+                    run.job_type.clone(),
+                    run.attempt,
+                    run.max_attempts,
+                    run.backoff,
+                    run.timeout,
+                ),
+            );
+        }
+    }
+}

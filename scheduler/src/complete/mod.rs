@@ -1,0 +1,209 @@
+//! ⑥ Complete: how an attempt ended becomes the run's next state. The dispatcher writes
+//! these outcomes, fenced by the lease, many per transaction; events follow the commit.
+
+mod retry;
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::{
+    clock::{add_ms, from_ms, to_ms},
+    dispatch::inflight::SlotView,
+    events::Event,
+    job::{JobErrorKind, registry::RunResult},
+    store::{AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, RunId, RunStatus},
+};
+
+/// How an attempt ended, as the worker or the dispatcher saw it.
+pub(crate) enum Ending {
+    /// The job returned (or panicked).
+    Ran {
+        result: RunResult,
+        timing: AttemptTiming,
+    },
+    /// It was cancelled before it started.
+    CancelledBeforeStart,
+    /// It ran past its timeout.
+    TimedOut { ran_for: Duration },
+    /// Handed back at shutdown.
+    Released,
+    /// Not run: its outcome was already decided (lease lost, released) when a thread
+    /// took it. Nothing to write.
+    Skipped,
+}
+
+/// An outcome waiting to be written, with what its events need.
+#[derive(Debug)]
+pub(crate) struct PendingWrite {
+    pub(crate) run: RunId,
+    pub(crate) token: i64,
+    pub(crate) job_type: String,
+    pub(crate) attempt: u32,
+    pub(crate) outcome: AttemptOutcome,
+    pub(crate) timing: Option<AttemptTiming>,
+}
+
+impl PendingWrite {
+    /// The event to emit once the write committed with `status`.
+    pub(crate) fn event(&self, status: RunStatus) -> Event {
+        let run = self.run;
+        let job_type = self.job_type.clone();
+        match (&self.outcome, status) {
+            (_, RunStatus::Completed) => Event::Completed {
+                run,
+                job_type,
+                duration: self.timing.map_or(Duration::ZERO, |t| t.duration),
+            },
+            (AttemptOutcome::Retry { error, retry_at }, RunStatus::Pending) => Event::Retried {
+                run,
+                job_type,
+                attempt: self.attempt,
+                error: error.message.clone(),
+                retry_at: *retry_at,
+            },
+            (AttemptOutcome::Release { .. }, RunStatus::Pending) => Event::Released { run },
+            (AttemptOutcome::Fail { error }, _) => Event::Failed {
+                run,
+                job_type,
+                attempt: self.attempt,
+                error: error.message.clone(),
+            },
+            (AttemptOutcome::Cancel { reason }, _) => Event::Cancelled {
+                run,
+                reason: reason.clone(),
+            },
+            // A retry or release of a run whose cancel was requested meanwhile.
+            (_, _) => Event::Cancelled {
+                run,
+                reason: "cancellation requested".to_owned(),
+            },
+        }
+    }
+}
+
+/// The settings outcomes depend on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    pub(crate) max_backoff: Duration,
+}
+
+/// Decides the outcome of an attempt.
+pub(crate) fn decide(
+    view: &SlotView,
+    ending: Ending,
+    now: OffsetDateTime,
+    policy: Policy,
+) -> PendingWrite {
+    let error = |kind, message: String| AttemptError::new(view.attempt, now, kind, message);
+    let (outcome, timing) = match ending {
+        Ending::Ran { result, timing } => {
+            let outcome = match result {
+                RunResult::Ok(json) => AttemptOutcome::Completed { result: json },
+                RunResult::Err(e) => match e.kind() {
+                    JobErrorKind::Cancel => AttemptOutcome::Cancel {
+                        reason: e.message().to_owned(),
+                    },
+                    JobErrorKind::Fail => AttemptOutcome::Fail {
+                        error: error(AttemptErrorKind::Error, e.message().to_owned()),
+                    },
+                    JobErrorKind::Retry => retry_or_fail(
+                        view,
+                        error(AttemptErrorKind::Error, e.message().to_owned()),
+                        None,
+                        now,
+                        policy,
+                    ),
+                    JobErrorKind::RetryAfter(d) => retry_or_fail(
+                        view,
+                        error(AttemptErrorKind::Error, e.message().to_owned()),
+                        Some(d),
+                        now,
+                        policy,
+                    ),
+                },
+                RunResult::Panic(message) => retry_or_fail(
+                    view,
+                    error(AttemptErrorKind::Panic, message),
+                    None,
+                    now,
+                    policy,
+                ),
+                // Neither goes away by retrying: fail now with the reason.
+                RunResult::BadPayload(detail) => AttemptOutcome::Fail {
+                    error: error(
+                        AttemptErrorKind::Error,
+                        format!("payload does not decode into {}: {detail}", view.job_type),
+                    ),
+                },
+                RunResult::BadOutput(detail) => AttemptOutcome::Fail {
+                    error: error(
+                        AttemptErrorKind::Error,
+                        format!("result does not serialize to JSON: {detail}"),
+                    ),
+                },
+                RunResult::NotRegistered => AttemptOutcome::Release {
+                    reason: format!("job type {} is not registered here", view.job_type),
+                },
+            };
+            (outcome, Some(timing))
+        }
+        Ending::CancelledBeforeStart => (
+            AttemptOutcome::Cancel {
+                reason: "cancellation requested".to_owned(),
+            },
+            None,
+        ),
+        Ending::TimedOut { ran_for } => (
+            retry_or_fail(
+                view,
+                error(
+                    AttemptErrorKind::Timeout,
+                    format!("attempt timed out after {ran_for:.1?}"),
+                ),
+                None,
+                now,
+                policy,
+            ),
+            None,
+        ),
+        Ending::Released | Ending::Skipped => (
+            AttemptOutcome::Release {
+                reason: "released at shutdown".to_owned(),
+            },
+            None,
+        ),
+    };
+    PendingWrite {
+        run: view.run,
+        token: view.token,
+        job_type: view.job_type.clone(),
+        attempt: view.attempt,
+        outcome,
+        timing,
+    }
+}
+
+fn retry_or_fail(
+    view: &SlotView,
+    error: AttemptError,
+    after: Option<Duration>,
+    now: OffsetDateTime,
+    policy: Policy,
+) -> AttemptOutcome {
+    if view.attempt >= view.max_attempts {
+        return AttemptOutcome::Fail { error };
+    }
+    let delay = after.unwrap_or_else(|| {
+        retry::backoff(
+            view.backoff,
+            view.attempt,
+            policy.max_backoff,
+            retry::jitter(),
+        )
+    });
+    let retry_at = add_ms("backoff", to_ms(now), delay)
+        .and_then(from_ms)
+        .unwrap_or(now);
+    AttemptOutcome::Retry { error, retry_at }
+}

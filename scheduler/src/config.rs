@@ -1,0 +1,366 @@
+//! [`SchedulerBuilder`]: every setting with its documented default, checked together
+//! when the scheduler starts, then frozen into a `Config`.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use crate::{
+    clock::{Clock, SystemClock},
+    error::{Error, Result},
+    events::{EventHook, Events},
+    job::{Perform, registry::Registry},
+    maintenance::MaintenanceConfig,
+    scheduler::Scheduler,
+    store::{StoreOptions, Synchronous},
+};
+
+/// The database file used when none is given: `scheduler.db` in the working directory.
+pub const DEFAULT_DATABASE: &str = "scheduler.db";
+/// Default lease duration.
+pub const DEFAULT_LEASE_DURATION: Duration = Duration::from_secs(30);
+/// Default heartbeat interval.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+/// Default idle poll interval.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Default grace period of a shutdown started by dropping the handle.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Default largest payload accepted at enqueue.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Default longest delay between retries, whatever the backoff computes.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+
+/// The worker threads used when not set: the machine's available parallelism.
+fn default_worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get().min(64))
+}
+
+/// Settings of a scheduler, frozen at start.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) store: StoreOptions,
+    pub(crate) worker_threads: usize,
+    pub(crate) max_in_flight: usize,
+    pub(crate) lease_duration: Duration,
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) poll_interval: Duration,
+    pub(crate) shutdown_grace: Duration,
+    pub(crate) max_payload_bytes: usize,
+    pub(crate) max_backoff: Duration,
+    pub(crate) allow_foreign_job_types: bool,
+    pub(crate) maintenance: MaintenanceConfig,
+    pub(crate) name: Option<String>,
+}
+
+/// Builds and starts a [`Scheduler`]. Every setter documents its default; settings that
+/// only make sense together are checked by [`SchedulerBuilder::start`].
+///
+/// ```
+/// use std::time::Duration;
+/// use scheduler::Scheduler;
+///
+/// let dir = tempfile::tempdir()?;
+/// let scheduler = Scheduler::builder()
+///     .database(dir.path().join("jobs.db"))
+///     .worker_threads(2)
+///     .lease_duration(Duration::from_secs(10))
+///     .heartbeat_interval(Duration::from_secs(2))
+///     .start()?;
+/// scheduler.shutdown(Duration::from_secs(5))?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SchedulerBuilder {
+    store: StoreOptions,
+    worker_threads: Option<usize>,
+    max_in_flight: Option<usize>,
+    lease_duration: Duration,
+    heartbeat_interval: Duration,
+    poll_interval: Duration,
+    shutdown_grace: Duration,
+    max_payload_bytes: usize,
+    max_backoff: Duration,
+    allow_foreign_job_types: bool,
+    maintenance: MaintenanceConfig,
+    clock: Arc<dyn Clock>,
+    registry: Registry,
+    registration_error: Option<Error>,
+    hooks: Vec<Arc<dyn EventHook>>,
+    name: Option<String>,
+}
+
+impl std::fmt::Debug for SchedulerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchedulerBuilder")
+            .field("store", &self.store)
+            .field("worker_threads", &self.worker_threads)
+            .field("lease_duration", &self.lease_duration)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("poll_interval", &self.poll_interval)
+            .field("job_types", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SchedulerBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SchedulerBuilder {
+    /// A builder with every default.
+    #[must_use]
+    pub fn new() -> Self {
+        SchedulerBuilder {
+            store: StoreOptions::file(DEFAULT_DATABASE),
+            worker_threads: None,
+            max_in_flight: None,
+            lease_duration: DEFAULT_LEASE_DURATION,
+            heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            max_backoff: DEFAULT_MAX_BACKOFF,
+            allow_foreign_job_types: false,
+            maintenance: MaintenanceConfig::default(),
+            clock: Arc::new(SystemClock),
+            registry: Registry::default(),
+            registration_error: None,
+            hooks: Vec::new(),
+            name: None,
+        }
+    }
+
+    /// The database file. Defaults to [`DEFAULT_DATABASE`] (`scheduler.db` in the
+    /// working directory); created with its folders when missing.
+    #[must_use]
+    pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
+        self.store = rebuild_store(StoreOptions::file(path), &self.store);
+        self
+    }
+
+    /// A private in-memory database instead of a file, for tests where a file adds
+    /// nothing. Nothing survives the scheduler, and no other process can share it.
+    #[must_use]
+    pub fn in_memory(mut self) -> Self {
+        self.store = rebuild_store(StoreOptions::memory(), &self.store);
+        self
+    }
+
+    /// Number of worker threads (1 to 1024). Defaults to the machine's available
+    /// parallelism (at most 64).
+    #[must_use]
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Most runs this instance holds at once: running, plus claimed and waiting for a
+    /// free thread in its local queue. Claims are batched up to the free part of it, so a
+    /// larger value means fewer, bigger transactions (throughput) at the price of runs
+    /// waiting under this instance's leases instead of another process's. Defaults to
+    /// twice the worker threads; at least the worker threads.
+    #[must_use]
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = Some(n);
+        self
+    }
+
+    /// How long a claim is valid without a heartbeat. A run whose process dies is taken
+    /// back by another process once its lease expires. Defaults to
+    /// [`DEFAULT_LEASE_DURATION`] (30 s); at least 100 ms.
+    #[must_use]
+    pub fn lease_duration(mut self, d: Duration) -> Self {
+        self.lease_duration = d;
+        self
+    }
+
+    /// How often this instance renews its leases and its `workers` row. Defaults to
+    /// [`DEFAULT_HEARTBEAT_INTERVAL`] (5 s); must be at most half the lease duration, so
+    /// one late heartbeat never loses a lease.
+    #[must_use]
+    pub fn heartbeat_interval(mut self, d: Duration) -> Self {
+        self.heartbeat_interval = d;
+        self
+    }
+
+    /// How often an idle dispatcher looks for work written by other processes (work
+    /// enqueued by this process wakes it at once). Defaults to
+    /// [`DEFAULT_POLL_INTERVAL`] (500 ms); 1 ms to 60 s.
+    #[must_use]
+    pub fn poll_interval(mut self, d: Duration) -> Self {
+        self.poll_interval = d;
+        self
+    }
+
+    /// The grace period of the shutdown that dropping the handle starts. Defaults to
+    /// [`DEFAULT_SHUTDOWN_GRACE`] (10 s).
+    #[must_use]
+    pub fn shutdown_grace(mut self, d: Duration) -> Self {
+        self.shutdown_grace = d;
+        self
+    }
+
+    /// Durability of commits. Defaults to [`Synchronous::Normal`] (survives process
+    /// crashes; `Full` also survives power loss, slower).
+    #[must_use]
+    pub fn synchronous(mut self, s: Synchronous) -> Self {
+        self.store = self.store.synchronous(s);
+        self
+    }
+
+    /// How long a statement waits for another process's write lock. Defaults to 5 s.
+    #[must_use]
+    pub fn busy_timeout(mut self, d: Duration) -> Self {
+        self.store = self.store.busy_timeout(d);
+        self
+    }
+
+    /// Largest payload (serialized JSON) accepted at enqueue. Defaults to
+    /// [`DEFAULT_MAX_PAYLOAD_BYTES`] (256 KiB).
+    #[must_use]
+    pub fn max_payload_bytes(mut self, n: usize) -> Self {
+        self.max_payload_bytes = n;
+        self
+    }
+
+    /// Longest delay between two attempts, whatever the backoff computes. Defaults to
+    /// [`DEFAULT_MAX_BACKOFF`] (24 h).
+    #[must_use]
+    pub fn max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+
+    /// Accept enqueues of job types this binary does not register (by name, with a JSON
+    /// payload), for several binaries sharing one database, each running its own types.
+    /// Defaults to false: an unknown type is refused at enqueue.
+    #[must_use]
+    pub fn allow_foreign_job_types(mut self, allow: bool) -> Self {
+        self.allow_foreign_job_types = allow;
+        self
+    }
+
+    /// The maintenance thread's settings. Defaults to [`MaintenanceConfig::default`].
+    #[must_use]
+    pub fn maintenance(mut self, config: MaintenanceConfig) -> Self {
+        self.maintenance = config;
+        self
+    }
+
+    /// The clock every time comes from. Defaults to the system clock; tests pass a
+    /// [`crate::ManualClock`] to cross lease expiries and backoffs without sleeping.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.store = self.store.clock(clock.clone());
+        self.clock = clock;
+        self
+    }
+
+    /// A name for this instance in the `workers` table. Defaults to `host:pid`.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Registers a job type. A duplicate name or an invalid name or default options is
+    /// reported by [`SchedulerBuilder::start`].
+    #[must_use]
+    pub fn register<J: Perform>(mut self) -> Self {
+        if let Err(e) = self.registry.register::<J>() {
+            self.registration_error.get_or_insert(e);
+        }
+        self
+    }
+
+    /// Adds a hook called with every lifecycle event, on the scheduler's threads: keep it
+    /// quick (hand the event to a channel for slow work).
+    #[must_use]
+    pub fn on_event(mut self, hook: impl EventHook) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Checks the settings, opens the database (creating and migrating it), registers
+    /// this instance in `workers`, and starts the threads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the first bad setting;
+    /// [`Error::DuplicateJobType`]; any error of [`crate::store::Store::open`].
+    pub fn start(self) -> Result<Scheduler> {
+        if let Some(e) = self.registration_error {
+            return Err(e);
+        }
+        let worker_threads = self.worker_threads.unwrap_or_else(default_worker_threads);
+        if !(1..=1024).contains(&worker_threads) {
+            return Err(Error::invalid(
+                "worker_threads",
+                format!("must be 1 to 1024, got {worker_threads}"),
+            ));
+        }
+        let max_in_flight = self.max_in_flight.unwrap_or(worker_threads * 2);
+        if max_in_flight < worker_threads || max_in_flight > 100_000 {
+            return Err(Error::invalid(
+                "max_in_flight",
+                format!(
+                    "must be between the worker threads ({worker_threads}) and 100000, got {max_in_flight}"
+                ),
+            ));
+        }
+        if self.lease_duration < Duration::from_millis(100) {
+            return Err(Error::invalid("lease_duration", "must be at least 100 ms"));
+        }
+        crate::clock::duration_ms("lease_duration", self.lease_duration)?;
+        if self.heartbeat_interval.is_zero() || self.heartbeat_interval * 2 > self.lease_duration {
+            return Err(Error::invalid(
+                "heartbeat_interval",
+                format!(
+                    "must be shorter than half the lease duration ({:?}) so one late heartbeat \
+                     never loses a lease, got {:?}",
+                    self.lease_duration, self.heartbeat_interval
+                ),
+            ));
+        }
+        if self.poll_interval < Duration::from_millis(1)
+            || self.poll_interval > Duration::from_secs(60)
+        {
+            return Err(Error::invalid("poll_interval", "must be 1 ms to 60 s"));
+        }
+        if self.max_payload_bytes == 0 {
+            return Err(Error::invalid("max_payload_bytes", "must be at least 1"));
+        }
+        self.maintenance.validate()?;
+        if self.maintenance.stale_worker_after <= self.heartbeat_interval * 2 {
+            return Err(Error::invalid(
+                "stale_worker_after",
+                format!(
+                    "must be longer than two heartbeat intervals ({:?}), got {:?}",
+                    self.heartbeat_interval * 2,
+                    self.maintenance.stale_worker_after
+                ),
+            ));
+        }
+        let config = Config {
+            store: self.store,
+            worker_threads,
+            max_in_flight,
+            lease_duration: self.lease_duration,
+            heartbeat_interval: self.heartbeat_interval,
+            poll_interval: self.poll_interval,
+            shutdown_grace: self.shutdown_grace,
+            max_payload_bytes: self.max_payload_bytes,
+            max_backoff: self.max_backoff,
+            allow_foreign_job_types: self.allow_foreign_job_types,
+            maintenance: self.maintenance,
+            name: self.name,
+        };
+        Scheduler::start(config, self.registry, self.clock, Events::new(self.hooks))
+    }
+}
+
+/// A new location with the settings already chosen on the old one.
+fn rebuild_store(fresh: StoreOptions, old: &StoreOptions) -> StoreOptions {
+    fresh
+        .synchronous(old.synchronous_mode())
+        .busy_timeout(old.busy_timeout_value())
+        .clock(old.clock_value())
+}

@@ -1,0 +1,401 @@
+//! ④ Dispatch: the dispatcher thread.
+//!
+//! One loop owns the instance's share of the database's write traffic. Each turn it
+//! gathers what happened (finished attempts from the workers, a nudge from an enqueue,
+//! a timeout, a shutdown request), then commits **one** IMMEDIATE transaction that writes
+//! every pending outcome (fenced by its lease) and claims as many due runs as there are
+//! free slots, and finally emits the events of what committed and hands the claimed
+//! runs to the workers over the bounded channel. Under load, completions that arrive
+//! while a transaction runs are written together in the next one: batching comes from
+//! the work itself, never from waiting.
+//!
+//! When idle it sleeps until the first of: a nudge (an enqueue in this process), the
+//! poll interval (work written by other processes), the next due run it knows of, the
+//! earliest job deadline, or the shutdown grace period.
+
+pub(crate) mod inflight;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use crossbeam_channel::{Receiver, Sender, select};
+use time::OffsetDateTime;
+
+use crate::{
+    claim::{Claimed, Claimer},
+    complete::{self, Ending, PendingWrite, Policy},
+    events::Event,
+    scheduler::{Shared, ShutdownReport},
+    store::{AttemptOutcome, ClaimedRun, RunId, RunStatus},
+};
+
+/// A claimed run on its way to a worker.
+#[derive(Debug)]
+pub(crate) struct Dispatch {
+    pub(crate) run: ClaimedRun,
+}
+
+/// A worker is done with a run.
+pub(crate) struct Completion {
+    pub(crate) run: RunId,
+    pub(crate) ending: Ending,
+}
+
+/// Requests to the dispatcher.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Stop claiming, let running jobs finish for `grace`, release the rest, then reply.
+    Shutdown {
+        grace: Duration,
+        reply: Sender<ShutdownReport>,
+    },
+}
+
+/// How long threads asked to stop at the end of a shutdown grace period get to return
+/// before they are reported stuck (their runs are already released by then).
+const STOP_JOIN_WAIT: Duration = Duration::from_secs(1);
+
+/// How long to wait after a failed write before the next try, growing with each
+/// consecutive failure up to a second: the outcomes stay pending, never dropped.
+fn write_backoff(failures: u32) -> Duration {
+    Duration::from_millis(1u64 << failures.min(10)).min(Duration::from_secs(1))
+}
+
+struct Stopping {
+    grace_until: Instant,
+    reply: Option<Sender<ShutdownReport>>,
+    /// Set once running runs were released: until when their threads may return.
+    give_up_at: Option<Instant>,
+    report: ShutdownReport,
+}
+
+pub(crate) struct Dispatcher {
+    shared: Arc<Shared>,
+    claimer: Claimer,
+    to_workers: Option<Sender<Dispatch>>,
+    queue: Receiver<Dispatch>,
+    completions: Receiver<Completion>,
+    wake: Receiver<()>,
+    control: Receiver<Control>,
+    writes: Vec<PendingWrite>,
+    claim_wanted: bool,
+    last_claim: Instant,
+    next_due: Option<Instant>,
+    write_failures: u32,
+    stopping: Option<Stopping>,
+}
+
+/// The channels the dispatcher works with.
+pub(crate) struct Channels {
+    pub(crate) to_workers: Sender<Dispatch>,
+    pub(crate) queue: Receiver<Dispatch>,
+    pub(crate) completions: Receiver<Completion>,
+    pub(crate) wake: Receiver<()>,
+    pub(crate) control: Receiver<Control>,
+}
+
+impl Dispatcher {
+    pub(crate) fn new(shared: Arc<Shared>, claimer: Claimer, channels: Channels) -> Self {
+        Dispatcher {
+            shared,
+            claimer,
+            to_workers: Some(channels.to_workers),
+            queue: channels.queue,
+            completions: channels.completions,
+            wake: channels.wake,
+            control: channels.control,
+            writes: Vec::new(),
+            claim_wanted: true,
+            last_claim: Instant::now(),
+            next_due: None,
+            write_failures: 0,
+            stopping: None,
+        }
+    }
+
+    pub(crate) fn run(mut self) {
+        loop {
+            let wait = self.wait_time();
+            select! {
+                recv(self.completions) -> msg => {
+                    if let Ok(c) = msg {
+                        self.on_completion(c);
+                    }
+                }
+                recv(self.wake) -> _ => self.claim_wanted = true,
+                recv(self.control) -> msg => match msg {
+                    Ok(Control::Shutdown { grace, reply }) => self.begin_stop(grace, Some(reply)),
+                    Err(_) => self.begin_stop(Duration::ZERO, None),
+                },
+                default(wait) => {}
+            }
+            while let Ok(c) = self.completions.try_recv() {
+                self.on_completion(c);
+            }
+            self.collect_timeouts();
+            self.step_stop();
+            self.write_cycle();
+            if self.finish_stop() {
+                return;
+            }
+        }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.shared.clock.now()
+    }
+
+    fn policy(&self) -> Policy {
+        Policy {
+            max_backoff: self.shared.config.max_backoff,
+        }
+    }
+
+    fn wait_time(&self) -> Duration {
+        let now = Instant::now();
+        if !self.writes.is_empty() && self.write_failures == 0 {
+            return Duration::ZERO;
+        }
+        let mut until = now + Duration::from_secs(3600);
+        if self.stopping.is_none() {
+            until = until.min(self.last_claim + self.shared.config.poll_interval);
+            if let Some(due) = self.next_due {
+                until = until.min(due);
+            }
+        }
+        if let Some(deadline) = self.shared.inflight.next_deadline() {
+            until = until.min(deadline);
+        }
+        if self.write_failures > 0 {
+            until = until.min(now + write_backoff(self.write_failures));
+        }
+        if let Some(stop) = &self.stopping {
+            until = until.min(stop.give_up_at.unwrap_or(stop.grace_until));
+        }
+        until.saturating_duration_since(now)
+    }
+
+    fn on_completion(&mut self, c: Completion) {
+        self.claim_wanted = true;
+        let cancelled = matches!(c.ending, Ending::CancelledBeforeStart);
+        let Some(view) = self.shared.inflight.thread_done(c.run, cancelled) else {
+            // Its outcome was decided elsewhere (timeout, lease lost, release): the
+            // job's own result is discarded.
+            return;
+        };
+        if matches!(c.ending, Ending::Skipped) {
+            return;
+        }
+        let write = complete::decide(&view, c.ending, self.now(), self.policy());
+        self.writes.push(write);
+    }
+
+    fn collect_timeouts(&mut self) {
+        let now = self.now();
+        for (view, ran_for) in self.shared.inflight.take_timed_out(Instant::now()) {
+            log::warn!(
+                "run {} ({}) ran past its timeout after {ran_for:.1?}: its attempt fails; the \
+                 thread stays busy until the job returns",
+                view.run,
+                view.job_type
+            );
+            self.shared.stats.timeouts.inc();
+            self.shared.events.emit(Event::ThreadStuck {
+                run: view.run,
+                job_type: view.job_type.clone(),
+            });
+            let write = complete::decide(&view, Ending::TimedOut { ran_for }, now, self.policy());
+            self.writes.push(write);
+        }
+    }
+
+    /// One transaction: every pending outcome, then a claim into the free slots.
+    fn write_cycle(&mut self) {
+        let now_instant = Instant::now();
+        let poll_due = now_instant >= self.last_claim + self.shared.config.poll_interval;
+        let due_reached = self.next_due.is_some_and(|d| now_instant >= d);
+        let free = self
+            .shared
+            .config
+            .max_in_flight
+            .saturating_sub(self.shared.inflight.len());
+        let claim =
+            self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
+        if self.writes.is_empty() && !claim {
+            return;
+        }
+        let free = if claim { free } else { 0 };
+        let now = self.now();
+        let writes = &self.writes;
+        let claimer = &self.claimer;
+        let result = self.shared.store.write(|tx| {
+            let mut statuses = Vec::with_capacity(writes.len());
+            for w in writes {
+                match tx.finish_attempt(w.run, w.token, &w.outcome, w.timing, now) {
+                    Ok(f) => statuses.push(Some(f.status)),
+                    Err(e) if e.is_lease_lost() => statuses.push(None),
+                    Err(e) => return Err(e),
+                }
+            }
+            let claimed = claimer.claim(tx, free, now)?;
+            Ok((statuses, claimed))
+        });
+        match result {
+            Ok((statuses, claimed)) => {
+                self.write_failures = 0;
+                self.after_commit(statuses, claimed, free, now, now_instant);
+            }
+            Err(e) => {
+                self.write_failures = self.write_failures.saturating_add(1);
+                let pending = self.writes.len();
+                if e.is_busy() {
+                    log::warn!(
+                        "database busy: {pending} outcome(s) wait for the next try (attempt {})",
+                        self.write_failures
+                    );
+                } else {
+                    log::error!(
+                        "writing {pending} outcome(s) failed, retrying (attempt {}): {e}",
+                        self.write_failures
+                    );
+                }
+                if claim {
+                    self.last_claim = now_instant;
+                }
+            }
+        }
+    }
+
+    fn after_commit(
+        &mut self,
+        statuses: Vec<Option<RunStatus>>,
+        claimed: Claimed,
+        asked: usize,
+        now: OffsetDateTime,
+        now_instant: Instant,
+    ) {
+        let writes = std::mem::take(&mut self.writes);
+        self.shared.inflight.settle(writes.iter().map(|w| w.run));
+        for (w, status) in writes.iter().zip(statuses) {
+            match status {
+                Some(status) => {
+                    if matches!(w.outcome, AttemptOutcome::Release { .. }) {
+                        self.shared.stats.released.inc();
+                    } else {
+                        self.shared.stats.record(status);
+                    }
+                    if let Some(stop) = &mut self.stopping {
+                        if matches!(w.outcome, AttemptOutcome::Release { .. }) {
+                            stop.report.released.push(w.run);
+                        } else {
+                            stop.report.finished += 1;
+                        }
+                    }
+                    self.shared.events.emit(w.event(status));
+                }
+                None => {
+                    self.shared.stats.lease_lost.inc();
+                    log::warn!(
+                        "run {} ({}): lease {} was lost before its outcome was written; the \
+                         current holder's work stands",
+                        w.run,
+                        w.job_type,
+                        w.token
+                    );
+                    self.shared.events.emit(Event::LeaseLost {
+                        run: w.run,
+                        token: w.token,
+                    });
+                }
+            }
+        }
+        if asked > 0 {
+            self.last_claim = now_instant;
+            self.claim_wanted = claimed.runs.len() == asked;
+            self.next_due = claimed
+                .next_due
+                .map(|due| now_instant + (due - now).try_into().unwrap_or(Duration::ZERO));
+            Claimer::register(&self.shared.inflight, &claimed.runs);
+            for run in claimed.runs {
+                let id = run.id;
+                let sent = self
+                    .to_workers
+                    .as_ref()
+                    .is_some_and(|tx| tx.send(Dispatch { run }).is_ok());
+                if !sent {
+                    // Cannot happen while running (the channel holds one place per
+                    // slot); if it does, the lease expires and the run is rescued.
+                    log::error!("run {id} could not be handed to a worker");
+                }
+            }
+        }
+    }
+
+    fn begin_stop(&mut self, grace: Duration, reply: Option<Sender<ShutdownReport>>) {
+        if self.stopping.is_some() {
+            return;
+        }
+        self.stopping = Some(Stopping {
+            grace_until: Instant::now() + grace,
+            reply,
+            give_up_at: None,
+            report: ShutdownReport::default(),
+        });
+        // Runs still in the local queue go back at once; running jobs get the grace.
+        while let Ok(d) = self.queue.try_recv() {
+            self.shared.inflight.drained(d.run.id);
+        }
+        self.to_workers = None;
+        let now = self.now();
+        for view in self.shared.inflight.take_for_release(true) {
+            let write = complete::decide(&view, Ending::Released, now, self.policy());
+            self.writes.push(write);
+        }
+    }
+
+    fn step_stop(&mut self) {
+        let now = self.now();
+        let policy = self.policy();
+        let Some(stop) = &mut self.stopping else {
+            return;
+        };
+        if stop.give_up_at.is_some() || Instant::now() < stop.grace_until {
+            return;
+        }
+        stop.give_up_at = Some(Instant::now() + STOP_JOIN_WAIT);
+        for view in self.shared.inflight.take_for_release(false) {
+            log::warn!(
+                "run {} ({}) still running at the end of the shutdown grace period: released",
+                view.run,
+                view.job_type
+            );
+            let write = complete::decide(&view, Ending::Released, now, policy);
+            self.writes.push(write);
+        }
+    }
+
+    /// True when the dispatcher is done: stopping, nothing left to write, and every slot
+    /// either gone or held by a thread that did not return in time.
+    fn finish_stop(&mut self) -> bool {
+        let Some(stop) = &self.stopping else {
+            return false;
+        };
+        if !self.writes.is_empty() {
+            return false;
+        }
+        let gave_up = stop.give_up_at.is_some_and(|t| Instant::now() >= t);
+        if !self.shared.inflight.is_empty() && !gave_up {
+            return false;
+        }
+        let Some(mut stop) = self.stopping.take() else {
+            return false;
+        };
+        stop.report.stuck = self.shared.inflight.busy_threads();
+        if let Some(reply) = stop.reply.take() {
+            let _ = reply.send(stop.report);
+        }
+        true
+    }
+}

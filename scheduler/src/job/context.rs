@@ -1,0 +1,214 @@
+//! The context a running job receives: who it is, how long it has, and whether it
+//! should stop.
+
+use std::{
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use parking_lot::{Condvar, Mutex};
+use time::OffsetDateTime;
+
+use super::JobError;
+use crate::store::RunId;
+
+/// Why a running job is asked to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelReason {
+    /// Someone cancelled the run (from any process sharing the database).
+    Requested,
+    /// The attempt ran past its timeout and was failed as a timeout; whatever the job
+    /// returns now is discarded.
+    Timeout,
+    /// The scheduler lost the run's lease (it expired and was taken back); whatever the
+    /// job returns now is discarded, because another worker may run the job.
+    LeaseLost,
+    /// The scheduler is shutting down and its grace period ran out; the run was handed
+    /// back and will run again.
+    Shutdown,
+}
+
+impl fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CancelReason::Requested => "cancellation requested",
+            CancelReason::Timeout => "attempt timed out",
+            CancelReason::LeaseLost => "lease lost",
+            CancelReason::Shutdown => "scheduler shutting down",
+        })
+    }
+}
+
+/// The cancellation flag of one attempt, shared by the job and the scheduler's threads.
+#[derive(Debug, Default)]
+pub(crate) struct CancelFlag {
+    set: AtomicBool,
+    reason: Mutex<Option<CancelReason>>,
+    changed: Condvar,
+}
+
+impl CancelFlag {
+    /// Raises the flag; the first reason wins.
+    pub(crate) fn cancel(&self, reason: CancelReason) {
+        let mut r = self.reason.lock();
+        if r.is_none() {
+            *r = Some(reason);
+            self.set.store(true, Ordering::Release);
+            self.changed.notify_all();
+        }
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn reason(&self) -> Option<CancelReason> {
+        if self.is_set() {
+            *self.reason.lock()
+        } else {
+            None
+        }
+    }
+
+    /// Waits until `until` or until the flag is raised; returns the reason if raised.
+    fn wait_until(&self, until: Instant) -> Option<CancelReason> {
+        let mut r = self.reason.lock();
+        while r.is_none() {
+            if self.changed.wait_until(&mut r, until).timed_out() {
+                break;
+            }
+        }
+        *r
+    }
+}
+
+/// What a running job knows about its run, handed to [`crate::Perform::perform`].
+#[derive(Debug)]
+pub struct JobContext {
+    pub(crate) run_id: RunId,
+    pub(crate) job_type: String,
+    pub(crate) attempt: u32,
+    pub(crate) max_attempts: u32,
+    pub(crate) scheduled_at: OffsetDateTime,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) idempotency_key: String,
+    pub(crate) cancel: Arc<CancelFlag>,
+}
+
+impl JobContext {
+    /// The run being executed.
+    #[must_use]
+    pub fn run_id(&self) -> RunId {
+        self.run_id
+    }
+
+    /// The job type's name.
+    #[must_use]
+    pub fn job_type(&self) -> &str {
+        &self.job_type
+    }
+
+    /// This attempt's number: 1 for the first.
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Attempts allowed for the run.
+    #[must_use]
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// True when a failure of this attempt fails the run for good.
+    #[must_use]
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempt >= self.max_attempts
+    }
+
+    /// When the run was due.
+    #[must_use]
+    pub fn scheduled_at(&self) -> OffsetDateTime {
+        self.scheduled_at
+    }
+
+    /// When this attempt times out, if the run has a timeout.
+    #[must_use]
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Time left before the timeout, if the run has one (zero once past it).
+    #[must_use]
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// A key that is the same for every attempt of this run and different for every
+    /// other run (in any database): pass it to external systems (payment, email, HTTP
+    /// APIs with idempotency support) so that a run executed twice (after a crash or a
+    /// lost lease) has its effect once.
+    #[must_use]
+    pub fn idempotency_key(&self) -> &str {
+        &self.idempotency_key
+    }
+
+    /// True once the job should stop: the run was cancelled, timed out, lost its lease,
+    /// or the scheduler is shutting down. Long jobs should check it between steps.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_set()
+    }
+
+    /// Why the job should stop, if it should.
+    #[must_use]
+    pub fn cancel_reason(&self) -> Option<CancelReason> {
+        self.cancel.reason()
+    }
+
+    /// `Err` once the job should stop, so a job can write `ctx.check_cancelled()?;`
+    /// between steps.
+    ///
+    /// # Errors
+    /// A cancelling [`JobError`] naming the reason.
+    pub fn check_cancelled(&self) -> Result<(), JobError> {
+        match self.cancel.reason() {
+            None => Ok(()),
+            Some(reason) => Err(JobError::cancel(reason.to_string())),
+        }
+    }
+
+    /// Sleeps for `duration`, waking early when the job should stop.
+    ///
+    /// # Errors
+    /// As [`JobContext::check_cancelled`] when woken by a cancellation.
+    pub fn sleep(&self, duration: Duration) -> Result<(), JobError> {
+        let until = Instant::now() + duration;
+        match self.cancel.wait_until(until) {
+            None => Ok(()),
+            Some(reason) => Err(JobError::cancel(reason.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_reason_wins_and_wakes_a_sleeper() {
+        let flag = Arc::new(CancelFlag::default());
+        let f = flag.clone();
+        let t = std::thread::spawn(move || f.wait_until(Instant::now() + Duration::from_secs(30)));
+        flag.cancel(CancelReason::Requested);
+        flag.cancel(CancelReason::Timeout);
+        assert_eq!(t.join().unwrap(), Some(CancelReason::Requested));
+        assert_eq!(flag.reason(), Some(CancelReason::Requested));
+    }
+}

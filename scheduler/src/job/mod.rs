@@ -1,0 +1,86 @@
+//! What users define: job types, the work they do, and how that work ends.
+//!
+//! A job type is a serde-serializable struct. [`Job`] names it and carries its default
+//! options (the `#[derive(Job)]` macro implements it); [`Perform`] is the one method that
+//! does the work. Registering the type with the scheduler is one line.
+//!
+//! ```
+//! use scheduler::{Job, JobContext, JobError, JobOptions, Perform};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct SendEmail {
+//!     to: String,
+//! }
+//!
+//! impl Job for SendEmail {
+//!     const NAME: &'static str = "send_email";
+//!     fn options() -> JobOptions {
+//!         JobOptions::new().max_attempts(5).priority(10)
+//!     }
+//! }
+//!
+//! impl Perform for SendEmail {
+//!     type Output = ();
+//!     fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+//!         ctx.check_cancelled()?;
+//!         // ... send, using ctx.idempotency_key() with the mail provider ...
+//!         Ok(())
+//!     }
+//! }
+//! ```
+
+pub(crate) mod context;
+mod options;
+mod outcome;
+pub(crate) mod registry;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+pub use self::{
+    context::{CancelReason, JobContext},
+    options::JobOptions,
+    outcome::{JobError, JobErrorKind},
+};
+
+/// A job type: its name, its default options and (through serde) its payload encoding.
+///
+/// Implemented by `#[derive(Job)]`, or by hand. The name is what the database stores; it
+/// must stay the same across releases for runs already enqueued to find their type.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The job type's name, 1 to 200 bytes, unique among the types a scheduler
+    /// registers.
+    const NAME: &'static str;
+
+    /// Default options of runs of this type; options given at enqueue time override
+    /// them. Defaults to [`JobOptions::new`].
+    #[must_use]
+    fn options() -> JobOptions {
+        JobOptions::new()
+    }
+
+    /// The unique key of this job, if its type derives one: while a run with the same
+    /// key is unfinished, enqueueing another returns that run instead. Defaults to
+    /// none.
+    fn unique_key(&self) -> Option<String> {
+        None
+    }
+}
+
+/// The work of a job type: the one method a user writes.
+pub trait Perform: Job {
+    /// What a successful run returns; stored as JSON on the run (`()` stores `null`).
+    type Output: Serialize;
+
+    /// Does the work of one attempt.
+    ///
+    /// Return `Err` to fail the attempt: by default it is retried with exponential
+    /// backoff until the run's attempts are used up; [`JobError`] also lets the job
+    /// cancel itself, fail for good, or ask to be retried after a given delay. Any
+    /// error type converts into [`JobError`] with `?`. A panic fails the attempt with
+    /// the panic's message and never harms the scheduler.
+    ///
+    /// # Errors
+    /// Whatever the job decides; see [`JobError`].
+    fn perform(&self, ctx: &JobContext) -> Result<Self::Output, JobError>;
+}

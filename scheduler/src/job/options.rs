@@ -1,0 +1,101 @@
+//! Options of a run: defaults per job type, overridable per enqueue.
+
+use std::time::Duration;
+
+use crate::{
+    error::Result,
+    store::{self, MAX_ATTEMPTS, MAX_PRIORITY},
+};
+
+/// Options of runs: priority, attempts, timeout and backoff. Each field left `None`
+/// falls back to the next level: enqueue options, then the job type's
+/// [`crate::Job::options`], then the scheduler's defaults (priority 0, 3 attempts, no
+/// timeout, 1 s backoff base).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobOptions {
+    /// 0 to 100; higher runs first.
+    pub priority: Option<u8>,
+    /// 1 to 1000 attempts before the run fails for good.
+    pub max_attempts: Option<u32>,
+    /// How long one attempt may run before it fails as a timeout.
+    pub timeout: Option<Duration>,
+    /// Base of the exponential backoff: attempt `n` waits about `backoff × 2^(n-1)`.
+    pub backoff: Option<Duration>,
+}
+
+impl JobOptions {
+    /// No option set: everything falls back to the defaults.
+    #[must_use]
+    pub const fn new() -> Self {
+        JobOptions {
+            priority: None,
+            max_attempts: None,
+            timeout: None,
+            backoff: None,
+        }
+    }
+
+    /// Sets the priority (0 to 100, higher first).
+    #[must_use]
+    pub const fn priority(mut self, priority: u8) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    /// Sets the attempts (1 to 1000).
+    #[must_use]
+    pub const fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Sets the timeout of one attempt.
+    #[must_use]
+    pub const fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the backoff base.
+    #[must_use]
+    pub const fn backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// These options, with unset fields taken from `fallback`.
+    #[must_use]
+    pub fn or(self, fallback: JobOptions) -> JobOptions {
+        JobOptions {
+            priority: self.priority.or(fallback.priority),
+            max_attempts: self.max_attempts.or(fallback.max_attempts),
+            timeout: self.timeout.or(fallback.timeout),
+            backoff: self.backoff.or(fallback.backoff),
+        }
+    }
+
+    /// Checks the values that are set, naming the first bad one.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidArgument`] for a priority above 100, attempts outside
+    /// 1 to 1000, a zero timeout, or a duration too large to store.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(p) = self.priority {
+            store::validate_priority(p)?;
+        }
+        if let Some(n) = self.max_attempts {
+            store::validate_attempts(n)?;
+        }
+        store::validate_timeout(self.timeout)?;
+        if let Some(b) = self.backoff {
+            crate::clock::duration_ms("backoff", b)?;
+        }
+        Ok(())
+    }
+
+    /// The most attempts a run may have.
+    pub const MAX_ATTEMPTS: u32 = MAX_ATTEMPTS;
+    /// The highest priority.
+    pub const MAX_PRIORITY: u8 = MAX_PRIORITY;
+}

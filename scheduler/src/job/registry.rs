@@ -1,0 +1,120 @@
+//! The registry of job types a scheduler knows: name → type-erased runner.
+
+use std::{collections::HashMap, fmt, sync::Arc};
+
+use serde::de::IgnoredAny;
+
+use super::{JobContext, JobError, JobOptions, Perform};
+use crate::error::{Error, Result};
+
+/// What running one attempt produced, before the scheduler turns it into a state change.
+pub(crate) enum RunResult {
+    /// Success, with the output as JSON text.
+    Ok(String),
+    /// The job returned an error.
+    Err(JobError),
+    /// The payload did not decode into the job type: it never will.
+    BadPayload(String),
+    /// The output did not serialize to JSON.
+    BadOutput(String),
+    /// The job panicked, with the panic's message.
+    Panic(String),
+    /// This process has no runner for the job type (it should not have claimed it).
+    NotRegistered,
+}
+
+/// A registered job type, erased so one registry holds every type.
+pub(crate) trait Runner: Send + Sync {
+    /// Decodes the payload and runs the job.
+    fn run(&self, payload: &str, ctx: &JobContext) -> RunResult;
+    /// Checks that a payload decodes into the job type (for payloads given as JSON).
+    fn check_payload(&self, payload: &str) -> std::result::Result<(), String>;
+    /// The type's default options.
+    fn options(&self) -> JobOptions;
+}
+
+struct TypedRunner<J>(std::marker::PhantomData<fn() -> J>);
+
+impl<J: Perform> Runner for TypedRunner<J> {
+    fn run(&self, payload: &str, ctx: &JobContext) -> RunResult {
+        let job: J = match serde_json::from_str(payload) {
+            Ok(job) => job,
+            Err(e) => return RunResult::BadPayload(e.to_string()),
+        };
+        match job.perform(ctx) {
+            Ok(output) => match serde_json::to_string(&output) {
+                Ok(json) => RunResult::Ok(json),
+                Err(e) => RunResult::BadOutput(e.to_string()),
+            },
+            Err(e) => RunResult::Err(e),
+        }
+    }
+
+    fn check_payload(&self, payload: &str) -> std::result::Result<(), String> {
+        serde_json::from_str::<J>(payload)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn options(&self) -> JobOptions {
+        J::options()
+    }
+}
+
+/// Job types by name.
+#[derive(Clone, Default)]
+pub(crate) struct Registry {
+    runners: HashMap<String, Arc<dyn Runner>>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&String> = self.runners.keys().collect();
+        names.sort();
+        f.debug_struct("Registry")
+            .field("job_types", &names)
+            .finish()
+    }
+}
+
+impl Registry {
+    /// Adds a job type.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateJobType`] when the name is taken; [`Error::InvalidArgument`]
+    /// for an empty or oversized name or invalid default options.
+    pub(crate) fn register<J: Perform>(&mut self) -> Result<()> {
+        crate::store::validate_name("job type name", J::NAME)?;
+        J::options().validate()?;
+        if self.runners.contains_key(J::NAME) {
+            return Err(Error::DuplicateJobType(J::NAME.to_owned()));
+        }
+        self.runners.insert(
+            J::NAME.to_owned(),
+            Arc::new(TypedRunner::<J>(std::marker::PhantomData)),
+        );
+        Ok(())
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Arc<dyn Runner>> {
+        self.runners.get(name)
+    }
+
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.runners.contains_key(name)
+    }
+
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.runners.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+/// Checks that `payload` is JSON at all (used for foreign job types, whose Rust type
+/// this binary does not know).
+pub(crate) fn check_json(payload: &str) -> std::result::Result<(), String> {
+    serde_json::from_str::<IgnoredAny>(payload)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,705 @@
+//! The [`Scheduler`] handle: starting the threads, enqueueing, control, statistics, and
+//! shutdown in flow order.
+
+use std::{
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+use time::OffsetDateTime;
+
+use crate::{
+    claim::Claimer,
+    clock::Clock,
+    config::{Config, SchedulerBuilder},
+    dispatch::{Channels, Control, Dispatcher, inflight::InFlight},
+    enqueue::{Batch, EnqueueOptions, Enqueuer},
+    error::{Error, Result},
+    events::{Event, Events},
+    job::{Job, registry::Registry},
+    store::{
+        CancelOutcome, Inserted, JobTypeFilter, NewRun, NewWorker, Run, RunFilter, RunId,
+        RunStatus, StatusCounts, Store, WorkerId, WriteTx,
+    },
+};
+
+/// A monotonic counter.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    pub(crate) fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Completions per second over the last few seconds, in one-second buckets.
+#[derive(Debug)]
+struct RateMeter {
+    start: Instant,
+    buckets: Mutex<[(u64, u64); RATE_WINDOW]>,
+}
+
+const RATE_WINDOW: usize = 10;
+
+impl RateMeter {
+    fn new() -> Self {
+        RateMeter {
+            start: Instant::now(),
+            buckets: Mutex::new([(u64::MAX, 0); RATE_WINDOW]),
+        }
+    }
+
+    fn record(&self) {
+        let second = self.start.elapsed().as_secs();
+        let mut b = self.buckets.lock();
+        let slot = &mut b[(second % RATE_WINDOW as u64) as usize];
+        if slot.0 != second {
+            *slot = (second, 0);
+        }
+        slot.1 += 1;
+    }
+
+    /// Average over the last full seconds of the window (the current second is partial).
+    fn per_second(&self) -> f64 {
+        let now = self.start.elapsed().as_secs();
+        let b = self.buckets.lock();
+        let seconds = now.min(RATE_WINDOW as u64 - 1);
+        if seconds == 0 {
+            return 0.0;
+        }
+        let total: u64 = b
+            .iter()
+            .filter(|(s, _)| *s != u64::MAX && *s < now && now - *s <= seconds)
+            .map(|(_, n)| n)
+            .sum();
+        #[allow(clippy::cast_precision_loss)]
+        let rate = total as f64 / seconds as f64;
+        rate
+    }
+}
+
+/// Counters of this instance.
+#[derive(Debug)]
+pub(crate) struct Stats {
+    pub(crate) completed: Counter,
+    pub(crate) failed: Counter,
+    pub(crate) retried: Counter,
+    pub(crate) cancelled: Counter,
+    pub(crate) released: Counter,
+    pub(crate) lease_lost: Counter,
+    pub(crate) panics: Counter,
+    pub(crate) timeouts: Counter,
+    rate: RateMeter,
+}
+
+impl Stats {
+    fn new() -> Self {
+        Stats {
+            completed: Counter::default(),
+            failed: Counter::default(),
+            retried: Counter::default(),
+            cancelled: Counter::default(),
+            released: Counter::default(),
+            lease_lost: Counter::default(),
+            panics: Counter::default(),
+            timeouts: Counter::default(),
+            rate: RateMeter::new(),
+        }
+    }
+
+    pub(crate) fn record(&self, status: RunStatus) {
+        match status {
+            RunStatus::Completed => {
+                self.completed.inc();
+                self.rate.record();
+            }
+            RunStatus::Failed => self.failed.inc(),
+            RunStatus::Cancelled => self.cancelled.inc(),
+            RunStatus::Pending => self.retried.inc(),
+            RunStatus::Blocked | RunStatus::Running => {}
+        }
+    }
+}
+
+/// Everything the scheduler's threads share.
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) config: Config,
+    pub(crate) registry: Registry,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) worker_id: WorkerId,
+    pub(crate) database_id: String,
+    pub(crate) inflight: InFlight,
+    pub(crate) events: Events,
+    pub(crate) stats: Stats,
+    wake: Sender<()>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("worker_id", &self.worker_id)
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Wakes the dispatcher (coalesced: one pending nudge is enough).
+    pub(crate) fn nudge(&self) {
+        let _ = self.wake.try_send(());
+    }
+}
+
+/// What a shutdown did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Runs whose outcome was recorded during the shutdown (they finished in the grace
+    /// period).
+    pub finished: usize,
+    /// Runs handed back unfinished, without counting their attempt: they run again.
+    pub released: Vec<RunId>,
+    /// Runs whose job was still running when the scheduler stopped (it ignored its
+    /// cancellation): their threads are left to finish on their own and their results
+    /// will be discarded.
+    pub stuck: Vec<(RunId, String)>,
+}
+
+/// A snapshot of the scheduler's figures.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SchedulerStats {
+    /// Runs in each status, in the whole database (every process).
+    pub counts: StatusCounts,
+    /// Runs this instance holds now (running or queued locally).
+    pub in_flight: usize,
+    /// Runs this instance completed per second, averaged over the last seconds.
+    pub completed_per_second: f64,
+    /// Outcomes this instance recorded since it started.
+    pub completed: u64,
+    /// Runs this instance failed for good.
+    pub failed: u64,
+    /// Attempts this instance failed and scheduled for retry.
+    pub retried: u64,
+    /// Runs this instance cancelled.
+    pub cancelled: u64,
+    /// Leases this instance lost.
+    pub lease_lost: u64,
+    /// Jobs that panicked here.
+    pub panics: u64,
+    /// Attempts that ran past their timeout here.
+    pub timeouts: u64,
+    /// Events a full subscriber channel missed.
+    pub events_dropped: u64,
+}
+
+struct Threads {
+    dispatcher: JoinHandle<()>,
+    workers: Vec<JoinHandle<()>>,
+    background: Vec<JoinHandle<()>>,
+    stop_background: Sender<()>,
+    control: Sender<Control>,
+}
+
+/// A running scheduler: enqueue work, control runs, read figures, shut down.
+///
+/// Cheap to share: wrap it in an `Arc` to use it from several threads (every method
+/// takes `&self`). Dropping it shuts it down with the configured grace period.
+pub struct Scheduler {
+    shared: Arc<Shared>,
+    threads: Mutex<Option<Threads>>,
+}
+
+impl fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("worker_id", &self.shared.worker_id)
+            .field("store", &self.shared.store)
+            .finish_non_exhaustive()
+    }
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(f)
+        .map_err(Error::Thread)
+}
+
+impl Scheduler {
+    /// A builder with every default; see [`SchedulerBuilder`].
+    #[must_use]
+    pub fn builder() -> SchedulerBuilder {
+        SchedulerBuilder::new()
+    }
+
+    pub(crate) fn start(
+        config: Config,
+        registry: Registry,
+        clock: Arc<dyn Clock>,
+        events: Events,
+    ) -> Result<Scheduler> {
+        let store = Store::open(config.store.clone())?;
+        let database_id = store
+            .read(|tx| tx.get_state("database_id"))?
+            .unwrap_or_default();
+        let host = host_name();
+        let name = config
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{host}:{}", std::process::id()));
+        let threads = u32::try_from(config.worker_threads).unwrap_or(u32::MAX);
+        let worker_id = store.write(|tx| {
+            let id = tx.register_worker(&NewWorker::new(name, host, threads), clock.now())?;
+            // The views use the threshold this instance's maintenance uses.
+            let stale_ms = config
+                .maintenance
+                .stale_worker_after
+                .as_millis()
+                .to_string();
+            tx.set_state("maintenance.stale_worker_after_ms", &stale_ms, clock.now())?;
+            Ok(id)
+        })?;
+
+        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        let (to_workers, queue) = crossbeam_channel::bounded(config.max_in_flight);
+        let (done_tx, done_rx) = crossbeam_channel::bounded(config.max_in_flight);
+        let (control_tx, control_rx) = crossbeam_channel::bounded(1);
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
+        let claimer = Claimer {
+            worker: worker_id,
+            lease: config.lease_duration,
+            job_types: JobTypeFilter::only(registry.names()),
+        };
+        let shared = Arc::new(Shared {
+            store,
+            config,
+            registry,
+            clock,
+            worker_id,
+            database_id,
+            inflight: InFlight::default(),
+            events,
+            stats: Stats::new(),
+            wake: wake_tx,
+        });
+
+        let workers =
+            crate::worker::spawn(shared.config.worker_threads, &shared, &queue, &done_tx)?;
+        drop(done_tx);
+        let dispatcher = Dispatcher::new(
+            shared.clone(),
+            claimer,
+            Channels {
+                to_workers,
+                queue,
+                completions: done_rx,
+                wake: wake_rx,
+                control: control_rx,
+            },
+        );
+        let dispatcher = spawn("scheduler-dispatcher", move || dispatcher.run())?;
+        let mut background = Vec::new();
+        {
+            let (shared, stop) = (shared.clone(), stop_rx.clone());
+            background.push(spawn("scheduler-heartbeat", move || {
+                crate::heartbeat::run(&shared, &stop);
+            })?);
+        }
+        if shared.config.maintenance.enabled {
+            let (shared, stop) = (shared.clone(), stop_rx);
+            background.push(spawn("scheduler-maintenance", move || {
+                crate::maintenance::run(&shared, &stop);
+            })?);
+        }
+        shared
+            .events
+            .emit(Event::SchedulerStarted { worker: worker_id });
+        log::info!(
+            "scheduler {worker_id} started with {} worker thread(s)",
+            shared.config.worker_threads
+        );
+        Ok(Scheduler {
+            shared,
+            threads: Mutex::new(Some(Threads {
+                dispatcher,
+                workers,
+                background,
+                stop_background: stop_tx,
+                control: control_tx,
+            })),
+        })
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.shared.clock.now()
+    }
+
+    pub(crate) fn enqueuer(&self) -> Enqueuer<'_> {
+        Enqueuer {
+            registry: &self.shared.registry,
+            max_payload_bytes: self.shared.config.max_payload_bytes,
+            allow_foreign: self.shared.config.allow_foreign_job_types,
+        }
+    }
+
+    fn check_running(&self) -> Result<()> {
+        if self.threads.lock().is_none() {
+            return Err(Error::ShutDown);
+        }
+        Ok(())
+    }
+
+    /// This instance's id in the `workers` table (the owner named in its leases).
+    #[must_use]
+    pub fn worker_id(&self) -> WorkerId {
+        self.shared.worker_id
+    }
+
+    /// The storage layer, for reads and writes the handle does not offer.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// The job types this scheduler runs.
+    #[must_use]
+    pub fn job_types(&self) -> Vec<String> {
+        self.shared.registry.names()
+    }
+
+    /// Enqueues a job, due now, with its type's default options.
+    ///
+    /// # Errors
+    /// [`Error::UnknownJobType`] when the type is not registered;
+    /// [`Error::Payload`] when it does not serialize; [`Error::PayloadTooLarge`];
+    /// [`Error::InvalidArgument`] for an option out of range; [`Error::ShutDown`];
+    /// database errors (e.g. busy past the busy timeout). Nothing is written on error.
+    pub fn enqueue<J: Job>(&self, job: J) -> Result<Inserted> {
+        self.enqueue_with(job, EnqueueOptions::new())
+    }
+
+    /// Enqueues a job with options (time or delay, priority, attempts, timeout,
+    /// backoff, unique key).
+    ///
+    /// # Errors
+    /// As [`Scheduler::enqueue`]; [`Error::InvalidArgument`] for both a time and a
+    /// delay, or a delay that overflows.
+    pub fn enqueue_with<J: Job>(&self, job: J, opts: EnqueueOptions) -> Result<Inserted> {
+        self.check_running()?;
+        let run = self.enqueuer().prepare(&job, &opts, self.now())?;
+        Ok(self.submit_runs(std::slice::from_ref(&run))?.remove(0))
+    }
+
+    /// Enqueues a job of a type named at run time, with its payload as JSON (for tools
+    /// and other binaries). The payload must decode into the registered type.
+    ///
+    /// # Errors
+    /// As [`Scheduler::enqueue_with`]; [`Error::Payload`] when the JSON does not decode
+    /// into the job type.
+    pub fn enqueue_json(
+        &self,
+        job_type: &str,
+        payload: &str,
+        opts: EnqueueOptions,
+    ) -> Result<Inserted> {
+        self.check_running()?;
+        let run = self
+            .enqueuer()
+            .prepare_json(job_type, payload, &opts, self.now())?;
+        Ok(self.submit_runs(std::slice::from_ref(&run))?.remove(0))
+    }
+
+    /// Enqueues many jobs of one type in one transaction: all or none.
+    ///
+    /// # Errors
+    /// As [`Scheduler::enqueue`]; on error nothing was enqueued.
+    pub fn enqueue_many<J: Job>(&self, jobs: impl IntoIterator<Item = J>) -> Result<Vec<Inserted>> {
+        let mut batch = self.batch();
+        for job in jobs {
+            batch.add(job)?;
+        }
+        batch.submit()
+    }
+
+    /// A batch of jobs (of any types) enqueued together in one transaction.
+    #[must_use]
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            scheduler: self,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Enqueues a job inside a transaction the host opened on its own connection to the
+    /// same database: the run exists if and only if the host's transaction commits.
+    /// The dispatcher notices it within the poll interval; call
+    /// [`Scheduler::notify`] after the commit to start it at once.
+    ///
+    /// # Errors
+    /// As [`Scheduler::enqueue_with`].
+    pub fn enqueue_tx<J: Job>(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        job: J,
+        opts: EnqueueOptions,
+    ) -> Result<Inserted> {
+        self.check_running()?;
+        let now = self.now();
+        let run = self.enqueuer().prepare(&job, &opts, now)?;
+        let inserted = WriteTx::from_host(tx).insert_run(&run, now)?;
+        Ok(inserted)
+    }
+
+    /// Wakes the dispatcher to look for due runs now (after a host's own transaction
+    /// enqueued some).
+    pub fn notify(&self) {
+        self.shared.nudge();
+    }
+
+    pub(crate) fn submit_runs(&self, runs: &[NewRun]) -> Result<Vec<Inserted>> {
+        self.check_running()?;
+        let now = self.now();
+        let inserted = self.shared.store.write(|tx| tx.insert_runs(runs, now))?;
+        if self.shared.events.is_observed() {
+            for (run, ins) in runs.iter().zip(&inserted) {
+                self.shared.events.emit(Event::Enqueued {
+                    run: ins.id,
+                    job_type: run.job_type.clone(),
+                    created: ins.created,
+                });
+            }
+        }
+        self.shared.nudge();
+        Ok(inserted)
+    }
+
+    /// Cancels a run: a blocked or pending run at once (with its dependents); a running
+    /// one is asked to stop (its job sees [`crate::JobContext::is_cancelled`], in any
+    /// process sharing the database, at the holder's next heartbeat, or at once here).
+    ///
+    /// # Errors
+    /// [`Error::RunNotFound`]; [`Error::InvalidRunState`] when it already finished.
+    pub fn cancel(&self, run: RunId) -> Result<CancelOutcome> {
+        let now = self.now();
+        let outcome = self
+            .shared
+            .store
+            .write(|tx| tx.cancel_run(run, "cancelled by request", now))?;
+        match outcome {
+            CancelOutcome::Requested => {
+                self.shared.inflight.request_cancel(run);
+            }
+            CancelOutcome::Cancelled => {
+                self.shared.stats.cancelled.inc();
+                self.shared.events.emit(Event::Cancelled {
+                    run,
+                    reason: "cancelled by request".to_owned(),
+                });
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Puts a failed or cancelled run back to `pending`, due now, with one more attempt.
+    ///
+    /// # Errors
+    /// [`Error::RunNotFound`]; [`Error::InvalidRunState`];
+    /// [`Error::UniqueKeyTaken`].
+    pub fn retry(&self, run: RunId) -> Result<()> {
+        let now = self.now();
+        self.shared.store.write(|tx| tx.retry_run(run, now))?;
+        self.shared.nudge();
+        Ok(())
+    }
+
+    /// Stops claiming in every process sharing the database (running jobs finish).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn pause(&self) -> Result<()> {
+        let now = self.now();
+        self.shared.store.write(|tx| tx.set_paused(true, now))
+    }
+
+    /// Resumes claiming in every process sharing the database.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn resume(&self) -> Result<()> {
+        let now = self.now();
+        self.shared.store.write(|tx| tx.set_paused(false, now))?;
+        self.shared.nudge();
+        Ok(())
+    }
+
+    /// Whether claiming is paused.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn is_paused(&self) -> Result<bool> {
+        self.shared.store.read(|tx| tx.is_paused())
+    }
+
+    /// A run by id.
+    ///
+    /// # Errors
+    /// [`Error::RunNotFound`]; database errors.
+    pub fn run(&self, id: RunId) -> Result<Run> {
+        self.shared.store.read(|tx| tx.get_run(id))
+    }
+
+    /// Runs matching a filter, newest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+        self.shared.store.read(|tx| tx.list_runs(filter))
+    }
+
+    /// Revokes a token id until its expiry (for hosts that authenticate submissions).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty or oversized id; database errors.
+    pub fn revoke_token(&self, token_id: &str, expires_at: OffsetDateTime) -> Result<()> {
+        let now = self.now();
+        self.shared
+            .store
+            .write(|tx| tx.revoke_token(token_id, expires_at, None, now))
+    }
+
+    /// Whether a token id is revoked. A failed lookup is an error, never "not revoked".
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`]; database errors.
+    pub fn is_token_revoked(&self, token_id: &str) -> Result<bool> {
+        self.shared.store.read(|tx| tx.is_token_revoked(token_id))
+    }
+
+    /// A channel of lifecycle events from now on. Bounded by `capacity`: when the
+    /// reader falls behind, events are dropped for it (counted in
+    /// [`SchedulerStats::events_dropped`]) rather than slowing the scheduler.
+    #[must_use]
+    pub fn subscribe(&self, capacity: usize) -> Receiver<Event> {
+        self.shared.events.subscribe(capacity)
+    }
+
+    /// The scheduler's figures now.
+    ///
+    /// # Errors
+    /// Database errors (the counts are read from the database).
+    pub fn stats(&self) -> Result<SchedulerStats> {
+        let counts = self.shared.store.read(|tx| tx.count_runs_by_status())?;
+        let s = &self.shared.stats;
+        Ok(SchedulerStats {
+            counts,
+            in_flight: self.shared.inflight.len(),
+            completed_per_second: s.rate.per_second(),
+            completed: s.completed.get(),
+            failed: s.failed.get(),
+            retried: s.retried.get(),
+            cancelled: s.cancelled.get(),
+            lease_lost: s.lease_lost.get(),
+            panics: s.panics.get(),
+            timeouts: s.timeouts.get(),
+            events_dropped: self.shared.events.dropped(),
+        })
+    }
+
+    /// Shuts down: stops claiming, hands queued runs back, lets running jobs finish for
+    /// up to `grace`, then asks the rest to stop and hands them back too (without
+    /// counting their attempt), stops the heartbeat and maintenance threads, and marks
+    /// this instance offline. Calling it again does nothing.
+    ///
+    /// # Errors
+    /// Database errors while marking the instance offline (everything else was done).
+    pub fn shutdown(&self, grace: Duration) -> Result<ShutdownReport> {
+        let Some(threads) = self.threads.lock().take() else {
+            return Ok(ShutdownReport::default());
+        };
+        let now = self.now();
+        if let Err(e) = self
+            .shared
+            .store
+            .write(|tx| tx.set_worker_stopping(self.shared.worker_id, now))
+        {
+            log::warn!("could not mark this instance stopping: {e}");
+        }
+        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+        let report = if threads
+            .control
+            .send(Control::Shutdown {
+                grace,
+                reply: reply_tx,
+            })
+            .is_ok()
+        {
+            reply_rx.recv().unwrap_or_default()
+        } else {
+            ShutdownReport::default()
+        };
+        let _ = threads.dispatcher.join();
+        drop(threads.stop_background);
+        for t in threads.background {
+            let _ = t.join();
+        }
+        // Threads still running a job that ignored its cancellation are left to finish
+        // on their own: a thread cannot be killed.
+        for t in threads.workers {
+            if report.stuck.is_empty() || t.is_finished() {
+                let _ = t.join();
+            }
+        }
+        let now = self.now();
+        self.shared
+            .store
+            .write(|tx| tx.mark_worker_offline(self.shared.worker_id, now))?;
+        self.shared.events.emit(Event::SchedulerStopped {
+            worker: self.shared.worker_id,
+        });
+        log::info!(
+            "scheduler {} stopped: {} finished, {} released, {} stuck",
+            self.shared.worker_id,
+            report.finished,
+            report.released.len(),
+            report.stuck.len()
+        );
+        Ok(report)
+    }
+}
+
+impl Drop for Scheduler {
+    /// Shuts down with the configured grace period (see
+    /// [`SchedulerBuilder::shutdown_grace`]); errors are logged.
+    fn drop(&mut self) {
+        if let Err(e) = self.shutdown(self.shared.config.shutdown_grace) {
+            log::error!("shutdown on drop failed: {e}");
+        }
+    }
+}
