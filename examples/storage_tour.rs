@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use scheduler::{
     Clock, SystemClock,
-    store::{AttemptOutcome, NewRun, NewWorker, Store, StoreOptions},
+    store::{AttemptOutcome, JobTypeFilter, NewRun, NewWorker, Store, StoreOptions},
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,8 +25,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.write(|tx| tx.insert_run(&NewRun::new("greet", r#"{"name":"world"}"#, now), now))?;
     println!("enqueued run {}", enqueued.id);
 
-    let claimed =
-        store.write(|tx| tx.claim_runs(worker, 10, clock.now(), Duration::from_secs(30)))?;
+    let claimed = store.write(|tx| {
+        tx.claim_runs(
+            worker,
+            10,
+            clock.now(),
+            Duration::from_secs(30),
+            &JobTypeFilter::any(),
+        )
+    })?;
     for run in &claimed {
         println!(
             "claimed run {} (attempt {}, lease token {})",

@@ -9,8 +9,9 @@ use common::{T0, TestDb, at_ms};
 use scheduler::{
     Error,
     store::{
-        AttemptError, AttemptErrorKind, AttemptOutcome, DependencyLimits, NewDependency, NewRun,
-        NewWorker, OnUpstreamFailure, RunId, RunStatus, Store, UPSTREAM_FAILED, WorkerId,
+        AttemptError, AttemptErrorKind, AttemptOutcome, DependencyLimits, JobTypeFilter,
+        NewDependency, NewRun, NewWorker, OnUpstreamFailure, RunId, RunStatus, Store,
+        UPSTREAM_FAILED, WorkerId,
     },
 };
 
@@ -39,7 +40,15 @@ fn status(store: &Store, id: RunId) -> RunStatus {
 /// Claims `id` (it must be the only due run) and finishes it with `outcome`.
 fn finish(store: &Store, w: WorkerId, id: RunId, outcome: AttemptOutcome) -> RunStatus {
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(1), Duration::from_secs(30)))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                1,
+                at_ms(1),
+                Duration::from_secs(30),
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     assert_eq!(c.len(), 1, "expected exactly {id} to be claimable");
     assert_eq!(c[0].id, id);
@@ -137,7 +146,7 @@ fn a_run_that_started_cannot_be_made_to_wait() {
         .unwrap();
     let r = runs(&store, 2);
     store
-        .write(|tx| tx.claim_runs(w, 1, T0, Duration::from_secs(30)))
+        .write(|tx| tx.claim_runs(w, 1, T0, Duration::from_secs(30), &JobTypeFilter::any()))
         .unwrap();
     let err = add(&store, &[dep(r[0], r[1])]).unwrap_err();
     assert!(
@@ -224,7 +233,15 @@ fn completion_unblocks_dependents_only_when_all_upstreams_completed() {
     assert_eq!(status(&store, r[2]), RunStatus::Pending);
     assert_eq!(status(&store, r[3]), RunStatus::Blocked);
     let c = store
-        .write(|tx| tx.claim_runs(w, 10, at_ms(1), Duration::from_secs(30)))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                10,
+                at_ms(1),
+                Duration::from_secs(30),
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![r[1], r[2]]);
     store
@@ -347,7 +364,15 @@ fn a_manually_retried_upstream_does_not_count_twice() {
     // r2 must still wait for r1.
     store.write(|tx| tx.retry_run(r[0], at_ms(1))).unwrap();
     let c = store
-        .write(|tx| tx.claim_runs(w, 10, at_ms(1), Duration::from_secs(30)))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                10,
+                at_ms(1),
+                Duration::from_secs(30),
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     let c0 = c.iter().find(|c| c.id == r[0]).unwrap();
     store

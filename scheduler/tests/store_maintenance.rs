@@ -10,8 +10,8 @@ use common::{T0, TestDb, at_ms};
 use scheduler::{
     Error,
     store::{
-        ArchiveMode, AttemptErrorKind, AttemptOutcome, DependencyLimits, NewDependency, NewRun,
-        NewWorker, RunStatus, Store, WorkerId, WorkerStatus,
+        ArchiveMode, AttemptErrorKind, AttemptOutcome, DependencyLimits, JobTypeFilter,
+        NewDependency, NewRun, NewWorker, RunStatus, Store, WorkerId, WorkerStatus,
     },
 };
 
@@ -190,7 +190,7 @@ fn rescue_requeues_with_the_attempt_counted_or_fails_when_exhausted() {
     enqueue_n(&store, 3, 3); // attempts left
     enqueue_n(&store, 2, 1); // last attempt
     let claimed = store
-        .write(|tx| tx.claim_runs(w, 10, T0, Duration::from_secs(10)))
+        .write(|tx| tx.claim_runs(w, 10, T0, Duration::from_secs(10), &JobTypeFilter::any()))
         .unwrap();
     assert_eq!(claimed.len(), 5);
 
@@ -227,7 +227,7 @@ fn rescue_works_in_bounded_batches() {
     let w = worker(&store, "dead", T0);
     enqueue_n(&store, 25, 3);
     store
-        .write(|tx| tx.claim_runs(w, 25, T0, Duration::from_secs(1)))
+        .write(|tx| tx.claim_runs(w, 25, T0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap();
     let mut sizes = Vec::new();
     loop {
@@ -253,7 +253,7 @@ fn rescue_never_overwrites_a_run_that_completed_just_as_its_lease_expired() {
     let w = worker(&store, "w", T0);
     enqueue_n(&store, 2, 3);
     let c = store
-        .write(|tx| tx.claim_runs(w, 2, T0, Duration::from_secs(1)))
+        .write(|tx| tx.claim_runs(w, 2, T0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap();
     // Both leases expired. The holder of the first completes before the rescue runs;
     // the rescue then runs in the next transaction.
@@ -328,7 +328,7 @@ fn a_rescued_run_that_fails_for_good_cancels_its_dependents() {
         })
         .unwrap();
     store
-        .write(|tx| tx.claim_runs(w, 1, T0, Duration::from_secs(1)))
+        .write(|tx| tx.claim_runs(w, 1, T0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap();
     let r = store
         .write(|tx| tx.rescue_expired_leases(at_ms(2_000), 10))
@@ -345,7 +345,7 @@ fn finished_runs(store: &Store, n: usize, status: RunStatus, finished_ms: i64) {
     let w = worker(store, "w", T0);
     enqueue_n(store, n, 1);
     let c = store
-        .write(|tx| tx.claim_runs(w, n, T0, Duration::from_secs(60)))
+        .write(|tx| tx.claim_runs(w, n, T0, Duration::from_secs(60), &JobTypeFilter::any()))
         .unwrap();
     for run in c {
         let outcome = match status {
@@ -464,10 +464,18 @@ fn stale_workers_go_offline_and_their_runs_are_rescued() {
     let alive = worker(&store, "alive", T0);
     enqueue_n(&store, 4, 3);
     store
-        .write(|tx| tx.claim_runs(dead, 2, T0, Duration::from_secs(600)))
+        .write(|tx| tx.claim_runs(dead, 2, T0, Duration::from_secs(600), &JobTypeFilter::any()))
         .unwrap();
     store
-        .write(|tx| tx.claim_runs(alive, 2, T0, Duration::from_secs(600)))
+        .write(|tx| {
+            tx.claim_runs(
+                alive,
+                2,
+                T0,
+                Duration::from_secs(600),
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     store
         .write(|tx| tx.heartbeat_worker(alive, at_ms(55_000)))

@@ -9,8 +9,8 @@ use common::{T0, TestDb, at_ms};
 use scheduler::{
     Error,
     store::{
-        AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome, NewRun,
-        NewWorker, RunFilter, RunId, RunStatus, Store, WorkerId,
+        AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome,
+        JobTypeFilter, NewRun, NewWorker, RunFilter, RunId, RunStatus, Store, WorkerId,
     },
 };
 
@@ -149,7 +149,9 @@ fn a_unique_key_names_one_unfinished_run() {
     );
 
     // Still unique while running.
-    let claimed = store.write(|tx| tx.claim_runs(w, 1, T0, TTL)).unwrap();
+    let claimed = store
+        .write(|tx| tx.claim_runs(w, 1, T0, TTL, &JobTypeFilter::any()))
+        .unwrap();
     assert_eq!(
         store.write(|tx| tx.insert_run(&run, T0)).unwrap().id,
         first.id
@@ -188,12 +190,16 @@ fn claims_take_the_highest_priority_then_the_oldest_and_only_due_runs() {
     let tie_b = enqueue(&store, run_at("a", 1, 30));
 
     let now = at_ms(100);
-    let first = store.write(|tx| tx.claim_runs(w, 3, now, TTL)).unwrap();
+    let first = store
+        .write(|tx| tx.claim_runs(w, 3, now, TTL, &JobTypeFilter::any()))
+        .unwrap();
     assert_eq!(
         first.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![high_old, high_new, mid]
     );
-    let rest = store.write(|tx| tx.claim_runs(w, 10, now, TTL)).unwrap();
+    let rest = store
+        .write(|tx| tx.claim_runs(w, 10, now, TTL, &JobTypeFilter::any()))
+        .unwrap();
     assert_eq!(
         rest.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![tie_a, tie_b, low_old],
@@ -215,7 +221,7 @@ fn claims_take_the_highest_priority_then_the_oldest_and_only_due_runs() {
         Some(at_ms(10_000))
     );
     let later = store
-        .write(|tx| tx.claim_runs(w, 10, at_ms(10_000), TTL))
+        .write(|tx| tx.claim_runs(w, 10, at_ms(10_000), TTL, &JobTypeFilter::any()))
         .unwrap();
     assert_eq!(
         later.iter().map(|c| c.id).collect::<Vec<_>>(),
@@ -223,7 +229,7 @@ fn claims_take_the_highest_priority_then_the_oldest_and_only_due_runs() {
     );
     assert!(
         store
-            .write(|tx| tx.claim_runs(w, 10, at_ms(10_000), TTL))
+            .write(|tx| tx.claim_runs(w, 10, at_ms(10_000), TTL, &JobTypeFilter::any()))
             .unwrap()
             .is_empty()
     );
@@ -239,14 +245,14 @@ fn nothing_is_claimed_while_paused() {
     assert!(store.read(|tx| tx.is_paused()).unwrap());
     assert!(
         store
-            .write(|tx| tx.claim_runs(w, 5, T0, TTL))
+            .write(|tx| tx.claim_runs(w, 5, T0, TTL, &JobTypeFilter::any()))
             .unwrap()
             .is_empty()
     );
     store.write(|tx| tx.set_paused(false, T0)).unwrap();
     assert_eq!(
         store
-            .write(|tx| tx.claim_runs(w, 5, T0, TTL))
+            .write(|tx| tx.claim_runs(w, 5, T0, TTL, &JobTypeFilter::any()))
             .unwrap()
             .len(),
         1
@@ -269,7 +275,9 @@ fn two_connections_racing_to_claim_never_claim_a_run_twice() {
                 let mut mine = Vec::new();
                 start.wait();
                 loop {
-                    let got = store.write(|tx| tx.claim_runs(w, 7, T0, TTL)).unwrap();
+                    let got = store
+                        .write(|tx| tx.claim_runs(w, 7, T0, TTL, &JobTypeFilter::any()))
+                        .unwrap();
                     if got.is_empty() {
                         break;
                     }
@@ -308,7 +316,7 @@ fn a_worker_whose_lease_was_lost_cannot_finish_the_run() {
     let id = enqueue(&store, run_at("job", 0, 0));
     let ttl = Duration::from_secs(1);
     let first = store
-        .write(|tx| tx.claim_runs(a, 1, T0, ttl))
+        .write(|tx| tx.claim_runs(a, 1, T0, ttl, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
 
@@ -318,7 +326,7 @@ fn a_worker_whose_lease_was_lost_cannot_finish_the_run() {
         .unwrap();
     assert_eq!(rescue.requeued(), 1);
     let second = store
-        .write(|tx| tx.claim_runs(b, 1, at_ms(1_600), ttl))
+        .write(|tx| tx.claim_runs(b, 1, at_ms(1_600), ttl, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     assert_eq!(second.id, id);
@@ -371,7 +379,7 @@ fn a_late_completion_before_the_rescue_is_accepted_by_token() {
     let a = worker(&store, "a");
     let id = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(a, 1, T0, Duration::from_secs(1)))
+        .write(|tx| tx.claim_runs(a, 1, T0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     // Past expiry, nobody rescued it yet: the holder's token still matches.
@@ -399,7 +407,7 @@ fn each_outcome_of_an_attempt_is_recorded() {
     // Retry: back to pending at the retry time, error kept.
     let id = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(5), TTL))
+        .write(|tx| tx.claim_runs(w, 1, at_ms(5), TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     let err = AttemptError::new(1, at_ms(40), AttemptErrorKind::Panic, "boom");
@@ -428,7 +436,7 @@ fn each_outcome_of_an_attempt_is_recorded() {
 
     // Release: pending again, the attempt given back, the release in the history.
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(2_000), TTL))
+        .write(|tx| tx.claim_runs(w, 1, at_ms(2_000), TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     assert_eq!(c.attempt, 2);
@@ -452,7 +460,7 @@ fn each_outcome_of_an_attempt_is_recorded() {
 
     // Fail: failed for good with the error appended.
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(2_200), TTL))
+        .write(|tx| tx.claim_runs(w, 1, at_ms(2_200), TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     let last = AttemptError::new(
@@ -483,7 +491,7 @@ fn each_outcome_of_an_attempt_is_recorded() {
     // Cancel by the job itself.
     let id2 = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(3_000), TTL))
+        .write(|tx| tx.claim_runs(w, 1, at_ms(3_000), TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     store
@@ -506,7 +514,7 @@ fn each_outcome_of_an_attempt_is_recorded() {
     // Complete with a result.
     let id3 = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(4_000), TTL))
+        .write(|tx| tx.claim_runs(w, 1, at_ms(4_000), TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     store
@@ -562,7 +570,7 @@ fn cancel_and_retry_by_hand() {
     // cancels instead of retrying.
     let running = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, T0, TTL))
+        .write(|tx| tx.claim_runs(w, 1, T0, TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     assert_eq!(
@@ -635,7 +643,7 @@ fn heartbeats_extend_held_leases_and_omit_lost_ones() {
     enqueue(&store, run_at("job", 0, 1));
     let ttl = Duration::from_secs(1);
     let mine = store
-        .write(|tx| tx.claim_runs(a, 2, at_ms(1), ttl))
+        .write(|tx| tx.claim_runs(a, 2, at_ms(1), ttl, &JobTypeFilter::any()))
         .unwrap();
     assert_eq!(mine.len(), 2);
     let held = store
@@ -658,7 +666,7 @@ fn heartbeats_extend_held_leases_and_omit_lost_ones() {
         .write(|tx| tx.rescue_expired_leases(at_ms(1_500), 1))
         .unwrap();
     store
-        .write(|tx| tx.claim_runs(b, 1, at_ms(1_500), ttl))
+        .write(|tx| tx.claim_runs(b, 1, at_ms(1_500), ttl, &JobTypeFilter::any()))
         .unwrap();
     let held = store
         .write(|tx| tx.extend_leases(a, at_ms(1_600), ttl))
@@ -679,7 +687,7 @@ fn list_and_count_runs() {
         enqueue(&store, run_at("beta", 0, i));
     }
     let c = store
-        .write(|tx| tx.claim_runs(w, 2, at_ms(10), TTL))
+        .write(|tx| tx.claim_runs(w, 2, at_ms(10), TTL, &JobTypeFilter::any()))
         .unwrap();
     store
         .write(|tx| tx.finish_attempt(c[0].id, c[0].token, &completed(), None, at_ms(20)))

@@ -67,3 +67,47 @@ pub fn schema_of(conn: &rusqlite::Connection) -> Vec<(String, String, String)> {
         .collect::<Result<Vec<_>, _>>()
         .unwrap()
 }
+
+pub mod jobs;
+
+/// Polls `cond` until it holds or `max` passes; returns whether it held. For states in
+/// the database that no event announces.
+pub fn wait_for(max: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + max;
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Waits for the first event matching `pred`, up to `max`.
+pub fn wait_event(
+    rx: &crossbeam_channel::Receiver<scheduler::Event>,
+    max: std::time::Duration,
+    mut pred: impl FnMut(&scheduler::Event) -> bool,
+) -> Option<scheduler::Event> {
+    let deadline = std::time::Instant::now() + max;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(e) if pred(&e) => return Some(e),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// A scheduler builder on a fresh file with quick settings for tests.
+pub fn builder(db: &TestDb) -> scheduler::SchedulerBuilder {
+    scheduler::Scheduler::builder()
+        .database(&db.path)
+        .worker_threads(2)
+        .poll_interval(std::time::Duration::from_millis(20))
+        .lease_duration(std::time::Duration::from_secs(10))
+        .heartbeat_interval(std::time::Duration::from_millis(200))
+}

@@ -1,0 +1,195 @@
+//! Several processes on one database file, with real child processes: the test binary
+//! runs itself again as a scheduler (`child_scheduler`, ignored when run directly).
+
+mod common;
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::{TestDb, wait_for};
+use scheduler::{
+    Job, JobContext, JobError, MaintenanceConfig, Perform, RunStatus, Scheduler,
+    store::{AttemptErrorKind, NewRun, RunFilter, Store, WorkerStatus},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+const CHILD_DB: &str = "SCHEDULER_TEST_CHILD_DB";
+const CHILD_MODE: &str = "SCHEDULER_TEST_CHILD_MODE";
+const CHILD_STOP: &str = "SCHEDULER_TEST_CHILD_STOP";
+
+/// In a child started with mode `hold`, it never returns (the child is killed);
+/// otherwise it works a few milliseconds and returns the id of its process.
+#[derive(Serialize, Deserialize)]
+struct Work {
+    n: u32,
+}
+
+impl Job for Work {
+    const NAME: &'static str = "work";
+}
+
+impl Perform for Work {
+    type Output = u32;
+    fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
+        if std::env::var(CHILD_MODE).as_deref() == Ok("hold") {
+            loop {
+                ctx.sleep(Duration::from_secs(3600))?;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(3));
+        Ok(std::process::id())
+    }
+}
+
+fn quick_builder(path: &Path) -> scheduler::SchedulerBuilder {
+    Scheduler::builder()
+        .database(path)
+        .worker_threads(2)
+        .max_in_flight(4)
+        .poll_interval(Duration::from_millis(20))
+        .lease_duration(Duration::from_secs(2))
+        .heartbeat_interval(Duration::from_millis(200))
+        .maintenance(
+            MaintenanceConfig::default()
+                .lease_rescue_interval(Duration::from_millis(100))
+                .worker_check_interval(Duration::from_millis(200))
+                .stale_worker_after(Duration::from_secs(1)),
+        )
+        .register::<Work>()
+}
+
+/// The child process's scheduler: runs until killed or until its stop file appears.
+#[test]
+#[ignore = "started as a child process by the multi-process tests"]
+fn child_scheduler() {
+    let Ok(path) = std::env::var(CHILD_DB) else {
+        return;
+    };
+    let stop = std::env::var(CHILD_STOP).unwrap();
+    let s = quick_builder(Path::new(&path)).start().unwrap();
+    while !Path::new(&stop).exists() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    s.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+fn spawn_child(db: &TestDb, mode: &str, stop: &Path) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_scheduler",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+            "--quiet",
+        ])
+        .env(CHILD_DB, &db.path)
+        .env(CHILD_MODE, mode)
+        .env(CHILD_STOP, stop)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+fn enqueue(store: &Store, n: u32) {
+    let now = OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1);
+    let runs: Vec<NewRun> = (0..n)
+        .map(|i| NewRun::new("work", format!(r#"{{"n":{i}}}"#), now))
+        .collect();
+    store.write(|tx| tx.insert_runs(&runs, now)).unwrap();
+}
+
+fn all_runs(store: &Store) -> Vec<scheduler::Run> {
+    store
+        .read(|tx| tx.list_runs(&RunFilter::new().limit(10_000)))
+        .unwrap()
+}
+
+#[test]
+fn two_processes_on_one_file_both_make_progress_and_run_everything_once() {
+    let db = TestDb::new();
+    let store = db.open();
+    enqueue(&store, 300);
+    let stop = db.dir.path().join("stop");
+    let mut children = [
+        spawn_child(&db, "work", &stop),
+        spawn_child(&db, "work", &stop),
+    ];
+    let done = wait_for(Duration::from_secs(60), || {
+        store
+            .read(|tx| tx.count_runs_by_status())
+            .unwrap()
+            .completed
+            == 300
+    });
+    std::fs::write(&stop, b"").unwrap();
+    for c in &mut children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert!(done, "not every run completed");
+    let runs = all_runs(&store);
+    assert!(
+        runs.iter()
+            .all(|r| r.status == RunStatus::Completed && r.attempt == 1)
+    );
+    let pids: std::collections::HashSet<String> =
+        runs.iter().map(|r| r.result.clone().unwrap()).collect();
+    let expected: std::collections::HashSet<String> =
+        children.iter().map(|c| c.id().to_string()).collect();
+    assert_eq!(pids, expected, "both processes ran jobs");
+    let workers = store.read(|tx| tx.list_workers(true)).unwrap();
+    assert_eq!(workers.len(), 2);
+    assert!(
+        workers
+            .iter()
+            .all(|w| w.status == WorkerStatus::Offline && w.leases_held == 0)
+    );
+}
+
+#[test]
+fn runs_of_a_killed_process_are_finished_by_the_other_with_the_attempt_counted() {
+    let db = TestDb::new();
+    let store = db.open();
+    enqueue(&store, 4);
+    let stop = db.dir.path().join("stop");
+    let mut child = spawn_child(&db, "hold", &stop);
+    let child_pid = child.id();
+    // The child holds all four runs (two running, two in its local queue).
+    assert!(wait_for(Duration::from_secs(30), || {
+        let runs = all_runs(&store);
+        runs.iter().all(|r| r.status == RunStatus::Running)
+    }));
+    let child_worker = store.read(|tx| tx.list_workers(false)).unwrap()[0].clone();
+    assert_eq!(child_worker.pid, child_pid);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let killed_at = Instant::now();
+
+    let parent = quick_builder(&db.path).start().unwrap();
+    assert!(wait_for(Duration::from_secs(30), || {
+        all_runs(&store)
+            .iter()
+            .all(|r| r.status == RunStatus::Completed)
+    }));
+    let recovery = killed_at.elapsed();
+    eprintln!("recovered 4 runs of a killed process in {recovery:.2?} (lease 2 s)");
+    for run in all_runs(&store) {
+        assert_eq!(run.attempt, 2, "the killed attempt counts");
+        assert_eq!(run.errors.len(), 1);
+        assert_eq!(run.errors[0].kind, AttemptErrorKind::LeaseExpired);
+        assert_eq!(run.worker_id, Some(parent.worker_id()));
+        assert_eq!(run.result, Some(std::process::id().to_string()));
+    }
+    let dead = store.read(|tx| tx.get_worker(child_worker.id)).unwrap();
+    assert_eq!(
+        dead.status,
+        WorkerStatus::Offline,
+        "the killed instance was marked offline"
+    );
+    assert_eq!(dead.leases_held, 0);
+    parent.shutdown(Duration::from_secs(5)).unwrap();
+}
