@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
-use scheduler::store::{AttemptOutcome, NewRun, NewWorker, Store, StoreOptions, WorkerId};
+use scheduler::store::{
+    AttemptOutcome, JobTypeFilter, NewRun, NewWorker, Store, StoreOptions, WorkerId,
+};
 use tempfile::TempDir;
 use time::{OffsetDateTime, macros::datetime};
 
@@ -177,7 +179,7 @@ fn claim_complete(c: &mut Criterion) {
                     || store.write(|tx| tx.insert_runs(&runs, NOW)).unwrap(),
                     |_| {
                         let claimed = store
-                            .write(|tx| tx.claim_runs(w, per_tx, NOW, LEASE))
+                            .write(|tx| tx.claim_runs(w, per_tx, NOW, LEASE, &JobTypeFilter::any()))
                             .unwrap();
                         store
                             .write(|tx| {
