@@ -4,9 +4,9 @@
 //!
 //! Services (each its own file, each with a `run_once` that returns what it did):
 //!
-//! * [`lease_rescuer`]: runs whose lease expired go back to `pending` (attempt counted)
+//! * `lease_rescuer`: runs whose lease expired go back to `pending` (attempt counted)
 //!   or `failed` when no attempt is left;
-//! * [`worker_reaper`]: instances whose heartbeat went stale are marked offline and
+//! * `worker_reaper`: instances whose heartbeat went stale are marked offline and
 //!   their leases expired at once, for the rescuer to take back.
 //!
 //! Every service is safe to run from several processes at once: each statement is
