@@ -10,7 +10,7 @@ use crate::{
     job::{Perform, registry::Registry},
     maintenance::MaintenanceConfig,
     scheduler::Scheduler,
-    store::{StoreOptions, Synchronous},
+    store::{DependencyLimits, StoreOptions, Synchronous},
 };
 
 /// The database file used when none is given: `scheduler.db` in the working directory.
@@ -46,6 +46,7 @@ pub(crate) struct Config {
     pub(crate) max_payload_bytes: usize,
     pub(crate) max_backoff: Duration,
     pub(crate) allow_foreign_job_types: bool,
+    pub(crate) dependency_limits: DependencyLimits,
     pub(crate) maintenance: MaintenanceConfig,
     pub(crate) name: Option<String>,
 }
@@ -78,6 +79,7 @@ pub struct SchedulerBuilder {
     max_payload_bytes: usize,
     max_backoff: Duration,
     allow_foreign_job_types: bool,
+    dependency_limits: DependencyLimits,
     maintenance: MaintenanceConfig,
     clock: Arc<dyn Clock>,
     registry: Registry,
@@ -120,6 +122,7 @@ impl SchedulerBuilder {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             max_backoff: DEFAULT_MAX_BACKOFF,
             allow_foreign_job_types: false,
+            dependency_limits: DependencyLimits::default(),
             maintenance: MaintenanceConfig::default(),
             clock: Arc::new(SystemClock),
             registry: Registry::default(),
@@ -239,6 +242,15 @@ impl SchedulerBuilder {
         self
     }
 
+    /// Limits on dependency graphs: most upstream runs per run (fan-in, default
+    /// 10 000) and most jobs or edges per batch (default 100 000). Graphs over them are
+    /// refused with [`Error::DependencyLimit`] and nothing is written.
+    #[must_use]
+    pub fn dependency_limits(mut self, limits: DependencyLimits) -> Self {
+        self.dependency_limits = limits;
+        self
+    }
+
     /// The maintenance thread's settings. Defaults to [`MaintenanceConfig::default`].
     #[must_use]
     pub fn maintenance(mut self, config: MaintenanceConfig) -> Self {
@@ -350,6 +362,7 @@ impl SchedulerBuilder {
             max_payload_bytes: self.max_payload_bytes,
             max_backoff: self.max_backoff,
             allow_foreign_job_types: self.allow_foreign_job_types,
+            dependency_limits: self.dependency_limits,
             maintenance: self.maintenance,
             name: self.name,
         };

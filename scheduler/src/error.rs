@@ -198,6 +198,14 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A batch's dependency edges are wrong: a job depends on itself or on a job of
+    /// another batch, or the edges among its jobs form a cycle. Nothing was enqueued.
+    InvalidBatch {
+        /// The position in the batch of the job at fault.
+        position: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// The scheduler was shut down; it accepts no more work.
     ShutDown,
     /// A scheduler thread could not be started.
@@ -382,6 +390,9 @@ impl fmt::Display for Error {
                 f,
                 "payload of job type {job_type:?} is {size} bytes, over the limit of {limit}"
             ),
+            Error::InvalidBatch { position, reason } => {
+                write!(f, "invalid batch at job {position}: {reason}")
+            }
             Error::ShutDown => write!(f, "the scheduler was shut down"),
             Error::Thread(e) => write!(f, "could not start a scheduler thread: {e}"),
             Error::CorruptValue { column, detail } => {

@@ -92,13 +92,16 @@ pub use crate::{
         DEFAULT_DATABASE, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, DEFAULT_MAX_BACKOFF,
         DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_POLL_INTERVAL, DEFAULT_SHUTDOWN_GRACE, SchedulerBuilder,
     },
-    enqueue::{Batch, BatchRef, EnqueueOptions},
+    enqueue::{Batch, BatchRef, EnqueueOptions, Upstream},
     error::{Error, Result},
     events::{Event, EventHook},
     job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
     maintenance::MaintenanceConfig,
     scheduler::{Scheduler, SchedulerStats, ShutdownReport},
-    store::{CancelOutcome, Inserted, Run, RunFilter, RunId, RunStatus},
+    store::{
+        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, NewDependency, OnUpstreamFailure,
+        Run, RunFilter, RunId, RunStatus, UPSTREAM_FAILED,
+    },
 };
 
 /// The README's Rust snippets, compiled as doc tests so they cannot rot.

@@ -20,13 +20,14 @@ use crate::{
     clock::Clock,
     config::{Config, SchedulerBuilder},
     dispatch::{Channels, Control, Dispatcher, inflight::InFlight},
-    enqueue::{Batch, EnqueueOptions, Enqueuer},
+    enqueue::{Batch, BatchEdge, EnqueueOptions, Enqueuer, Upstream},
     error::{Error, Result},
     events::{Event, Events},
     job::{Job, registry::Registry},
     store::{
-        CancelOutcome, Inserted, JobTypeFilter, NewRun, NewWorker, Run, RunFilter, RunId,
-        RunStatus, StatusCounts, Store, WorkerId, WriteTx,
+        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
+        NewRun, NewWorker, Run, RunFilter, RunId, RunStatus, StatusCounts, Store, WorkerId,
+        WriteTx,
     },
 };
 
@@ -414,7 +415,7 @@ impl Scheduler {
     pub fn enqueue_with<J: Job>(&self, job: J, opts: EnqueueOptions) -> Result<Inserted> {
         self.check_running()?;
         let run = self.enqueuer().prepare(&job, &opts, self.now())?;
-        Ok(self.submit_runs(std::slice::from_ref(&run))?.remove(0))
+        Ok(self.submit_runs(std::slice::from_ref(&run), &[])?.remove(0))
     }
 
     /// Enqueues a job of a type named at run time, with its payload as JSON (for tools
@@ -433,7 +434,7 @@ impl Scheduler {
         let run = self
             .enqueuer()
             .prepare_json(job_type, payload, &opts, self.now())?;
-        Ok(self.submit_runs(std::slice::from_ref(&run))?.remove(0))
+        Ok(self.submit_runs(std::slice::from_ref(&run), &[])?.remove(0))
     }
 
     /// Enqueues many jobs of one type in one transaction: all or none.
@@ -448,13 +449,46 @@ impl Scheduler {
         batch.submit()
     }
 
-    /// A batch of jobs (of any types) enqueued together in one transaction.
+    /// A batch of jobs (of any types), optionally with dependency edges, enqueued
+    /// together in one transaction.
     #[must_use]
     pub fn batch(&self) -> Batch<'_> {
         Batch {
             scheduler: self,
             runs: Vec::new(),
+            edges: Vec::new(),
         }
+    }
+
+    pub(crate) fn dependency_limits(&self) -> DependencyLimits {
+        self.shared.config.dependency_limits
+    }
+
+    /// Makes existing runs wait for others: each `downstream` must not have started; it
+    /// becomes `blocked` while an upstream is unfinished. All edges or none.
+    ///
+    /// # Errors
+    /// [`Error::SelfDependency`], [`Error::DependencyCycle`],
+    /// [`Error::UnknownDependency`], [`Error::DependencyNotAllowed`],
+    /// [`Error::DependencyLimit`]; nothing is written on error.
+    pub fn add_dependencies(&self, edges: &[NewDependency]) -> Result<usize> {
+        let now = self.now();
+        let limits = self.shared.config.dependency_limits;
+        let added = self
+            .shared
+            .store
+            .write(|tx| tx.add_dependencies(edges, &limits, now))?;
+        self.shared.nudge();
+        Ok(added)
+    }
+
+    /// Every edge of the dependency graph around a run: its ancestors' and
+    /// descendants' edges, with the status of both ends.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn dependency_graph(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
+        self.shared.store.read(|tx| tx.dependency_graph(run))
     }
 
     /// Enqueues a job inside a transaction the host opened on its own connection to the
@@ -483,10 +517,41 @@ impl Scheduler {
         self.shared.nudge();
     }
 
-    pub(crate) fn submit_runs(&self, runs: &[NewRun]) -> Result<Vec<Inserted>> {
+    pub(crate) fn submit_runs(&self, runs: &[NewRun], edges: &[BatchEdge]) -> Result<Vec<Inserted>> {
         self.check_running()?;
         let now = self.now();
-        let inserted = self.shared.store.write(|tx| tx.insert_runs(runs, now))?;
+        let limits = self.shared.config.dependency_limits;
+        let inserted = self.shared.store.write(|tx| {
+            let mut inserted = tx.insert_runs(runs, now)?;
+            if edges.is_empty() {
+                return Ok(inserted);
+            }
+            let (mut fresh, mut onto_existing) = (Vec::new(), Vec::new());
+            for e in edges {
+                let down = &inserted[e.downstream.position()];
+                let up = match e.upstream {
+                    Upstream::Job(r) => inserted[r.position()].id,
+                    Upstream::Run(id) => id,
+                };
+                let dep = NewDependency::new(down.id, up).on_failure(e.on_failure);
+                // A job whose unique key matched an existing run is that run: edges onto
+                // it need the full cycle check.
+                if down.created {
+                    fresh.push(dep);
+                } else {
+                    onto_existing.push(dep);
+                }
+            }
+            tx.add_dependencies_acyclic(&fresh, &limits, now)?;
+            tx.add_dependencies(&onto_existing, &limits, now)?;
+            let mut waiting: Vec<usize> = edges.iter().map(|e| e.downstream.position()).collect();
+            waiting.sort_unstable();
+            waiting.dedup();
+            for i in waiting {
+                inserted[i].status = tx.run_status(inserted[i].id)?;
+            }
+            Ok(inserted)
+        })?;
         if self.shared.events.is_observed() {
             for (run, ins) in runs.iter().zip(&inserted) {
                 self.shared.events.emit(Event::Enqueued {

@@ -192,17 +192,87 @@ impl Enqueuer<'_> {
     }
 }
 
-/// Several jobs enqueued in one transaction: all of them or none. Built with
+/// Several jobs enqueued in one transaction, optionally with dependency edges among
+/// them and onto existing runs: all of them or none. Built with
 /// [`crate::Scheduler::batch`].
+///
+/// A job with upstream jobs starts `blocked` and becomes `pending` when the last of
+/// them completes; if one fails for good or is cancelled, it is cancelled with reason
+/// `upstream_failed` (and its own dependents in turn), unless its edge says to run
+/// anyway.
+///
+/// ```
+/// use scheduler::{Job, JobContext, JobError, Perform, Scheduler};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Step(u32);
+/// impl Job for Step { const NAME: &'static str = "step"; }
+/// impl Perform for Step {
+///     type Output = ();
+///     fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+/// }
+///
+/// # let dir = tempfile::tempdir()?;
+/// let scheduler = Scheduler::builder().database(dir.path().join("jobs.db")).register::<Step>().start()?;
+/// let mut batch = scheduler.batch();
+/// let extract = batch.add(Step(1))?;
+/// let left = batch.add(Step(2))?;
+/// let right = batch.add(Step(3))?;
+/// let load = batch.add(Step(4))?;
+/// batch.depends_on(left, extract)?.depends_on(right, extract)?;   // fan-out
+/// batch.depends_on(load, left)?.depends_on(load, right)?;         // fan-in
+/// let runs = batch.submit()?;
+/// assert_eq!(runs[3].status, scheduler::RunStatus::Blocked);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Batch<'s> {
     pub(crate) scheduler: &'s crate::Scheduler,
     pub(crate) runs: Vec<NewRun>,
+    pub(crate) edges: Vec<BatchEdge>,
 }
 
 /// A job's place in a [`Batch`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BatchRef(pub(crate) usize);
+
+impl BatchRef {
+    /// The job's position in its batch (0 for the first).
+    #[must_use]
+    pub fn position(self) -> usize {
+        self.0
+    }
+}
+
+/// What a batch job can wait for: another job of the batch, or a run that exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Upstream {
+    /// A job of the same batch.
+    Job(BatchRef),
+    /// A run already in the database.
+    Run(store::RunId),
+}
+
+impl From<BatchRef> for Upstream {
+    fn from(r: BatchRef) -> Self {
+        Upstream::Job(r)
+    }
+}
+
+impl From<store::RunId> for Upstream {
+    fn from(r: store::RunId) -> Self {
+        Upstream::Run(r)
+    }
+}
+
+/// One edge of a batch: `downstream` waits for `upstream`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BatchEdge {
+    pub(crate) downstream: BatchRef,
+    pub(crate) upstream: Upstream,
+    pub(crate) on_failure: store::OnUpstreamFailure,
+}
 
 impl Batch<'_> {
     /// Adds a job with its type's default options.
@@ -224,6 +294,58 @@ impl Batch<'_> {
         Ok(BatchRef(self.runs.len() - 1))
     }
 
+    /// `downstream` waits for `upstream` (a job of this batch or an existing run) and is
+    /// cancelled if it fails.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBatch`] when `downstream` or an upstream job is not in this
+    /// batch, or the edge is a self-edge. Cycles and limits are checked by
+    /// [`Batch::submit`].
+    pub fn depends_on(&mut self, downstream: BatchRef, upstream: impl Into<Upstream>) -> Result<&mut Self> {
+        self.depends_on_with(downstream, upstream, store::OnUpstreamFailure::Cancel)
+    }
+
+    /// Like [`Batch::depends_on`], choosing what `downstream` does if `upstream`
+    /// fails: [`store::OnUpstreamFailure::Run`] runs it anyway.
+    ///
+    /// # Errors
+    /// As [`Batch::depends_on`].
+    pub fn depends_on_with(
+        &mut self,
+        downstream: BatchRef,
+        upstream: impl Into<Upstream>,
+        on_failure: store::OnUpstreamFailure,
+    ) -> Result<&mut Self> {
+        let upstream = upstream.into();
+        let n = self.runs.len();
+        let check = |r: BatchRef, what: &str| {
+            if r.0 >= n {
+                Err(Error::InvalidBatch {
+                    position: r.0,
+                    reason: format!("{what} job {} is not in this batch ({n} jobs)", r.0),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        check(downstream, "downstream")?;
+        if let Upstream::Job(u) = upstream {
+            check(u, "upstream")?;
+            if u == downstream {
+                return Err(Error::InvalidBatch {
+                    position: downstream.0,
+                    reason: "a job cannot depend on itself".into(),
+                });
+            }
+        }
+        self.edges.push(BatchEdge {
+            downstream,
+            upstream,
+            on_failure,
+        });
+        Ok(self)
+    }
+
     /// How many jobs the batch holds.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -236,11 +358,100 @@ impl Batch<'_> {
         self.runs.is_empty()
     }
 
-    /// Enqueues every job in one transaction.
+    /// Enqueues every job and edge in one transaction. The returned runs are in the
+    /// order the jobs were added, each with its status (`blocked` while it waits).
     ///
     /// # Errors
-    /// Database errors; on error nothing was enqueued.
+    /// [`Error::InvalidBatch`] for a cycle among the batch's jobs;
+    /// [`Error::DependencyLimit`] for a batch or a fan-in over the configured limits;
+    /// [`Error::UnknownDependency`] for an upstream run that does not exist;
+    /// [`Error::DependencyCycle`] for an edge onto an existing run (through a unique
+    /// key) that closes a cycle; database errors. On error nothing was enqueued.
     pub fn submit(self) -> Result<Vec<store::Inserted>> {
-        self.scheduler.submit_runs(&self.runs)
+        let limits = self.scheduler.dependency_limits();
+        check_graph(self.runs.len(), &self.edges, &limits)?;
+        self.scheduler.submit_runs(&self.runs, &self.edges)
     }
+}
+
+/// Checks a batch's own graph before anything is written: size, fan-in, and that the
+/// edges among its jobs form no cycle (Kahn's algorithm, linear in the graph).
+pub(crate) fn check_graph(
+    n: usize,
+    edges: &[BatchEdge],
+    limits: &store::DependencyLimits,
+) -> Result<()> {
+    for (what, size) in [("graph size", n), ("graph size", edges.len())] {
+        if size > limits.max_graph_size {
+            return Err(Error::DependencyLimit {
+                limit: what,
+                max: limits.max_graph_size,
+                actual: size,
+            });
+        }
+    }
+    let mut fan_in = vec![0usize; n];
+    let mut seen = std::collections::HashSet::new();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut waiting = vec![0usize; n];
+    for e in edges {
+        if !seen.insert((e.downstream, e.upstream)) {
+            continue;
+        }
+        fan_in[e.downstream.0] += 1;
+        if let Upstream::Job(u) = e.upstream {
+            dependents[u.0].push(e.downstream.0);
+            waiting[e.downstream.0] += 1;
+        }
+    }
+    if let Some((_, &actual)) = fan_in
+        .iter()
+        .enumerate()
+        .find(|(_, c)| **c > limits.max_fan_in)
+    {
+        return Err(Error::DependencyLimit {
+            limit: "fan-in",
+            max: limits.max_fan_in,
+            actual,
+        });
+    }
+    let mut ready: Vec<usize> = (0..n).filter(|i| waiting[*i] == 0).collect();
+    let mut done = 0;
+    while let Some(i) = ready.pop() {
+        done += 1;
+        for &d in &dependents[i] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push(d);
+            }
+        }
+    }
+    if done < n {
+        // Every job left still waits on another job left: follow upstream edges from
+        // one of them until a job repeats, which names the cycle.
+        let left: std::collections::HashSet<usize> = (0..n).filter(|i| waiting[*i] > 0).collect();
+        let upstream_of = |j: usize| {
+            edges.iter().find_map(|e| match e.upstream {
+                Upstream::Job(u) if e.downstream.0 == j && left.contains(&u.0) => Some(u.0),
+                _ => None,
+            })
+        };
+        let mut path = Vec::new();
+        let mut j = left.iter().copied().min().unwrap_or(0);
+        while !path.contains(&j) {
+            path.push(j);
+            match upstream_of(j) {
+                Some(u) => j = u,
+                None => break,
+            }
+        }
+        let from = path.iter().position(|p| *p == j).unwrap_or(0);
+        let mut cycle: Vec<String> = path[from..].iter().map(ToString::to_string).collect();
+        cycle.push(j.to_string());
+        return Err(Error::InvalidBatch {
+            position: j,
+            reason: format!("dependency cycle among batch jobs {}", cycle.join(" waits for ")),
+        });
+    }
+    Ok(())
 }

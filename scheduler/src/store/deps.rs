@@ -186,6 +186,29 @@ impl WriteTx<'_> {
         limits: &DependencyLimits,
         now: OffsetDateTime,
     ) -> Result<usize> {
+        self.add_edges(edges, limits, now, true)
+    }
+
+    /// [`WriteTx::add_dependencies`] without the per-edge cycle query, for edges whose
+    /// downstream runs were inserted in this transaction: nothing existing can wait for
+    /// a new run, so a cycle could only lie among the new edges, which the caller has
+    /// already checked.
+    pub(crate) fn add_dependencies_acyclic(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        self.add_edges(edges, limits, now, false)
+    }
+
+    fn add_edges(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+        check_cycles: bool,
+    ) -> Result<usize> {
         if edges.len() > limits.max_graph_size {
             return Err(Error::DependencyLimit {
                 limit: "graph size",
@@ -205,29 +228,35 @@ impl WriteTx<'_> {
                 .find_status(edge.downstream)?
                 .ok_or(Error::UnknownDependency(edge.downstream))?;
             if !matches!(down_status, RunStatus::Blocked | RunStatus::Pending) {
-                return Err(Error::DependencyNotAllowed {
-                    downstream: edge.downstream,
-                    status: down_status,
-                });
+                // A downstream cancelled by an earlier edge of this call (its upstream
+                // had failed) stays cancelled; any other started run cannot wait.
+                if check_cycles || down_status != RunStatus::Cancelled {
+                    return Err(Error::DependencyNotAllowed {
+                        downstream: edge.downstream,
+                        status: down_status,
+                    });
+                }
             }
             if self.edge_exists(edge.downstream, edge.upstream)? {
                 continue;
             }
             // The new edge closes a cycle iff the upstream already waits for the
             // downstream (edges added earlier in this call included).
-            if self.reaches(edge.upstream, edge.downstream)? {
+            if check_cycles && self.reaches(edge.upstream, edge.downstream)? {
                 return Err(Error::DependencyCycle {
                     downstream: edge.downstream,
                     upstream: edge.upstream,
                 });
             }
-            let fan_in = self.upstream_count(edge.downstream)? + 1;
-            if fan_in > limits.max_fan_in {
-                return Err(Error::DependencyLimit {
-                    limit: "fan-in",
-                    max: limits.max_fan_in,
-                    actual: fan_in,
-                });
+            if check_cycles {
+                let fan_in = self.upstream_count(edge.downstream)? + 1;
+                if fan_in > limits.max_fan_in {
+                    return Err(Error::DependencyLimit {
+                        limit: "fan-in",
+                        max: limits.max_fan_in,
+                        actual: fan_in,
+                    });
+                }
             }
             self.insert_edge(edge, up_status.is_finished(), now)?;
             match up_status {

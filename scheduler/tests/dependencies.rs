@@ -1,0 +1,354 @@
+//! Dependency graphs in the running scheduler: fan-out / fan-in / chains, the
+//! upstream_failed cascade, refusals with nothing written, edges onto existing runs, the
+//! same-transaction unblock, and property tests over random graphs.
+
+mod common;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use common::{
+    TestDb, builder,
+    jobs::{Decides, Gate, Noop, Record, log_of, open_gate},
+    wait_for,
+};
+use proptest::prelude::*;
+use scheduler::{
+    DependencyLimits, Error, NewDependency, OnUpstreamFailure, RunId, RunStatus, Scheduler,
+    UPSTREAM_FAILED,
+};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn rec(test: &str, label: impl Into<String>) -> Record {
+    Record { test: test.into(), label: label.into() }
+}
+
+fn wait_finished(s: &Scheduler, ids: &[RunId]) -> bool {
+    wait_for(WAIT, || ids.iter().all(|id| s.run(*id).unwrap().status.is_finished()))
+}
+
+#[test]
+fn a_fan_out_fan_in_workflow_runs_in_graph_order() {
+    let db = TestDb::new();
+    let test = "fan-out-fan-in";
+    let s = builder(&db).worker_threads(4).register::<Record>().start().unwrap();
+    let mut b = s.batch();
+    let root = b.add(rec(test, "root")).unwrap();
+    let leaves: Vec<_> = (0..6).map(|i| b.add(rec(test, format!("leaf-{i}"))).unwrap()).collect();
+    let sink = b.add(rec(test, "sink")).unwrap();
+    for l in &leaves {
+        b.depends_on(*l, root).unwrap();
+        b.depends_on(sink, *l).unwrap();
+    }
+    let runs = b.submit().unwrap();
+    assert_eq!(runs[0].status, RunStatus::Pending);
+    assert!(runs[1..].iter().all(|r| r.status == RunStatus::Blocked));
+    let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+    assert!(wait_finished(&s, &ids));
+    let log = log_of(test);
+    assert_eq!(log.len(), 8);
+    assert_eq!(log[0], "root");
+    assert_eq!(log[7], "sink");
+    assert!(ids.iter().all(|id| s.run(*id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.dependency_graph(ids[0]).unwrap().len(), 12);
+}
+
+#[test]
+fn a_failing_branch_cancels_what_waits_for_it_transitively() {
+    let db = TestDb::new();
+    let test = "failing-branch";
+    let s = builder(&db).register::<Record>().register::<Decides>().start().unwrap();
+    let mut b = s.batch();
+    let root = b.add(rec(test, "root")).unwrap();
+    let good = b.add(rec(test, "good")).unwrap();
+    let bad = b.add(Decides { how: "fail".into() }).unwrap();
+    let join = b.add(rec(test, "join")).unwrap();
+    let after_join = b.add(rec(test, "after-join")).unwrap();
+    let tolerant = b.add(rec(test, "tolerant")).unwrap();
+    b.depends_on(good, root).unwrap().depends_on(bad, root).unwrap();
+    b.depends_on(join, good).unwrap().depends_on(join, bad).unwrap();
+    b.depends_on(after_join, join).unwrap();
+    b.depends_on_with(tolerant, bad, OnUpstreamFailure::Run).unwrap();
+    let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
+    assert!(wait_finished(&s, &ids));
+    let status = |i: usize| s.run(ids[i]).unwrap();
+    assert_eq!(status(1).status, RunStatus::Completed);
+    assert_eq!(status(2).status, RunStatus::Failed);
+    for i in [3, 4] {
+        let r = status(i);
+        assert_eq!(r.status, RunStatus::Cancelled);
+        assert_eq!(r.cancel_reason.as_deref(), Some(UPSTREAM_FAILED));
+    }
+    assert_eq!(status(5).status, RunStatus::Completed, "on_failure = run");
+    let log = log_of(test);
+    assert!(!log.contains(&"join".to_owned()) && !log.contains(&"after-join".to_owned()));
+}
+
+#[test]
+fn a_chain_runs_in_order_and_no_snapshot_shows_a_run_blocked_after_its_upstream_completed() {
+    let db = TestDb::new();
+    let test = "chain";
+    let s = Arc::new(builder(&db).worker_threads(4).register::<Record>().start().unwrap());
+    let mut b = s.batch();
+    let refs: Vec<_> = (0..40).map(|i| b.add(rec(test, format!("{i:02}"))).unwrap()).collect();
+    for w in refs.windows(2) {
+        b.depends_on(w[1], w[0]).unwrap();
+    }
+    let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
+
+    // A reader checks consistent snapshots while the chain runs: the unblock commits in
+    // the same transaction as the upstream's completion.
+    let stop = Arc::new(AtomicBool::new(false));
+    let checker = {
+        let (s, stop, ids) = (s.clone(), stop.clone(), ids.clone());
+        std::thread::spawn(move || {
+            let mut checks = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                s.store()
+                    .read(|tx| {
+                        for w in ids.windows(2) {
+                            let (up, down) = (tx.run_status(w[0])?, tx.run_status(w[1])?);
+                            assert!(
+                                !(up == RunStatus::Completed && down == RunStatus::Blocked),
+                                "run {} completed but {} still blocked in one snapshot",
+                                w[0],
+                                w[1]
+                            );
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                checks += 1;
+            }
+            checks
+        })
+    };
+    assert!(wait_finished(&s, &ids));
+    stop.store(true, Ordering::Relaxed);
+    assert!(checker.join().unwrap() > 0);
+    let expected: Vec<String> = (0..40).map(|i| format!("{i:02}")).collect();
+    assert_eq!(log_of(test), expected);
+}
+
+#[test]
+fn bad_graphs_are_refused_and_nothing_is_written() {
+    let db = TestDb::new();
+    let test = "refusals";
+    let s = builder(&db)
+        .dependency_limits(DependencyLimits::default().max_fan_in(3).max_graph_size(50))
+        .register::<Record>()
+        .start()
+        .unwrap();
+    // A cycle among batch jobs.
+    let mut b = s.batch();
+    let x = b.add(rec(test, "x")).unwrap();
+    let y = b.add(rec(test, "y")).unwrap();
+    let z = b.add(rec(test, "z")).unwrap();
+    b.depends_on(y, x).unwrap().depends_on(z, y).unwrap().depends_on(x, z).unwrap();
+    let err = b.submit().unwrap_err();
+    assert!(matches!(err, Error::InvalidBatch { .. }), "{err:?}");
+    assert!(err.to_string().contains("cycle"), "{err}");
+    // A self edge.
+    let mut b = s.batch();
+    let x = b.add(rec(test, "x")).unwrap();
+    assert!(matches!(b.depends_on(x, x), Err(Error::InvalidBatch { position: 0, .. })));
+    // A reference from another batch.
+    let mut other = s.batch();
+    let _ = other.add(rec(test, "o1")).unwrap();
+    let o2 = other.add(rec(test, "o2")).unwrap();
+    assert!(matches!(b.depends_on(x, o2), Err(Error::InvalidBatch { .. })));
+    // Fan-in over the limit.
+    let mut b = s.batch();
+    let sink = b.add(rec(test, "sink")).unwrap();
+    for i in 0..4 {
+        let up = b.add(rec(test, format!("u{i}"))).unwrap();
+        b.depends_on(sink, up).unwrap();
+    }
+    assert!(matches!(
+        b.submit(),
+        Err(Error::DependencyLimit { limit: "fan-in", max: 3, actual: 4 })
+    ));
+    // Graph size over the limit.
+    let mut b = s.batch();
+    for i in 0..51 {
+        b.add(rec(test, format!("n{i}"))).unwrap();
+    }
+    assert!(matches!(b.submit(), Err(Error::DependencyLimit { limit: "graph size", .. })));
+    // An upstream run that does not exist.
+    let mut b = s.batch();
+    let x = b.add(rec(test, "x")).unwrap();
+    b.depends_on(x, RunId::new(424_242)).unwrap();
+    assert!(matches!(b.submit(), Err(Error::UnknownDependency(id)) if id == RunId::new(424_242)));
+
+    assert_eq!(s.stats().unwrap().counts.total(), 0, "nothing was written");
+    assert!(log_of(test).is_empty());
+}
+
+#[test]
+fn edges_onto_existing_runs() {
+    let db = TestDb::new();
+    let s = builder(&db).register::<Gate>().register::<Noop>().start().unwrap();
+    let gate = "existing-upstream";
+    let upstream = s.enqueue(Gate { gate: gate.into(), max_ms: 30_000, cooperative: false }).unwrap().id;
+    // A batch job waiting for a run that exists.
+    let mut b = s.batch();
+    let x = b.add(Noop).unwrap();
+    b.depends_on(x, upstream).unwrap();
+    let waiting = b.submit().unwrap()[0].id;
+    // An existing pending run made to wait after the fact.
+    let later = s
+        .enqueue_with(Noop, scheduler::EnqueueOptions::new().delay(Duration::from_millis(1)))
+        .unwrap()
+        .id;
+    s.add_dependencies(&[NewDependency::new(later, upstream)]).unwrap();
+    assert!(matches!(
+        s.add_dependencies(&[NewDependency::new(upstream, later)]),
+        Err(Error::DependencyNotAllowed { .. } | Error::DependencyCycle { .. })
+    ));
+    assert_eq!(s.run(waiting).unwrap().status, RunStatus::Blocked);
+    assert_eq!(s.run(later).unwrap().status, RunStatus::Blocked);
+    open_gate(gate);
+    assert!(wait_finished(&s, &[upstream, waiting, later]));
+    assert_eq!(s.run(waiting).unwrap().status, RunStatus::Completed);
+    assert_eq!(s.run(later).unwrap().status, RunStatus::Completed);
+}
+
+#[test]
+fn cancelling_a_run_cancels_the_runs_waiting_for_it() {
+    let db = TestDb::new();
+    let s = builder(&db).register::<Noop>().start().unwrap();
+    let mut b = s.batch();
+    let a = b.add_with(Noop, scheduler::EnqueueOptions::new().delay(Duration::from_secs(3600))).unwrap();
+    let c = b.add(Noop).unwrap();
+    b.depends_on(c, a).unwrap();
+    let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
+    s.cancel(ids[0]).unwrap();
+    let r = s.run(ids[1]).unwrap();
+    assert_eq!((r.status, r.cancel_reason.as_deref()), (RunStatus::Cancelled, Some(UPSTREAM_FAILED)));
+}
+
+/// Random graphs over `n` jobs: `edges[i]` lists the upstreams of job `i`, any index.
+fn graphs() -> impl Strategy<Value = (usize, Vec<Vec<usize>>)> {
+    (2usize..10).prop_flat_map(|n| {
+        (Just(n), proptest::collection::vec(proptest::collection::vec(0..n, 0..3), n))
+    })
+}
+
+fn has_cycle(n: usize, ups: &[Vec<usize>]) -> bool {
+    // Depth-first search for a back edge.
+    fn visit(i: usize, ups: &[Vec<usize>], state: &mut [u8]) -> bool {
+        state[i] = 1;
+        for &u in &ups[i] {
+            if state[u] == 1 || (state[u] == 0 && visit(u, ups, state)) {
+                return true;
+            }
+        }
+        state[i] = 2;
+        false
+    }
+    let mut state = vec![0u8; n];
+    (0..n).any(|i| state[i] == 0 && visit(i, ups, &mut state))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// No cycle is ever accepted, and an accepted graph executes in an order consistent
+    /// with its edges.
+    #[test]
+    fn random_graphs_are_refused_if_cyclic_and_otherwise_run_in_order((n, ups) in graphs()) {
+        let db = TestDb::new();
+        let test = format!("prop-{}", db.path.display());
+        let s = builder(&db).worker_threads(3).register::<Record>().start().unwrap();
+        let mut b = s.batch();
+        let refs: Vec<_> = (0..n).map(|i| b.add(rec(&test, i.to_string())).unwrap()).collect();
+        for (i, list) in ups.iter().enumerate() {
+            for &u in list {
+                if u == i {
+                    prop_assert!(b.depends_on(refs[i], refs[u]).is_err());
+                } else {
+                    b.depends_on(refs[i], refs[u]).unwrap();
+                }
+            }
+        }
+        let ups_no_self: Vec<Vec<usize>> = ups
+            .iter()
+            .enumerate()
+            .map(|(i, l)| l.iter().copied().filter(|u| *u != i).collect())
+            .collect();
+        let cyclic = has_cycle(n, &ups_no_self);
+        match b.submit() {
+            Err(Error::InvalidBatch { .. }) => {
+                prop_assert!(cyclic, "an acyclic graph was refused");
+                prop_assert_eq!(s.stats().unwrap().counts.total(), 0);
+            }
+            Err(e) => prop_assert!(false, "unexpected error {e:?}"),
+            Ok(runs) => {
+                prop_assert!(!cyclic, "a cyclic graph was accepted");
+                let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+                prop_assert!(wait_finished(&s, &ids));
+                let log = log_of(&test);
+                let at: HashMap<String, usize> =
+                    log.iter().enumerate().map(|(p, l)| (l.clone(), p)).collect();
+                prop_assert_eq!(at.len(), n);
+                for (i, list) in ups_no_self.iter().enumerate() {
+                    for u in list {
+                        prop_assert!(at[&u.to_string()] < at[&i.to_string()], "{} ran before its upstream {}", i, u);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Edges added one at a time between existing runs (the path with a cycle query per
+    /// edge): a call is refused exactly when it would close a cycle, and then writes
+    /// nothing.
+    #[test]
+    fn adding_edges_to_existing_runs_never_accepts_a_cycle((n, ups) in graphs()) {
+        let store = scheduler::store::Store::open(scheduler::store::StoreOptions::memory()).unwrap();
+        let now = common::T0;
+        let runs: Vec<scheduler::store::NewRun> =
+            (0..n).map(|_| scheduler::store::NewRun::new("t", "{}", now)).collect();
+        let ids: Vec<RunId> = store
+            .write(|tx| tx.insert_runs(&runs, now))
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        let mut accepted: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, list) in ups.iter().enumerate() {
+            for &u in list {
+                let result = store.write(|tx| {
+                    tx.add_dependencies(&[NewDependency::new(ids[i], ids[u])], &DependencyLimits::default(), now)
+                });
+                let mut with = accepted.clone();
+                if !with[i].contains(&u) {
+                    with[i].push(u);
+                }
+                let would_cycle = u == i || has_cycle(n, &with);
+                match result {
+                    Ok(_) => {
+                        prop_assert!(!would_cycle, "edge {}->{} closed a cycle", i, u);
+                        accepted = with;
+                    }
+                    Err(Error::SelfDependency(_) | Error::DependencyCycle { .. }) => {
+                        prop_assert!(would_cycle, "edge {}->{} refused without a cycle", i, u);
+                    }
+                    Err(e) => prop_assert!(false, "unexpected {e:?}"),
+                }
+                let stored: usize = ids
+                    .iter()
+                    .map(|id| store.read(|tx| tx.upstream_of(*id)).unwrap().len())
+                    .sum();
+                prop_assert_eq!(stored, accepted.iter().map(Vec::len).sum::<usize>());
+            }
+        }
+    }
+}
