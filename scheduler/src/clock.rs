@@ -124,6 +124,17 @@ pub(crate) fn add_ms(name: &'static str, now: i64, d: Duration) -> Result<i64> {
         .ok_or_else(|| Error::invalid(name, "the resulting time is out of range"))
 }
 
+/// `t` moved by `d` forward (or back), clamped to the calendar instead of panicking.
+pub(crate) fn shift(t: OffsetDateTime, d: Duration, forward: bool) -> OffsetDateTime {
+    let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let ms = if forward {
+        to_ms(t).saturating_add(d)
+    } else {
+        to_ms(t).saturating_sub(d)
+    };
+    from_ms(ms).unwrap_or(t)
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;

@@ -47,6 +47,7 @@ pub(crate) struct Config {
     pub(crate) max_backoff: Duration,
     pub(crate) allow_foreign_job_types: bool,
     pub(crate) dependency_limits: DependencyLimits,
+    pub(crate) misfire_threshold: Duration,
     pub(crate) maintenance: MaintenanceConfig,
     pub(crate) name: Option<String>,
 }
@@ -80,6 +81,7 @@ pub struct SchedulerBuilder {
     max_backoff: Duration,
     allow_foreign_job_types: bool,
     dependency_limits: DependencyLimits,
+    misfire_threshold: Duration,
     maintenance: MaintenanceConfig,
     clock: Arc<dyn Clock>,
     registry: Registry,
@@ -123,6 +125,7 @@ impl SchedulerBuilder {
             max_backoff: DEFAULT_MAX_BACKOFF,
             allow_foreign_job_types: false,
             dependency_limits: DependencyLimits::default(),
+            misfire_threshold: crate::schedule::DEFAULT_MISFIRE_THRESHOLD,
             maintenance: MaintenanceConfig::default(),
             clock: Arc::new(SystemClock),
             registry: Registry::default(),
@@ -251,6 +254,15 @@ impl SchedulerBuilder {
         self
     }
 
+    /// How late a schedule's occurrence may be before it counts as missed and its
+    /// schedule's misfire policy decides. Defaults to
+    /// [`crate::schedule::DEFAULT_MISFIRE_THRESHOLD`] (5 s).
+    #[must_use]
+    pub fn misfire_threshold(mut self, d: Duration) -> Self {
+        self.misfire_threshold = d;
+        self
+    }
+
     /// The maintenance thread's settings. Defaults to [`MaintenanceConfig::default`].
     #[must_use]
     pub fn maintenance(mut self, config: MaintenanceConfig) -> Self {
@@ -363,6 +375,7 @@ impl SchedulerBuilder {
             max_backoff: self.max_backoff,
             allow_foreign_job_types: self.allow_foreign_job_types,
             dependency_limits: self.dependency_limits,
+            misfire_threshold: self.misfire_threshold,
             maintenance: self.maintenance,
             name: self.name,
         };

@@ -206,6 +206,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A cron expression that does not parse: the expression and the parser's message.
+    InvalidCron {
+        /// The expression as given.
+        expr: String,
+        /// What the cron parser reported.
+        message: String,
+    },
+    /// A time zone name that is not in the IANA database.
+    UnknownTimeZone(String),
     /// The scheduler was shut down; it accepts no more work.
     ShutDown,
     /// A scheduler thread could not be started.
@@ -393,6 +402,10 @@ impl fmt::Display for Error {
             Error::InvalidBatch { position, reason } => {
                 write!(f, "invalid batch at job {position}: {reason}")
             }
+            Error::InvalidCron { expr, message } => {
+                write!(f, "invalid cron expression {expr:?}: {message}")
+            }
+            Error::UnknownTimeZone(z) => write!(f, "unknown time zone {z:?}"),
             Error::ShutDown => write!(f, "the scheduler was shut down"),
             Error::Thread(e) => write!(f, "could not start a scheduler thread: {e}"),
             Error::CorruptValue { column, detail } => {

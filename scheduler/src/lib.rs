@@ -82,6 +82,7 @@ mod events;
 mod heartbeat;
 pub mod job;
 pub mod maintenance;
+pub mod schedule;
 mod scheduler;
 pub mod store;
 mod worker;
@@ -97,10 +98,11 @@ pub use crate::{
     events::{Event, EventHook},
     job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
     maintenance::MaintenanceConfig,
+    schedule::ScheduleSpec,
     scheduler::{Scheduler, SchedulerStats, ShutdownReport},
     store::{
-        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, NewDependency, OnUpstreamFailure,
-        Run, RunFilter, RunId, RunStatus, UPSTREAM_FAILED,
+        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, MisfirePolicy, NewDependency,
+        OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, Task, UPSTREAM_FAILED,
     },
 };
 

@@ -24,10 +24,11 @@ use crate::{
     error::{Error, Result},
     events::{Event, Events},
     job::{Job, registry::Registry},
+    schedule::{self, ScheduleSpec},
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
-        NewRun, NewWorker, Run, RunFilter, RunId, RunStatus, StatusCounts, Store, WorkerId,
-        WriteTx,
+        NewRun, NewWorker, Run, RunFilter, RunId, RunStatus, StatusCounts, Store, Task, TaskUpdate,
+        WorkerId, WriteTx,
     },
 };
 
@@ -145,6 +146,8 @@ pub(crate) struct Shared {
     pub(crate) inflight: InFlight,
     pub(crate) events: Events,
     pub(crate) stats: Stats,
+    /// Set when this process changed a schedule, so the dispatcher looks at once.
+    pub(crate) schedules_changed: std::sync::atomic::AtomicBool,
     wake: Sender<()>,
 }
 
@@ -308,6 +311,7 @@ impl Scheduler {
             inflight: InFlight::default(),
             events,
             stats: Stats::new(),
+            schedules_changed: std::sync::atomic::AtomicBool::new(true),
             wake: wake_tx,
         });
 
@@ -517,7 +521,11 @@ impl Scheduler {
         self.shared.nudge();
     }
 
-    pub(crate) fn submit_runs(&self, runs: &[NewRun], edges: &[BatchEdge]) -> Result<Vec<Inserted>> {
+    pub(crate) fn submit_runs(
+        &self,
+        runs: &[NewRun],
+        edges: &[BatchEdge],
+    ) -> Result<Vec<Inserted>> {
         self.check_running()?;
         let now = self.now();
         let limits = self.shared.config.dependency_limits;
@@ -563,6 +571,116 @@ impl Scheduler {
         }
         self.shared.nudge();
         Ok(inserted)
+    }
+
+    /// Creates the schedule `name`, or updates it if it exists: `job` (its type and
+    /// payload) runs on `spec`. Calling it again with the same definition (at every
+    /// start of the host, say) changes nothing; a changed definition is written with
+    /// optimistic locking, and its next occurrence is recomputed only if the timing
+    /// changed. The schedule lives in the database: every process sharing the file
+    /// continues it, and each occurrence runs once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidCron`] (with the parser's message), [`Error::UnknownTimeZone`],
+    /// [`Error::UnknownJobType`], [`Error::Payload`], [`Error::PayloadTooLarge`],
+    /// [`Error::InvalidArgument`]; [`Error::VersionConflict`] when another process
+    /// changed the schedule at the same moment. Nothing is written on error.
+    pub fn schedule<J: Job>(&self, name: &str, job: J, spec: ScheduleSpec) -> Result<Task> {
+        self.check_running()?;
+        crate::store::validate_name("schedule name", name)?;
+        let recurrence = spec.compile()?;
+        let now = self.now();
+        let payload = self
+            .enqueuer()
+            .prepare(&job, &EnqueueOptions::new(), now)?
+            .payload;
+        let task = self.shared.store.write(|tx| {
+            let existing = tx.find_task_by_name(name)?;
+            let Some(existing) = existing.filter(|t| t.job_type == J::NAME) else {
+                if let Some(other) = tx.find_task_by_name(name)? {
+                    // Another job type under the same name: the old schedule ends.
+                    tx.delete_task(other.id, other.version, now)?;
+                }
+                let first = spec.first_occurrence(&recurrence, now);
+                let new = schedule::new_task(name, J::NAME, payload, &spec, J::options(), first);
+                return tx.create_task(&new, now);
+            };
+            let timing_changed = existing.schedule != spec.schedule || spec.start_at.is_some();
+            let next = if timing_changed || existing.next_run_at.is_none() {
+                spec.first_occurrence(&recurrence, now)
+            } else {
+                existing.next_run_at
+            };
+            let wanted = schedule::new_task(name, J::NAME, payload, &spec, J::options(), next);
+            if same_definition(&existing, &wanted) {
+                return Ok(existing);
+            }
+            let update = TaskUpdate {
+                payload: Some(wanted.payload),
+                priority: Some(wanted.priority),
+                max_attempts: Some(wanted.max_attempts),
+                timeout: Some(wanted.timeout),
+                backoff: Some(wanted.backoff),
+                unique_key: Some(wanted.unique_key),
+                schedule: Some(wanted.schedule),
+                misfire_policy: Some(wanted.misfire_policy),
+                misfire_cap: Some(wanted.misfire_cap),
+                next_run_at: Some(wanted.next_run_at),
+                enabled: Some(wanted.enabled),
+                ..TaskUpdate::default()
+            };
+            tx.update_task(existing.id, existing.version, &update, now)
+        })?;
+        self.shared
+            .schedules_changed
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.shared.nudge();
+        Ok(task)
+    }
+
+    /// Removes the schedule `name` (soft delete: its runs keep their history). Returns
+    /// false when no such schedule exists.
+    ///
+    /// # Errors
+    /// [`Error::VersionConflict`] when it changed at the same moment; database errors.
+    pub fn unschedule(&self, name: &str) -> Result<bool> {
+        let now = self.now();
+        self.shared
+            .store
+            .write(|tx| match tx.find_task_by_name(name)? {
+                Some(t) if t.schedule != crate::store::Schedule::None => {
+                    tx.delete_task(t.id, t.version, now)?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            })
+    }
+
+    /// Every live schedule.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn schedules(&self) -> Result<Vec<Task>> {
+        Ok(self
+            .shared
+            .store
+            .read(|tx| tx.list_tasks(false))?
+            .into_iter()
+            .filter(|t| t.schedule != crate::store::Schedule::None)
+            .collect())
+    }
+
+    /// The next `n` times the schedule `name` fires.
+    ///
+    /// # Errors
+    /// [`Error::TaskNameNotFound`]; database errors.
+    pub fn next_fire_times(&self, name: &str, n: usize) -> Result<Vec<OffsetDateTime>> {
+        let task = self
+            .shared
+            .store
+            .read(|tx| tx.find_task_by_name(name))?
+            .ok_or_else(|| Error::TaskNameNotFound(name.to_owned()))?;
+        schedule::upcoming(&task, self.now(), n)
     }
 
     /// Cancels a run: a blocked or pending run at once (with its dependents); a running
@@ -767,4 +885,19 @@ impl Drop for Scheduler {
             log::error!("shutdown on drop failed: {e}");
         }
     }
+}
+
+/// True when a stored task already has the definition wanted (no write needed).
+fn same_definition(t: &Task, w: &crate::store::NewTask) -> bool {
+    t.payload == w.payload
+        && t.priority == w.priority
+        && t.max_attempts == w.max_attempts
+        && t.timeout == w.timeout
+        && t.backoff == w.backoff
+        && t.unique_key == w.unique_key
+        && t.schedule == w.schedule
+        && t.misfire_policy == w.misfire_policy
+        && t.misfire_cap == w.misfire_cap
+        && t.enabled == w.enabled
+        && t.next_run_at == w.next_run_at
 }

@@ -27,21 +27,33 @@ use scheduler::{
 const WAIT: Duration = Duration::from_secs(20);
 
 fn rec(test: &str, label: impl Into<String>) -> Record {
-    Record { test: test.into(), label: label.into() }
+    Record {
+        test: test.into(),
+        label: label.into(),
+    }
 }
 
 fn wait_finished(s: &Scheduler, ids: &[RunId]) -> bool {
-    wait_for(WAIT, || ids.iter().all(|id| s.run(*id).unwrap().status.is_finished()))
+    wait_for(WAIT, || {
+        ids.iter()
+            .all(|id| s.run(*id).unwrap().status.is_finished())
+    })
 }
 
 #[test]
 fn a_fan_out_fan_in_workflow_runs_in_graph_order() {
     let db = TestDb::new();
     let test = "fan-out-fan-in";
-    let s = builder(&db).worker_threads(4).register::<Record>().start().unwrap();
+    let s = builder(&db)
+        .worker_threads(4)
+        .register::<Record>()
+        .start()
+        .unwrap();
     let mut b = s.batch();
     let root = b.add(rec(test, "root")).unwrap();
-    let leaves: Vec<_> = (0..6).map(|i| b.add(rec(test, format!("leaf-{i}"))).unwrap()).collect();
+    let leaves: Vec<_> = (0..6)
+        .map(|i| b.add(rec(test, format!("leaf-{i}"))).unwrap())
+        .collect();
     let sink = b.add(rec(test, "sink")).unwrap();
     for l in &leaves {
         b.depends_on(*l, root).unwrap();
@@ -56,7 +68,10 @@ fn a_fan_out_fan_in_workflow_runs_in_graph_order() {
     assert_eq!(log.len(), 8);
     assert_eq!(log[0], "root");
     assert_eq!(log[7], "sink");
-    assert!(ids.iter().all(|id| s.run(*id).unwrap().status == RunStatus::Completed));
+    assert!(
+        ids.iter()
+            .all(|id| s.run(*id).unwrap().status == RunStatus::Completed)
+    );
     assert_eq!(s.dependency_graph(ids[0]).unwrap().len(), 12);
 }
 
@@ -64,7 +79,11 @@ fn a_fan_out_fan_in_workflow_runs_in_graph_order() {
 fn a_failing_branch_cancels_what_waits_for_it_transitively() {
     let db = TestDb::new();
     let test = "failing-branch";
-    let s = builder(&db).register::<Record>().register::<Decides>().start().unwrap();
+    let s = builder(&db)
+        .register::<Record>()
+        .register::<Decides>()
+        .start()
+        .unwrap();
     let mut b = s.batch();
     let root = b.add(rec(test, "root")).unwrap();
     let good = b.add(rec(test, "good")).unwrap();
@@ -72,10 +91,17 @@ fn a_failing_branch_cancels_what_waits_for_it_transitively() {
     let join = b.add(rec(test, "join")).unwrap();
     let after_join = b.add(rec(test, "after-join")).unwrap();
     let tolerant = b.add(rec(test, "tolerant")).unwrap();
-    b.depends_on(good, root).unwrap().depends_on(bad, root).unwrap();
-    b.depends_on(join, good).unwrap().depends_on(join, bad).unwrap();
+    b.depends_on(good, root)
+        .unwrap()
+        .depends_on(bad, root)
+        .unwrap();
+    b.depends_on(join, good)
+        .unwrap()
+        .depends_on(join, bad)
+        .unwrap();
     b.depends_on(after_join, join).unwrap();
-    b.depends_on_with(tolerant, bad, OnUpstreamFailure::Run).unwrap();
+    b.depends_on_with(tolerant, bad, OnUpstreamFailure::Run)
+        .unwrap();
     let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
     assert!(wait_finished(&s, &ids));
     let status = |i: usize| s.run(ids[i]).unwrap();
@@ -95,9 +121,17 @@ fn a_failing_branch_cancels_what_waits_for_it_transitively() {
 fn a_chain_runs_in_order_and_no_snapshot_shows_a_run_blocked_after_its_upstream_completed() {
     let db = TestDb::new();
     let test = "chain";
-    let s = Arc::new(builder(&db).worker_threads(4).register::<Record>().start().unwrap());
+    let s = Arc::new(
+        builder(&db)
+            .worker_threads(4)
+            .register::<Record>()
+            .start()
+            .unwrap(),
+    );
     let mut b = s.batch();
-    let refs: Vec<_> = (0..40).map(|i| b.add(rec(test, format!("{i:02}"))).unwrap()).collect();
+    let refs: Vec<_> = (0..40)
+        .map(|i| b.add(rec(test, format!("{i:02}"))).unwrap())
+        .collect();
     for w in refs.windows(2) {
         b.depends_on(w[1], w[0]).unwrap();
     }
@@ -151,19 +185,30 @@ fn bad_graphs_are_refused_and_nothing_is_written() {
     let x = b.add(rec(test, "x")).unwrap();
     let y = b.add(rec(test, "y")).unwrap();
     let z = b.add(rec(test, "z")).unwrap();
-    b.depends_on(y, x).unwrap().depends_on(z, y).unwrap().depends_on(x, z).unwrap();
+    b.depends_on(y, x)
+        .unwrap()
+        .depends_on(z, y)
+        .unwrap()
+        .depends_on(x, z)
+        .unwrap();
     let err = b.submit().unwrap_err();
     assert!(matches!(err, Error::InvalidBatch { .. }), "{err:?}");
     assert!(err.to_string().contains("cycle"), "{err}");
     // A self edge.
     let mut b = s.batch();
     let x = b.add(rec(test, "x")).unwrap();
-    assert!(matches!(b.depends_on(x, x), Err(Error::InvalidBatch { position: 0, .. })));
+    assert!(matches!(
+        b.depends_on(x, x),
+        Err(Error::InvalidBatch { position: 0, .. })
+    ));
     // A reference from another batch.
     let mut other = s.batch();
     let _ = other.add(rec(test, "o1")).unwrap();
     let o2 = other.add(rec(test, "o2")).unwrap();
-    assert!(matches!(b.depends_on(x, o2), Err(Error::InvalidBatch { .. })));
+    assert!(matches!(
+        b.depends_on(x, o2),
+        Err(Error::InvalidBatch { .. })
+    ));
     // Fan-in over the limit.
     let mut b = s.batch();
     let sink = b.add(rec(test, "sink")).unwrap();
@@ -173,14 +218,24 @@ fn bad_graphs_are_refused_and_nothing_is_written() {
     }
     assert!(matches!(
         b.submit(),
-        Err(Error::DependencyLimit { limit: "fan-in", max: 3, actual: 4 })
+        Err(Error::DependencyLimit {
+            limit: "fan-in",
+            max: 3,
+            actual: 4
+        })
     ));
     // Graph size over the limit.
     let mut b = s.batch();
     for i in 0..51 {
         b.add(rec(test, format!("n{i}"))).unwrap();
     }
-    assert!(matches!(b.submit(), Err(Error::DependencyLimit { limit: "graph size", .. })));
+    assert!(matches!(
+        b.submit(),
+        Err(Error::DependencyLimit {
+            limit: "graph size",
+            ..
+        })
+    ));
     // An upstream run that does not exist.
     let mut b = s.batch();
     let x = b.add(rec(test, "x")).unwrap();
@@ -194,20 +249,38 @@ fn bad_graphs_are_refused_and_nothing_is_written() {
 #[test]
 fn edges_onto_existing_runs() {
     let db = TestDb::new();
-    let s = builder(&db).register::<Gate>().register::<Noop>().start().unwrap();
+    let clock = std::sync::Arc::new(scheduler::ManualClock::new(common::T0));
+    let s = builder(&db)
+        .clock(clock.clone())
+        .register::<Gate>()
+        .register::<Noop>()
+        .start()
+        .unwrap();
     let gate = "existing-upstream";
-    let upstream = s.enqueue(Gate { gate: gate.into(), max_ms: 30_000, cooperative: false }).unwrap().id;
+    let upstream = s
+        .enqueue(Gate {
+            gate: gate.into(),
+            max_ms: 30_000,
+            cooperative: false,
+        })
+        .unwrap()
+        .id;
     // A batch job waiting for a run that exists.
     let mut b = s.batch();
     let x = b.add(Noop).unwrap();
     b.depends_on(x, upstream).unwrap();
     let waiting = b.submit().unwrap()[0].id;
-    // An existing pending run made to wait after the fact.
+    // An existing pending run (due in a minute on the manual clock) made to wait after
+    // the fact.
     let later = s
-        .enqueue_with(Noop, scheduler::EnqueueOptions::new().delay(Duration::from_millis(1)))
+        .enqueue_with(
+            Noop,
+            scheduler::EnqueueOptions::new().delay(Duration::from_secs(60)),
+        )
         .unwrap()
         .id;
-    s.add_dependencies(&[NewDependency::new(later, upstream)]).unwrap();
+    s.add_dependencies(&[NewDependency::new(later, upstream)])
+        .unwrap();
     assert!(matches!(
         s.add_dependencies(&[NewDependency::new(upstream, later)]),
         Err(Error::DependencyNotAllowed { .. } | Error::DependencyCycle { .. })
@@ -215,8 +288,13 @@ fn edges_onto_existing_runs() {
     assert_eq!(s.run(waiting).unwrap().status, RunStatus::Blocked);
     assert_eq!(s.run(later).unwrap().status, RunStatus::Blocked);
     open_gate(gate);
-    assert!(wait_finished(&s, &[upstream, waiting, later]));
+    assert!(wait_finished(&s, &[upstream, waiting]));
     assert_eq!(s.run(waiting).unwrap().status, RunStatus::Completed);
+    // Unblocked, it still waits for its own time.
+    assert_eq!(s.run(later).unwrap().status, RunStatus::Pending);
+    clock.advance(Duration::from_secs(60));
+    s.notify();
+    assert!(wait_finished(&s, &[later]));
     assert_eq!(s.run(later).unwrap().status, RunStatus::Completed);
 }
 
@@ -225,19 +303,30 @@ fn cancelling_a_run_cancels_the_runs_waiting_for_it() {
     let db = TestDb::new();
     let s = builder(&db).register::<Noop>().start().unwrap();
     let mut b = s.batch();
-    let a = b.add_with(Noop, scheduler::EnqueueOptions::new().delay(Duration::from_secs(3600))).unwrap();
+    let a = b
+        .add_with(
+            Noop,
+            scheduler::EnqueueOptions::new().delay(Duration::from_secs(3600)),
+        )
+        .unwrap();
     let c = b.add(Noop).unwrap();
     b.depends_on(c, a).unwrap();
     let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
     s.cancel(ids[0]).unwrap();
     let r = s.run(ids[1]).unwrap();
-    assert_eq!((r.status, r.cancel_reason.as_deref()), (RunStatus::Cancelled, Some(UPSTREAM_FAILED)));
+    assert_eq!(
+        (r.status, r.cancel_reason.as_deref()),
+        (RunStatus::Cancelled, Some(UPSTREAM_FAILED))
+    );
 }
 
 /// Random graphs over `n` jobs: `edges[i]` lists the upstreams of job `i`, any index.
 fn graphs() -> impl Strategy<Value = (usize, Vec<Vec<usize>>)> {
     (2usize..10).prop_flat_map(|n| {
-        (Just(n), proptest::collection::vec(proptest::collection::vec(0..n, 0..3), n))
+        (
+            Just(n),
+            proptest::collection::vec(proptest::collection::vec(0..n, 0..3), n),
+        )
     })
 }
 

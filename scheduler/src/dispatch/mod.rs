@@ -16,7 +16,7 @@
 pub(crate) mod inflight;
 
 use std::{
-    sync::Arc,
+    sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -27,6 +27,7 @@ use crate::{
     claim::{Claimed, Claimer},
     complete::{self, Ending, PendingWrite, Policy},
     events::Event,
+    schedule,
     scheduler::{Shared, ShutdownReport},
     store::{AttemptOutcome, ClaimedRun, RunId, RunStatus},
 };
@@ -83,6 +84,12 @@ pub(crate) struct Dispatcher {
     claim_wanted: bool,
     last_claim: Instant,
     next_due: Option<Instant>,
+    /// When the next schedule occurrence is to be created (a little before it is due).
+    next_schedule: Option<Instant>,
+    /// The last materialisation left schedules for another transaction.
+    schedules_left: bool,
+    /// When schedules were last looked at (another process may have added one).
+    last_schedule_check: Instant,
     write_failures: u32,
     stopping: Option<Stopping>,
 }
@@ -110,6 +117,9 @@ impl Dispatcher {
             claim_wanted: true,
             last_claim: Instant::now(),
             next_due: None,
+            next_schedule: None,
+            schedules_left: false,
+            last_schedule_check: Instant::now(),
             write_failures: 0,
             stopping: None,
         }
@@ -160,9 +170,18 @@ impl Dispatcher {
         }
         let mut until = now + Duration::from_secs(3600);
         if self.stopping.is_none() {
-            until = until.min(self.last_claim + self.shared.config.poll_interval);
-            if let Some(due) = self.next_due {
-                until = until.min(due);
+            // Claim timers only matter when a claim is possible: with every slot busy,
+            // the next completion wakes the loop instead.
+            let free = self.shared.inflight.len() < self.shared.config.max_in_flight;
+            if free {
+                until = until.min(self.last_claim + self.shared.config.poll_interval);
+                if let Some(due) = self.next_due {
+                    until = until.min(due);
+                }
+            }
+            until = until.min(self.last_schedule_check + self.shared.config.poll_interval);
+            if let Some(at) = self.next_schedule {
+                until = until.min(at);
             }
         }
         if let Some(deadline) = self.shared.inflight.next_deadline() {
@@ -211,7 +230,8 @@ impl Dispatcher {
         }
     }
 
-    /// One transaction: every pending outcome, then a claim into the free slots.
+    /// One transaction: every pending outcome, the schedule occurrences now due, then a
+    /// claim into the free slots (which can take those occurrences at once).
     fn write_cycle(&mut self) {
         let now_instant = Instant::now();
         let poll_due = now_instant >= self.last_claim + self.shared.config.poll_interval;
@@ -223,11 +243,17 @@ impl Dispatcher {
             .saturating_sub(self.shared.inflight.len());
         let claim =
             self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
-        if self.writes.is_empty() && !claim {
+        let schedules = self.stopping.is_none()
+            && (self.shared.schedules_changed.swap(false, Ordering::AcqRel)
+                || now_instant >= self.last_schedule_check + self.shared.config.poll_interval
+                || self.schedules_left
+                || self.next_schedule.is_some_and(|t| now_instant >= t));
+        if self.writes.is_empty() && !claim && !schedules {
             return;
         }
         let free = if claim { free } else { 0 };
         let now = self.now();
+        let threshold = self.shared.config.misfire_threshold;
         let writes = &self.writes;
         let claimer = &self.claimer;
         let result = self.shared.store.write(|tx| {
@@ -239,16 +265,28 @@ impl Dispatcher {
                     Err(e) => return Err(e),
                 }
             }
+            let materialized = if schedules {
+                Some(schedule::materialize(tx, now, threshold)?)
+            } else {
+                None
+            };
             let claimed = claimer.claim(tx, free, now)?;
-            Ok((statuses, claimed))
+            Ok((statuses, materialized, claimed))
         });
         match result {
-            Ok((statuses, claimed)) => {
+            Ok((statuses, materialized, claimed)) => {
                 self.write_failures = 0;
+                if let Some(m) = materialized {
+                    self.after_materialize(m, now, now_instant);
+                }
                 self.after_commit(statuses, claimed, free, now, now_instant);
             }
             Err(e) => {
                 self.write_failures = self.write_failures.saturating_add(1);
+                if schedules {
+                    // Look again on the next turn.
+                    self.schedules_left = true;
+                }
                 let pending = self.writes.len();
                 if e.is_busy() {
                     log::warn!(
@@ -264,6 +302,31 @@ impl Dispatcher {
                 if claim {
                     self.last_claim = now_instant;
                 }
+            }
+        }
+    }
+
+    fn after_materialize(
+        &mut self,
+        m: schedule::Materialized,
+        now: OffsetDateTime,
+        now_instant: Instant,
+    ) {
+        self.last_schedule_check = now_instant;
+        self.schedules_left = m.more;
+        self.next_schedule = m.next_due.map(|due| {
+            let ahead =
+                (due - now) - time::Duration::try_from(schedule::HORIZON).unwrap_or_default();
+            now_instant + Duration::try_from(ahead).unwrap_or(Duration::ZERO)
+        });
+        if !m.created.is_empty() {
+            self.claim_wanted = true;
+            for (run, job_type) in m.created {
+                self.shared.events.emit(Event::Enqueued {
+                    run,
+                    job_type,
+                    created: true,
+                });
             }
         }
     }
@@ -314,8 +377,11 @@ impl Dispatcher {
         if asked > 0 {
             self.last_claim = now_instant;
             self.claim_wanted = claimed.runs.len() == asked;
+            // A due time already past (due runs of job types this process does not
+            // run) is no reason to wake before the next poll.
             self.next_due = claimed
                 .next_due
+                .filter(|due| *due > now)
                 .map(|due| now_instant + (due - now).try_into().unwrap_or(Duration::ZERO));
             Claimer::register(&self.shared.inflight, &claimed.runs);
             for run in claimed.runs {

@@ -301,7 +301,11 @@ impl Batch<'_> {
     /// [`Error::InvalidBatch`] when `downstream` or an upstream job is not in this
     /// batch, or the edge is a self-edge. Cycles and limits are checked by
     /// [`Batch::submit`].
-    pub fn depends_on(&mut self, downstream: BatchRef, upstream: impl Into<Upstream>) -> Result<&mut Self> {
+    pub fn depends_on(
+        &mut self,
+        downstream: BatchRef,
+        upstream: impl Into<Upstream>,
+    ) -> Result<&mut Self> {
         self.depends_on_with(downstream, upstream, store::OnUpstreamFailure::Cancel)
     }
 
@@ -450,7 +454,10 @@ pub(crate) fn check_graph(
         cycle.push(j.to_string());
         return Err(Error::InvalidBatch {
             position: j,
-            reason: format!("dependency cycle among batch jobs {}", cycle.join(" waits for ")),
+            reason: format!(
+                "dependency cycle among batch jobs {}",
+                cycle.join(" waits for ")
+            ),
         });
     }
     Ok(())

@@ -15,8 +15,7 @@ pub(crate) struct WorkerReaperReport {
 pub(crate) fn run_once(shared: &Shared) -> Result<WorkerReaperReport> {
     let config = &shared.config.maintenance;
     let now = shared.clock.now();
-    let stale_ms = crate::clock::duration_ms("stale_worker_after", config.stale_worker_after)?;
-    let stale_before = crate::clock::from_ms(crate::clock::to_ms(now).saturating_sub(stale_ms))?;
+    let stale_before = crate::clock::shift(now, config.stale_worker_after, false);
     let workers = shared
         .store
         .write(|tx| tx.mark_stale_workers_offline(stale_before, now, config.batch_size))?;

@@ -32,6 +32,7 @@ mod leases;
 mod maintenance;
 mod migrate;
 mod runs;
+mod schedules;
 pub(crate) mod sql;
 mod state;
 mod tasks;

@@ -70,6 +70,21 @@ impl RunFilter {
         self
     }
 
+    /// Only runs of the task (schedule) `task`.
+    #[must_use]
+    pub fn task(mut self, task: TaskId) -> Self {
+        self.task_id = Some(task);
+        self
+    }
+
+    /// Only runs created in `[after, before)`.
+    #[must_use]
+    pub fn created_between(mut self, after: OffsetDateTime, before: OffsetDateTime) -> Self {
+        self.created_after = Some(after);
+        self.created_before = Some(before);
+        self
+    }
+
     /// At most `limit` runs.
     #[must_use]
     pub fn limit(mut self, limit: u32) -> Self {

@@ -216,7 +216,7 @@ pub struct TaskUpdate {
     pub enabled: Option<bool>,
 }
 
-fn task_from_row(r: &Row<'_>) -> Result<Task> {
+pub(crate) fn task_from_row(r: &Row<'_>) -> Result<Task> {
     let kind: String = r.get("schedule_kind")?;
     let schedule = match kind.as_str() {
         "cron" => Schedule::Cron {
