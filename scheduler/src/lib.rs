@@ -97,7 +97,7 @@ pub use crate::{
     error::{Error, Result},
     events::{Event, EventHook},
     job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
-    maintenance::MaintenanceConfig,
+    maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
     schedule::ScheduleSpec,
     scheduler::{Scheduler, SchedulerStats, ShutdownReport},
     store::{

@@ -24,6 +24,7 @@ use crate::{
     error::{Error, Result},
     events::{Event, Events},
     job::{Job, registry::Registry},
+    maintenance::{MaintenanceReport, Service},
     schedule::{self, ScheduleSpec},
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
@@ -791,6 +792,45 @@ impl Scheduler {
     #[must_use]
     pub fn subscribe(&self, capacity: usize) -> Receiver<Event> {
         self.shared.events.subscribe(capacity)
+    }
+
+    /// Runs maintenance now, whether or not this instance leads it: one pass of
+    /// `only` the given service, or of every service. Each pass is recorded in
+    /// `system_state` like the thread's.
+    ///
+    /// # Errors
+    /// Database errors (services that ran before the error keep their effect).
+    pub fn run_maintenance(&self, only: Option<Service>) -> Result<MaintenanceReport> {
+        let never = crossbeam_channel::never();
+        let mut report = MaintenanceReport::default();
+        for service in Service::ALL {
+            if only.is_none_or(|o| o == service) {
+                report.passes.push(crate::maintenance::run_service(
+                    &self.shared,
+                    service,
+                    &never,
+                )?);
+            }
+        }
+        self.shared.nudge();
+        Ok(report)
+    }
+
+    /// The last pass of each maintenance service, from any process, as recorded in
+    /// `system_state`: `(service, JSON of its PassReport)`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn maintenance_history(&self) -> Result<Vec<(Service, String)>> {
+        self.shared.store.read(|tx| {
+            let mut out = Vec::new();
+            for service in Service::ALL {
+                if let Some(json) = tx.get_state(&crate::maintenance::state_key(service))? {
+                    out.push((service, json));
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// The scheduler's figures now.

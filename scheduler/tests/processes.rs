@@ -103,6 +103,17 @@ fn enqueue(store: &Store, n: u32) {
     store.write(|tx| tx.insert_runs(&runs, now)).unwrap();
 }
 
+/// The instance leading maintenance, from its lease in `system_state`.
+fn leader(store: &Store) -> Option<scheduler::store::WorkerId> {
+    let v = store
+        .read(|tx| tx.get_state("maintenance.leader"))
+        .unwrap()?;
+    let v: serde_json::Value = serde_json::from_str(&v).ok()?;
+    v.get("worker")?
+        .as_i64()
+        .map(scheduler::store::WorkerId::new)
+}
+
 fn all_runs(store: &Store) -> Vec<scheduler::Run> {
     store
         .read(|tx| tx.list_runs(&RunFilter::new().limit(10_000)))
@@ -165,6 +176,11 @@ fn runs_of_a_killed_process_are_finished_by_the_other_with_the_attempt_counted()
     }));
     let child_worker = store.read(|tx| tx.list_workers(false)).unwrap()[0].clone();
     assert_eq!(child_worker.pid, child_pid);
+    assert!(
+        wait_for(Duration::from_secs(10), || leader(&store)
+            == Some(child_worker.id)),
+        "the child leads maintenance"
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let killed_at = Instant::now();
@@ -184,6 +200,11 @@ fn runs_of_a_killed_process_are_finished_by_the_other_with_the_attempt_counted()
         assert_eq!(run.worker_id, Some(parent.worker_id()));
         assert_eq!(run.result, Some(std::process::id().to_string()));
     }
+    assert_eq!(
+        leader(&store),
+        Some(parent.worker_id()),
+        "the survivor took over maintenance"
+    );
     let dead = store.read(|tx| tx.get_worker(child_worker.id)).unwrap();
     assert_eq!(
         dead.status,

@@ -9,30 +9,27 @@
 
 use crossbeam_channel::Receiver;
 
+use super::{Pass, PassReport};
 use crate::{error::Result, scheduler::Shared};
 
-/// What one pass did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct LeaseRescuerReport {
-    pub(crate) requeued: usize,
-    pub(crate) failed: usize,
-    pub(crate) batches: usize,
-}
-
 /// One pass: batches until one comes back short.
-pub(crate) fn run_once(shared: &Shared, stop: &Receiver<()>) -> Result<LeaseRescuerReport> {
+pub(crate) fn run_once(shared: &Shared, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
     let config = &shared.config.maintenance;
-    let mut report = LeaseRescuerReport::default();
+    let (mut requeued, mut failed, mut unblocked) = (0u64, 0u64, 0u64);
     loop {
-        let now = shared.clock.now();
-        let batch = shared
-            .store
-            .write(|tx| tx.rescue_expired_leases(now, config.batch_size))?;
-        report.batches += 1;
-        report.requeued += batch.requeued();
-        report.failed += batch.failed();
+        let batch = pass.batch(shared, |tx, now| {
+            tx.rescue_expired_leases(now, config.batch_size)
+        })?;
+        requeued += batch.requeued() as u64;
+        failed += batch.failed() as u64;
+        unblocked += batch.unblocked as u64;
         if batch.leases_dropped < config.batch_size || !super::pause(stop, config.batch_pause) {
-            return Ok(report);
+            break;
         }
     }
+    Ok(pass.finish(vec![
+        ("requeued", requeued),
+        ("failed", failed),
+        ("unblocked", unblocked),
+    ]))
 }

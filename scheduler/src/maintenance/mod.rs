@@ -1,30 +1,44 @@
-//! The maintenance thread: settings ([`MaintenanceConfig`]) and one timer thread that runs each maintenance service on its own
-//! interval, each in bounded batches with a short pause between them, so the write lock
-//! is never held long and the dispatcher's transactions are never starved.
+//! Maintenance: its settings ([`MaintenanceConfig`]), what a pass did
+//! ([`PassReport`]), and one timer thread that runs each service on its own interval,
+//! in bounded batches with a short pause between them, so the write lock is never held
+//! long and the dispatcher's transactions are never starved.
 //!
-//! Services (each its own file, each with a `run_once` that returns what it did):
+//! Services (each its own file, each a `run_once` that returns what it did):
 //!
-//! * `lease_rescuer`: runs whose lease expired go back to `pending` (attempt counted)
-//!   or `failed` when no attempt is left;
-//! * `worker_reaper`: instances whose heartbeat went stale are marked offline and
-//!   their leases expired at once, for the rescuer to take back.
+//! * [`Service::LeaseRescue`]: runs whose lease expired go back to `pending` (attempt
+//!   counted) or `failed` when no attempt is left;
+//! * [`Service::StaleWorkers`]: instances whose heartbeat went stale are marked offline
+//!   and their leases expired at once, for the rescue to take back;
+//! * [`Service::TokenPurge`]: revoked tokens past their expiry plus the leeway are
+//!   purged;
+//! * [`Service::RunRetention`]: finished runs past their status's retention are
+//!   archived to `task_runs_archive` or deleted.
 //!
-//! Every service is safe to run from several processes at once: each statement is
-//! guarded by the rows' current state, and the write lock serialises them.
+//! When several processes share the file, one of them leads maintenance at a time
+//! (a lease in `system_state`, renewed at every tick; another takes over once it
+//! expires). Losing the lead is safe: every statement is guarded by the rows' current
+//! state, so a pass that overlaps another changes nothing twice. Each pass records what
+//! it did in `system_state` (`maintenance.<service>`), and
+//! [`crate::Scheduler::run_maintenance`] runs one on demand.
 
-pub(crate) mod lease_rescuer;
-pub(crate) mod worker_reaper;
+mod lease_rescuer;
+mod run_cleaner;
+mod token_purger;
+mod worker_reaper;
 
 use std::{
+    fmt,
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use crossbeam_channel::{Receiver, select};
+use time::OffsetDateTime;
 
 use crate::{
     error::{Error, Result},
     scheduler::Shared,
+    store::{ArchiveMode, WriteTx},
 };
 
 /// Default interval of the lease rescue.
@@ -33,6 +47,18 @@ pub const DEFAULT_LEASE_RESCUE_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_WORKER_CHECK_INTERVAL: Duration = Duration::from_secs(15);
 /// Default heartbeat age after which an instance is presumed dead.
 pub const DEFAULT_STALE_WORKER_AFTER: Duration = Duration::from_secs(60);
+/// Default interval of the token purge.
+pub const DEFAULT_TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// Default validation leeway: a revoked token is kept this long past its expiry.
+pub const DEFAULT_TOKEN_LEEWAY: Duration = Duration::from_secs(60);
+/// Default interval of the retention pass.
+pub const DEFAULT_RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+/// Default retention of completed runs.
+pub const DEFAULT_KEEP_COMPLETED: Duration = Duration::from_secs(24 * 3600);
+/// Default retention of failed runs.
+pub const DEFAULT_KEEP_FAILED: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Default retention of cancelled runs.
+pub const DEFAULT_KEEP_CANCELLED: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Default rows per maintenance batch (one short transaction each).
 pub const DEFAULT_BATCH_SIZE: usize = 1000;
 /// Default pause between two batches of one pass.
@@ -42,21 +68,22 @@ pub const DEFAULT_BATCH_PAUSE: Duration = Duration::from_millis(10);
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::MaintenanceConfig;
+/// use scheduler::{MaintenanceConfig, store::ArchiveMode};
 ///
 /// let config = MaintenanceConfig::default()
 ///     .lease_rescue_interval(Duration::from_secs(1))
-///     .stale_worker_after(Duration::from_secs(30));
+///     .keep_completed(Duration::from_secs(3600))
+///     .archive_mode(ArchiveMode::Archive);
 /// # let _ = config;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MaintenanceConfig {
-    /// Whether this instance runs maintenance at all. Defaults to true.
+    /// Whether this instance takes part in maintenance. Defaults to true.
     pub enabled: bool,
     /// How often expired leases are rescued. Defaults to
     /// [`DEFAULT_LEASE_RESCUE_INTERVAL`] (5 s). An orphaned run is back to `pending`
-    /// within lease duration + this interval.
+    /// within the lease duration plus this interval.
     pub lease_rescue_interval: Duration,
     /// How often stale instances are looked for. Defaults to
     /// [`DEFAULT_WORKER_CHECK_INTERVAL`] (15 s).
@@ -64,10 +91,32 @@ pub struct MaintenanceConfig {
     /// Heartbeat age after which an instance is presumed dead. Defaults to
     /// [`DEFAULT_STALE_WORKER_AFTER`] (60 s); must exceed twice the heartbeat interval.
     pub stale_worker_after: Duration,
+    /// How often expired revoked tokens are purged. Defaults to
+    /// [`DEFAULT_TOKEN_PURGE_INTERVAL`] (60 s).
+    pub token_purge_interval: Duration,
+    /// How long past its expiry a revoked token is kept (the validation leeway of the
+    /// host's token checks). Defaults to [`DEFAULT_TOKEN_LEEWAY`] (60 s).
+    pub token_leeway: Duration,
+    /// How often finished runs past their retention are removed. Defaults to
+    /// [`DEFAULT_RETENTION_INTERVAL`] (60 s).
+    pub retention_interval: Duration,
+    /// How long completed runs are kept. Defaults to [`DEFAULT_KEEP_COMPLETED`] (24 h).
+    pub keep_completed: Duration,
+    /// How long failed runs are kept. Defaults to [`DEFAULT_KEEP_FAILED`] (7 days).
+    pub keep_failed: Duration,
+    /// How long cancelled runs are kept. Defaults to [`DEFAULT_KEEP_CANCELLED`] (7 days).
+    pub keep_cancelled: Duration,
+    /// Whether runs past their retention are archived or deleted. Defaults to
+    /// [`ArchiveMode::Delete`].
+    pub archive_mode: ArchiveMode,
     /// Rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000).
     pub batch_size: usize,
     /// Pause between batches. Defaults to [`DEFAULT_BATCH_PAUSE`] (10 ms).
     pub batch_pause: Duration,
+    /// How long a process leads maintenance without renewing. Defaults to the
+    /// scheduler's lease duration, so a dead process's runs and its maintenance duty are
+    /// taken over on the same clock.
+    pub leader_lease: Option<Duration>,
 }
 
 impl Default for MaintenanceConfig {
@@ -77,60 +126,77 @@ impl Default for MaintenanceConfig {
             lease_rescue_interval: DEFAULT_LEASE_RESCUE_INTERVAL,
             worker_check_interval: DEFAULT_WORKER_CHECK_INTERVAL,
             stale_worker_after: DEFAULT_STALE_WORKER_AFTER,
+            token_purge_interval: DEFAULT_TOKEN_PURGE_INTERVAL,
+            token_leeway: DEFAULT_TOKEN_LEEWAY,
+            retention_interval: DEFAULT_RETENTION_INTERVAL,
+            keep_completed: DEFAULT_KEEP_COMPLETED,
+            keep_failed: DEFAULT_KEEP_FAILED,
+            keep_cancelled: DEFAULT_KEEP_CANCELLED,
+            archive_mode: ArchiveMode::Delete,
             batch_size: DEFAULT_BATCH_SIZE,
             batch_pause: DEFAULT_BATCH_PAUSE,
+            leader_lease: None,
         }
     }
 }
 
-impl MaintenanceConfig {
-    /// Turns maintenance on or off for this instance (another process sharing the
-    /// database may run it).
-    #[must_use]
-    pub fn enabled(mut self, enabled: bool) -> Self {
-        self.enabled = enabled;
-        self
-    }
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
+        impl MaintenanceConfig {
+            $(
+                $(#[$doc])*
+                #[must_use]
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.$name = value;
+                    self
+                }
+            )*
+        }
+    };
+}
 
+setters! {
+    /// Sets [`MaintenanceConfig::enabled`].
+    enabled: bool,
     /// Sets [`MaintenanceConfig::lease_rescue_interval`].
-    #[must_use]
-    pub fn lease_rescue_interval(mut self, d: Duration) -> Self {
-        self.lease_rescue_interval = d;
-        self
-    }
-
+    lease_rescue_interval: Duration,
     /// Sets [`MaintenanceConfig::worker_check_interval`].
-    #[must_use]
-    pub fn worker_check_interval(mut self, d: Duration) -> Self {
-        self.worker_check_interval = d;
-        self
-    }
-
+    worker_check_interval: Duration,
     /// Sets [`MaintenanceConfig::stale_worker_after`].
-    #[must_use]
-    pub fn stale_worker_after(mut self, d: Duration) -> Self {
-        self.stale_worker_after = d;
-        self
-    }
-
+    stale_worker_after: Duration,
+    /// Sets [`MaintenanceConfig::token_purge_interval`].
+    token_purge_interval: Duration,
+    /// Sets [`MaintenanceConfig::token_leeway`].
+    token_leeway: Duration,
+    /// Sets [`MaintenanceConfig::retention_interval`].
+    retention_interval: Duration,
+    /// Sets [`MaintenanceConfig::keep_completed`].
+    keep_completed: Duration,
+    /// Sets [`MaintenanceConfig::keep_failed`].
+    keep_failed: Duration,
+    /// Sets [`MaintenanceConfig::keep_cancelled`].
+    keep_cancelled: Duration,
+    /// Sets [`MaintenanceConfig::archive_mode`].
+    archive_mode: ArchiveMode,
     /// Sets [`MaintenanceConfig::batch_size`].
-    #[must_use]
-    pub fn batch_size(mut self, n: usize) -> Self {
-        self.batch_size = n;
-        self
-    }
-
+    batch_size: usize,
     /// Sets [`MaintenanceConfig::batch_pause`].
-    #[must_use]
-    pub fn batch_pause(mut self, d: Duration) -> Self {
-        self.batch_pause = d;
-        self
-    }
+    batch_pause: Duration,
+    /// Sets [`MaintenanceConfig::leader_lease`] (`None`: the lease duration).
+    leader_lease: Option<Duration>,
+}
 
+impl MaintenanceConfig {
     pub(crate) fn validate(&self) -> Result<()> {
         for (name, d) in [
             ("lease_rescue_interval", self.lease_rescue_interval),
             ("worker_check_interval", self.worker_check_interval),
+            ("token_purge_interval", self.token_purge_interval),
+            ("retention_interval", self.retention_interval),
+            (
+                "leader_lease",
+                self.leader_lease.unwrap_or(Duration::from_millis(1)),
+            ),
         ] {
             if d < Duration::from_millis(1) {
                 return Err(Error::invalid(name, "must be at least 1 ms"));
@@ -141,71 +207,308 @@ impl MaintenanceConfig {
         }
         Ok(())
     }
-}
 
-/// One service's timing inside the maintenance thread.
-struct Timer {
-    every: Duration,
-    next: Instant,
-}
-
-impl Timer {
-    fn new(every: Duration, now: Instant) -> Self {
-        Timer { every, next: now }
-    }
-
-    fn due(&mut self, now: Instant) -> bool {
-        if now < self.next {
-            return false;
+    fn interval(&self, service: Service) -> Duration {
+        match service {
+            Service::LeaseRescue => self.lease_rescue_interval,
+            Service::StaleWorkers => self.worker_check_interval,
+            Service::TokenPurge => self.token_purge_interval,
+            Service::RunRetention => self.retention_interval,
         }
-        // Late passes do not pile up: the next one is an interval after this one.
-        self.next = now + self.every;
-        true
     }
 }
 
+/// One maintenance service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Service {
+    /// Runs of expired leases back to `pending`, or `failed`.
+    LeaseRescue,
+    /// Instances with a stale heartbeat marked offline, their leases expired.
+    StaleWorkers,
+    /// Expired revoked tokens purged.
+    TokenPurge,
+    /// Finished runs past their retention archived or deleted.
+    RunRetention,
+}
+
+impl Service {
+    /// Every service, in the order a full pass runs them.
+    pub const ALL: [Service; 4] = [
+        Service::StaleWorkers,
+        Service::LeaseRescue,
+        Service::TokenPurge,
+        Service::RunRetention,
+    ];
+
+    /// Its name: `leases`, `workers`, `tokens` or `runs`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::LeaseRescue => "leases",
+            Service::StaleWorkers => "workers",
+            Service::TokenPurge => "tokens",
+            Service::RunRetention => "runs",
+        }
+    }
+
+    /// The service with this name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an unknown name.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "service",
+                    format!("{name:?} is not one of leases, workers, tokens, runs"),
+                )
+            })
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What one pass of one service did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct PassReport {
+    /// The service.
+    #[serde(serialize_with = "service_name")]
+    pub service: Service,
+    /// When the pass started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// Transactions it committed.
+    pub batches: usize,
+    /// The longest of them, in milliseconds: how long it held the write lock at most.
+    pub longest_batch_ms: u64,
+    /// What it counted, e.g. `requeued`, `failed`, `purged`, `archived`.
+    #[serde(serialize_with = "counts_map")]
+    pub counts: Vec<(&'static str, u64)>,
+}
+
+fn counts_map<S: serde::Serializer>(
+    counts: &[(&'static str, u64)],
+    ser: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = ser.serialize_map(Some(counts.len()))?;
+    for (name, n) in counts {
+        map.serialize_entry(name, n)?;
+    }
+    map.end()
+}
+
+fn service_name<S: serde::Serializer>(s: &Service, ser: S) -> std::result::Result<S::Ok, S::Error> {
+    ser.serialize_str(s.name())
+}
+
+impl PassReport {
+    /// The count named `name` (0 when the pass did not count it).
+    #[must_use]
+    pub fn count(&self, name: &str) -> u64 {
+        self.counts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, c)| *c)
+    }
+}
+
+/// What running services on demand did, one report per service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MaintenanceReport {
+    /// One report per service that ran.
+    pub passes: Vec<PassReport>,
+}
+
+impl MaintenanceReport {
+    /// The report of one service, if it ran.
+    #[must_use]
+    pub fn pass(&self, service: Service) -> Option<&PassReport> {
+        self.passes.iter().find(|p| p.service == service)
+    }
+}
+
+/// The `system_state` key a service's last pass is recorded under.
+pub(crate) fn state_key(service: Service) -> String {
+    format!("maintenance.{}", service.name())
+}
+
+/// The leadership lease's `system_state` key.
+pub(crate) const LEADER_KEY: &str = "maintenance.leader";
+
+/// Measures the batches of one pass.
+pub(crate) struct Pass {
+    service: Service,
+    started_at: OffsetDateTime,
+    started: Instant,
+    batches: usize,
+    longest: Duration,
+}
+
+impl Pass {
+    fn new(shared: &Shared, service: Service) -> Self {
+        Pass {
+            service,
+            started_at: shared.clock.now(),
+            started: Instant::now(),
+            batches: 0,
+            longest: Duration::ZERO,
+        }
+    }
+
+    /// One batch: one write transaction, timed.
+    fn batch<T>(
+        &mut self,
+        shared: &Shared,
+        f: impl FnOnce(&WriteTx<'_>, OffsetDateTime) -> Result<T>,
+    ) -> Result<T> {
+        let now = shared.clock.now();
+        let t = Instant::now();
+        let out = shared.store.write(|tx| f(tx, now))?;
+        self.batches += 1;
+        self.longest = self.longest.max(t.elapsed());
+        Ok(out)
+    }
+
+    fn finish(self, counts: Vec<(&'static str, u64)>) -> PassReport {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        PassReport {
+            service: self.service,
+            started_at: self.started_at,
+            duration_ms: ms(self.started.elapsed()),
+            batches: self.batches,
+            longest_batch_ms: ms(self.longest),
+            counts,
+        }
+    }
+}
+
+/// Runs one pass of `service` and records it in `system_state`.
+pub(crate) fn run_service(
+    shared: &Shared,
+    service: Service,
+    stop: &Receiver<()>,
+) -> Result<PassReport> {
+    let pass = Pass::new(shared, service);
+    let report = match service {
+        Service::LeaseRescue => lease_rescuer::run_once(shared, stop, pass)?,
+        Service::StaleWorkers => worker_reaper::run_once(shared, pass)?,
+        Service::TokenPurge => token_purger::run_once(shared, stop, pass)?,
+        Service::RunRetention => run_cleaner::run_once(shared, stop, pass)?,
+    };
+    let json = serde_json::to_string(&report).map_err(|e| Error::CorruptValue {
+        column: "system_state.value",
+        detail: e.to_string(),
+    })?;
+    let now = shared.clock.now();
+    shared
+        .store
+        .write(|tx| tx.set_state(&state_key(service), &json, now))?;
+    Ok(report)
+}
+
+/// The maintenance thread.
 pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let config = &shared.config.maintenance;
-    let now = Instant::now();
-    let mut rescue = Timer::new(config.lease_rescue_interval, now);
-    let mut reaper = Timer::new(config.worker_check_interval, now);
+    let start = Instant::now();
+    let mut next: Vec<(Service, Instant)> = Service::ALL.iter().map(|s| (*s, start)).collect();
+    let renew_every = (leader_lease(shared) / 3).max(Duration::from_millis(1));
+    let mut next_renewal = start;
+    let mut leading = false;
     loop {
         let now = Instant::now();
-        if reaper.due(now) {
-            match worker_reaper::run_once(shared) {
-                Ok(r) if !r.workers.is_empty() => {
-                    log::info!(
-                        "marked {} stale instance(s) offline: {:?}",
-                        r.workers.len(),
-                        r.workers
-                    );
-                    // Their leases were expired now: rescue them in this pass.
-                    rescue.next = now;
+        if now >= next_renewal {
+            leading = match lead(shared) {
+                Ok(l) => l,
+                Err(e) => {
+                    log::warn!("maintenance leadership check failed (will retry): {e}");
+                    false
                 }
-                Ok(_) => {}
-                Err(e) => log::warn!("stale worker check failed (will retry): {e}"),
+            };
+            next_renewal = now + renew_every;
+        }
+        if leading {
+            for i in 0..next.len() {
+                let (service, at) = next[i];
+                if Instant::now() < at {
+                    continue;
+                }
+                // Late passes do not pile up: the next one is an interval after this one.
+                next[i].1 = Instant::now() + config.interval(service);
+                match run_service(shared, service, stop) {
+                    Ok(report) => after_pass(shared, &report, &mut next),
+                    Err(e) => log::warn!("maintenance {service} failed (will retry): {e}"),
+                }
             }
         }
-        if rescue.due(Instant::now()) {
-            match lease_rescuer::run_once(shared, stop) {
-                Ok(r) if r.requeued + r.failed > 0 => {
-                    log::info!(
-                        "rescued {} run(s) from expired leases: {} requeued, {} failed",
-                        r.requeued + r.failed,
-                        r.requeued,
-                        r.failed
-                    );
-                    shared.nudge();
-                }
-                Ok(_) => {}
-                Err(e) => log::warn!("lease rescue failed (will retry): {e}"),
-            }
+        let mut wake = next_renewal;
+        if leading {
+            wake = next.iter().map(|(_, at)| *at).fold(wake, Instant::min);
         }
-        let next = rescue.next.min(reaper.next);
         select! {
-            recv(stop) -> _ => return,
-            default(next.saturating_duration_since(Instant::now())) => {}
+            recv(stop) -> _ => break,
+            default(wake.saturating_duration_since(Instant::now())) => {}
         }
+    }
+    if leading {
+        let now = shared.clock.now();
+        if let Err(e) = shared
+            .store
+            .write(|tx| tx.release_lead(LEADER_KEY, shared.worker_id, now))
+        {
+            log::warn!("could not hand over maintenance leadership: {e}");
+        }
+    }
+}
+
+fn leader_lease(shared: &Shared) -> Duration {
+    shared
+        .config
+        .maintenance
+        .leader_lease
+        .unwrap_or(shared.config.lease_duration)
+}
+
+fn lead(shared: &Shared) -> Result<bool> {
+    let now = shared.clock.now();
+    let lease = leader_lease(shared);
+    shared
+        .store
+        .write(|tx| tx.try_lead(LEADER_KEY, shared.worker_id, now, lease))
+}
+
+fn after_pass(shared: &Shared, report: &PassReport, next: &mut [(Service, Instant)]) {
+    match report.service {
+        Service::StaleWorkers if report.count("offline") > 0 => {
+            log::info!(
+                "marked {} stale instance(s) offline",
+                report.count("offline")
+            );
+            // Their leases were expired now: rescue them in this pass.
+            if let Some(rescue) = next.iter_mut().find(|(s, _)| *s == Service::LeaseRescue) {
+                rescue.1 = Instant::now();
+            }
+        }
+        Service::LeaseRescue if report.count("requeued") + report.count("failed") > 0 => {
+            log::info!(
+                "rescued runs from expired leases: {} requeued, {} failed",
+                report.count("requeued"),
+                report.count("failed")
+            );
+            shared.nudge();
+        }
+        _ => {}
     }
 }
 

@@ -3,7 +3,10 @@
 use rusqlite::{OptionalExtension, named_params};
 use time::OffsetDateTime;
 
-use super::{ReadTx, WriteTx, sql, types::ms};
+use super::{
+    ReadTx, WriteTx, sql,
+    types::{WorkerId, ms},
+};
 use crate::error::{Error, Result};
 
 /// The key of the global pause flag (`"1"` paused, `"0"` running), honoured by every
@@ -54,5 +57,50 @@ impl WriteTx<'_> {
     /// Database errors.
     pub fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
         self.set_state(PAUSED, if paused { "1" } else { "0" }, now)
+    }
+}
+
+/// The holder of a lease kept in `system_state` as `{"worker": id, "expires_at": ms}`.
+fn holder(value: Option<&str>) -> Option<(i64, i64)> {
+    let v: serde_json::Value = serde_json::from_str(value?).ok()?;
+    Some((v.get("worker")?.as_i64()?, v.get("expires_at")?.as_i64()?))
+}
+
+impl WriteTx<'_> {
+    /// Takes or renews the lease `key` for `worker` until `now + lease`, unless another
+    /// worker holds it unexpired. Returns whether `worker` holds it now. Atomic across
+    /// processes: the write transaction holds the database's write lock.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn try_lead(
+        &self,
+        key: &str,
+        worker: WorkerId,
+        now: OffsetDateTime,
+        lease: std::time::Duration,
+    ) -> Result<bool> {
+        let current = self.get_state(key)?;
+        if let Some((holder, expires_at)) = holder(current.as_deref()) {
+            if holder != worker.get() && expires_at > ms(now) {
+                return Ok(false);
+            }
+        }
+        let expires_at = crate::clock::add_ms("leader lease", ms(now), lease)?;
+        let value = serde_json::json!({ "worker": worker.get(), "expires_at": expires_at });
+        self.set_state(key, &value.to_string(), now)?;
+        Ok(true)
+    }
+
+    /// Gives the lease `key` up if `worker` holds it.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn release_lead(&self, key: &str, worker: WorkerId, now: OffsetDateTime) -> Result<()> {
+        let current = self.get_state(key)?;
+        if holder(current.as_deref()).is_some_and(|(h, _)| h == worker.get()) {
+            self.set_state(key, "{}", now)?;
+        }
+        Ok(())
     }
 }

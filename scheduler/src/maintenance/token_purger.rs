@@ -1,0 +1,24 @@
+//! Purges revoked tokens whose expiry is older than the validation leeway
+//! ([`super::MaintenanceConfig::token_leeway`], 60 s): until then a token could still be
+//! presented and must be answered "revoked" (`sql/maintenance/tokens_purge_expired.sql`).
+
+use crossbeam_channel::Receiver;
+
+use super::{Pass, PassReport};
+use crate::{error::Result, scheduler::Shared};
+
+pub(crate) fn run_once(shared: &Shared, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
+    let config = &shared.config.maintenance;
+    let mut purged = 0u64;
+    loop {
+        let n = pass.batch(shared, |tx, now| {
+            let before = crate::clock::shift(now, config.token_leeway, false);
+            tx.purge_expired_tokens(before, config.batch_size)
+        })?;
+        purged += n as u64;
+        if n < config.batch_size || !super::pause(stop, config.batch_pause) {
+            break;
+        }
+    }
+    Ok(pass.finish(vec![("purged", purged)]))
+}
