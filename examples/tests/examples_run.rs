@@ -44,6 +44,35 @@ fn quickstart_runs_to_completion_twice_on_the_default_database() {
 }
 
 #[test]
+fn dependencies_shows_upstream_failed_and_a_recurring_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), "dependencies");
+    assert!(
+        out.contains("transform apac   failed            2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("load             cancelled         0  upstream_failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("report           cancelled         0  upstream_failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("audit            completed         1"),
+        "{out}"
+    );
+    assert!(
+        out.matches("[monitor] cron occurrence").count() >= 3,
+        "{out}"
+    );
+    // Run again on the same database: it works and leaves no schedule behind.
+    let again = run_in(dir.path(), "dependencies");
+    assert!(again.contains("load             cancelled"), "{again}");
+}
+
+#[test]
 fn storage_tour_runs() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), "storage_tour");
