@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 const CHILD_DB: &str = "SCHEDULER_TEST_CHILD_DB";
 const CHILD_MODE: &str = "SCHEDULER_TEST_CHILD_MODE";
 const CHILD_STOP: &str = "SCHEDULER_TEST_CHILD_STOP";
+const CHILD_SCHEDULE: &str = "SCHEDULER_TEST_CHILD_SCHEDULE";
 
 /// In a child started with mode `hold`, it never returns (the child is killed);
 /// otherwise it works a few milliseconds and returns the id of its process.
@@ -71,6 +72,15 @@ fn child_scheduler() {
     };
     let stop = std::env::var(CHILD_STOP).unwrap();
     let s = quick_builder(Path::new(&path)).start().unwrap();
+    if std::env::var(CHILD_SCHEDULE).is_ok() {
+        // Every child registers the same schedule, as every instance of a host would.
+        s.schedule(
+            "every-second",
+            Work { n: 0 },
+            scheduler::ScheduleSpec::cron("* * * * * *"),
+        )
+        .unwrap();
+    }
     while !Path::new(&stop).exists() {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -78,21 +88,25 @@ fn child_scheduler() {
 }
 
 fn spawn_child(db: &TestDb, mode: &str, stop: &Path) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_scheduler",
-            "--exact",
-            "--ignored",
-            "--test-threads=1",
-            "--quiet",
-        ])
-        .env(CHILD_DB, &db.path)
-        .env(CHILD_MODE, mode)
-        .env(CHILD_STOP, stop)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap()
+    child_command(db, mode, stop).spawn().unwrap()
+}
+
+/// The test binary, started again to run only `child_scheduler`.
+fn child_command(db: &TestDb, mode: &str, stop: &Path) -> Command {
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args([
+        "child_scheduler",
+        "--exact",
+        "--ignored",
+        "--test-threads=1",
+        "--quiet",
+    ])
+    .env(CHILD_DB, &db.path)
+    .env(CHILD_MODE, mode)
+    .env(CHILD_STOP, stop)
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
+    c
 }
 
 fn enqueue(store: &Store, n: u32) {
@@ -213,4 +227,53 @@ fn runs_of_a_killed_process_are_finished_by_the_other_with_the_attempt_counted()
     );
     assert_eq!(dead.leases_held, 0);
     parent.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn two_processes_on_one_schedule_create_each_occurrence_once() {
+    let db = TestDb::new();
+    let store = db.open();
+    let stop = db.dir.path().join("stop");
+    let mut children: Vec<Child> = (0..2)
+        .map(|_| {
+            child_command(&db, "work", &stop)
+                .env(CHILD_SCHEDULE, "1")
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Let both run the every-second schedule for a few seconds.
+    let task_runs = || {
+        let task = store
+            .read(|tx| tx.find_task_by_name("every-second"))
+            .unwrap();
+        task.map(|t| {
+            store
+                .read(|tx| tx.list_runs(&RunFilter::new().task(t.id).limit(10_000)))
+                .unwrap()
+        })
+        .unwrap_or_default()
+    };
+    assert!(wait_for(Duration::from_secs(30), || task_runs().len() >= 5));
+    std::fs::write(&stop, b"").unwrap();
+    for c in &mut children {
+        assert!(c.wait().unwrap().success());
+    }
+    let mut at: Vec<OffsetDateTime> = task_runs().iter().map(|r| r.scheduled_at).collect();
+    at.sort();
+    let n = at.len();
+    at.dedup();
+    assert_eq!(at.len(), n, "an occurrence was created twice");
+    for w in at.windows(2) {
+        assert_eq!(
+            w[1] - w[0],
+            time::Duration::SECOND,
+            "every second in between exists: {at:?}"
+        );
+    }
+    assert_eq!(
+        store.read(|tx| tx.list_tasks(false)).unwrap().len(),
+        1,
+        "one schedule, registered twice"
+    );
 }
