@@ -106,6 +106,10 @@ pub use crate::{
     },
 };
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 /// The README's Rust snippets, compiled as doc tests so they cannot rot.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -639,6 +639,26 @@ impl Scheduler {
         Ok(task)
     }
 
+    /// Schedules `job` on its type's default schedule (`#[job(cron = "...")]`), under
+    /// the job type's name. Like [`Scheduler::schedule`], calling it at every start
+    /// changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the job type has no default schedule; as
+    /// [`Scheduler::schedule`].
+    pub fn schedule_default<J: Job>(&self, job: J) -> Result<Task> {
+        let spec = J::default_schedule().ok_or_else(|| {
+            Error::invalid(
+                "schedule",
+                format!(
+                    "job type {:?} has no default schedule (#[job(cron = \"...\")])",
+                    J::NAME
+                ),
+            )
+        })?;
+        self.schedule(J::NAME, job, spec)
+    }
+
     /// Removes the schedule `name` (soft delete: its runs keep their history). Returns
     /// false when no such schedule exists.
     ///

@@ -65,6 +65,13 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn unique_key(&self) -> Option<String> {
         None
     }
+
+    /// The schedule this job type runs on by default (`#[job(cron = "...")]`), used by
+    /// [`crate::Scheduler::schedule_default`]. Defaults to none.
+    #[must_use]
+    fn default_schedule() -> Option<crate::ScheduleSpec> {
+        None
+    }
 }
 
 /// The work of a job type: the one method a user writes.

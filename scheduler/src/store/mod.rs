@@ -60,8 +60,8 @@ pub use self::{
     tasks::{NewTask, Schedule, Task, TaskUpdate},
     types::{
         AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun,
-        Inserted, Lease, MAX_ATTEMPTS, MAX_PRIORITY, MisfirePolicy, NewRun, OnUpstreamFailure, Run,
-        RunId, RunStatus, TaskId, WorkerId, WorkerStatus,
+        Inserted, Lease, MAX_ATTEMPTS, MAX_PRIORITY, MAX_UNIQUE_KEY_LEN, MisfirePolicy, NewRun,
+        OnUpstreamFailure, Run, RunId, RunStatus, TaskId, WorkerId, WorkerStatus,
     },
     workers::{NewWorker, Worker},
 };

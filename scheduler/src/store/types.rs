@@ -362,7 +362,8 @@ fn parse_json(column: &'static str, text: &str) -> Result<serde_json::Value> {
 
 /// Longest job type name, task name and unique key the schema accepts (CHECKs in 0001).
 pub(crate) const MAX_NAME_LEN: usize = 200;
-pub(crate) const MAX_UNIQUE_KEY_LEN: usize = 500;
+/// Longest unique key the schema accepts.
+pub const MAX_UNIQUE_KEY_LEN: usize = 500;
 /// Priorities range from 0 to this value; higher runs first.
 pub const MAX_PRIORITY: u8 = 100;
 /// The most attempts a run may be given.
