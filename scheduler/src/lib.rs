@@ -42,6 +42,52 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Jobs with `#[derive(Job)]`
+//!
+//! The derive (feature `derive`, on by default) writes the [`Job`](trait@Job) impl from
+//! `#[job(...)]` attributes, all checked at compile time: the name (by default the
+//! type's name in snake_case), default options, a unique key from some fields or the
+//! whole payload, and a default cron schedule for [`Scheduler::schedule_default`]. The
+//! keys are listed on [`macro@Job`]; `Perform` is still written by hand.
+//!
+//! ```
+//! # #[cfg(feature = "derive")]
+//! # fn main() {
+//! use std::time::Duration;
+//! use scheduler::{Job, JobContext, JobError, JobOptions, Perform, ScheduleSpec};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, Job)]
+//! #[job(priority = 10, max_attempts = 5, timeout = "30s", backoff = "5s")]
+//! #[job(unique = "to", cron = "0 8 * * Mon")]
+//! struct SendDigest {
+//!     to: String,
+//! }
+//!
+//! impl Perform for SendDigest {
+//!     type Output = ();
+//!     fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! assert_eq!(SendDigest::NAME, "send_digest");
+//! assert_eq!(
+//!     SendDigest::options(),
+//!     JobOptions::new()
+//!         .priority(10)
+//!         .max_attempts(5)
+//!         .timeout(Duration::from_secs(30))
+//!         .backoff(Duration::from_secs(5))
+//! );
+//! let job = SendDigest { to: "ops@example.com".into() };
+//! assert_eq!(job.unique_key().as_deref(), Some(r#"send_digest:"ops@example.com""#));
+//! assert_eq!(SendDigest::default_schedule(), Some(ScheduleSpec::cron("0 8 * * Mon")));
+//! # }
+//! # #[cfg(not(feature = "derive"))]
+//! # fn main() {}
+//! ```
+//!
 //! # How a run flows
 //!
 //! ```text
@@ -105,6 +151,11 @@ pub use crate::{
         OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, Task, UPSTREAM_FAILED,
     },
 };
+
+/// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by
+/// default); an example is in [Jobs with `#[derive(Job)]`](crate#jobs-with-derivejob).
+#[cfg(feature = "derive")]
+pub use scheduler_macros::Job;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -38,6 +38,10 @@ pub use std::string::String;
 
 pub use crate::{Job, JobOptions, ScheduleSpec};
 
+/// `Job`'s supertraits, named by the stand-in impl the derive emits next to its errors
+/// (so a type with a bad `#[job]` attribute gets no further error of its own).
+pub use serde::{Serialize, de::DeserializeOwned};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +60,21 @@ mod tests {
         );
         assert_eq!(k, unique_key("big", &[long]), "stable");
         assert_ne!(k, unique_key("big", &["y".repeat(600)]));
+    }
+
+    /// The derive's stand-in impl bounds the type by these re-exports: every job type
+    /// must meet them, or that impl would refuse types the trait accepts.
+    #[test]
+    fn every_job_meets_the_bounds_of_the_stand_in_impl() {
+        fn bounds<T: Serialize + DeserializeOwned + Send + Sync + 'static>() {}
+        fn job<T: Job>() {
+            bounds::<T>();
+        }
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Probe;
+        impl Job for Probe {
+            const NAME: &'static str = "probe";
+        }
+        job::<Probe>();
     }
 }

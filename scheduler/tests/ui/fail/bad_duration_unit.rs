@@ -1,0 +1,10 @@
+use scheduler::Job;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Job)]
+#[job(backoff = "5sec")]
+struct SendEmail {
+    to: String,
+}
+
+fn main() {}
