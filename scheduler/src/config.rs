@@ -220,6 +220,24 @@ impl SchedulerBuilder {
         self
     }
 
+    /// The most bytes the database file may grow to (see
+    /// [`StoreOptions::max_size`]): past it, enqueues fail with an error for which
+    /// [`Error::is_disk_full`] is true, outcomes wait in memory, and both go through
+    /// again once maintenance frees space. Defaults to no limit.
+    #[must_use]
+    pub fn max_database_size(mut self, bytes: u64) -> Self {
+        self.store = self.store.max_size(bytes);
+        self
+    }
+
+    /// Whether starting reads the whole database to check it for damage (see
+    /// [`StoreOptions::verify_integrity`]). Defaults to false.
+    #[must_use]
+    pub fn verify_integrity_at_open(mut self, verify: bool) -> Self {
+        self.store = self.store.verify_integrity(verify);
+        self
+    }
+
     /// Largest payload (serialized JSON) accepted at enqueue. Defaults to
     /// [`DEFAULT_MAX_PAYLOAD_BYTES`] (256 KiB).
     #[must_use]
@@ -385,8 +403,13 @@ impl SchedulerBuilder {
 
 /// A new location with the settings already chosen on the old one.
 fn rebuild_store(fresh: StoreOptions, old: &StoreOptions) -> StoreOptions {
-    fresh
+    let fresh = fresh
         .synchronous(old.synchronous_mode())
         .busy_timeout(old.busy_timeout_value())
-        .clock(old.clock_value())
+        .clock(old.clock_value());
+    let fresh = fresh.verify_integrity(old.verify_integrity_value());
+    match old.max_size_value() {
+        Some(bytes) => fresh.max_size(bytes),
+        None => fresh,
+    }
 }

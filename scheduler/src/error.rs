@@ -253,6 +253,20 @@ impl Error {
         }
     }
 
+    /// True when SQLite found the database file damaged (or not a database) while
+    /// reading it, at open or later.
+    #[must_use]
+    pub fn is_corrupt(&self) -> bool {
+        match self {
+            Error::Corrupt { .. } | Error::NotADatabase(_) => true,
+            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            _ => false,
+        }
+    }
+
     /// True when a write was refused because the writer no longer holds the run's lease.
     #[must_use]
     pub fn is_lease_lost(&self) -> bool {

@@ -419,7 +419,7 @@ impl Scheduler {
     /// delay, or a delay that overflows.
     pub fn enqueue_with<J: Job>(&self, job: J, opts: EnqueueOptions) -> Result<Inserted> {
         self.check_running()?;
-        let run = self.enqueuer().prepare(&job, &opts, self.now())?;
+        let run = self.enqueuer().run_for(&job, &opts, self.now())?;
         Ok(self.submit_runs(std::slice::from_ref(&run), &[])?.remove(0))
     }
 
@@ -438,7 +438,7 @@ impl Scheduler {
         self.check_running()?;
         let run = self
             .enqueuer()
-            .prepare_json(job_type, payload, &opts, self.now())?;
+            .run_for_json(job_type, payload, &opts, self.now())?;
         Ok(self.submit_runs(std::slice::from_ref(&run), &[])?.remove(0))
     }
 
@@ -511,7 +511,7 @@ impl Scheduler {
     ) -> Result<Inserted> {
         self.check_running()?;
         let now = self.now();
-        let run = self.enqueuer().prepare(&job, &opts, now)?;
+        let run = self.enqueuer().run_for(&job, &opts, now)?;
         let inserted = WriteTx::from_host(tx).insert_run(&run, now)?;
         Ok(inserted)
     }
@@ -593,7 +593,7 @@ impl Scheduler {
         let now = self.now();
         let payload = self
             .enqueuer()
-            .prepare(&job, &EnqueueOptions::new(), now)?
+            .run_for(&job, &EnqueueOptions::new(), now)?
             .payload;
         let task = self.shared.store.write(|tx| {
             let existing = tx.find_task_by_name(name)?;

@@ -28,8 +28,8 @@ pub(crate) enum Ending {
     TimedOut { ran_for: Duration },
     /// Handed back at shutdown.
     Released,
-    /// Not run: its outcome was already decided (lease lost, released) when a thread
-    /// took it. Nothing to write.
+    /// Its outcome was decided elsewhere: lease lost or released before a thread took
+    /// it, or completed by the job's own transaction. Nothing to write.
     Skipped,
 }
 

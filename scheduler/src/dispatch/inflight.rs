@@ -56,6 +56,8 @@ pub(crate) struct Slot {
     pub(crate) phase: Phase,
     /// No thread will touch the run again (its job returned, or it never reached one).
     pub(crate) thread_done: bool,
+    /// The running phase a job's own transaction left, to return to if it fails.
+    pub(crate) finishing_from: Option<Phase>,
 }
 
 impl Slot {
@@ -77,6 +79,7 @@ impl Slot {
             cancel: Arc::new(CancelFlag::default()),
             phase: Phase::Queued,
             thread_done: false,
+            finishing_from: None,
         }
     }
 }
@@ -185,6 +188,30 @@ impl InFlight {
             slots.remove(&run);
         }
         view
+    }
+
+    /// A job's own transaction is about to complete its run: running → finishing, so
+    /// neither the heartbeat nor a timeout acts on it meanwhile. False when the run is
+    /// no longer running here (its lease was lost, it timed out, it was released).
+    pub(crate) fn begin_finishing(&self, run: RunId) -> bool {
+        let mut slots = self.slots.lock();
+        match slots.get_mut(&run) {
+            Some(slot) if matches!(slot.phase, Phase::Running { .. }) => {
+                slot.finishing_from = Some(slot.phase);
+                slot.phase = Phase::Finishing;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The job's transaction did not commit: back to running, as before it.
+    pub(crate) fn resume_running(&self, run: RunId) {
+        if let Some(slot) = self.slots.lock().get_mut(&run) {
+            if let Some(phase) = slot.finishing_from.take() {
+                slot.phase = phase;
+            }
+        }
     }
 
     /// The runs were written: settled, and gone if no thread holds them.

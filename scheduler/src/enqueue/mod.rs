@@ -106,7 +106,7 @@ pub(crate) struct Enqueuer<'a> {
 
 impl Enqueuer<'_> {
     /// The run for a typed job.
-    pub(crate) fn prepare<J: Job>(
+    pub(crate) fn run_for<J: Job>(
         &self,
         job: &J,
         opts: &EnqueueOptions,
@@ -126,7 +126,7 @@ impl Enqueuer<'_> {
     /// The run for a job type named at run time with a JSON payload (the CLI, other
     /// binaries). The payload must decode into the registered type; a foreign type (when
     /// allowed) only needs valid JSON.
-    pub(crate) fn prepare_json(
+    pub(crate) fn run_for_json(
         &self,
         job_type: &str,
         payload: &str,
@@ -289,7 +289,7 @@ impl Batch<'_> {
     /// As [`crate::Scheduler::enqueue_with`]; nothing is added on error.
     pub fn add_with<J: Job>(&mut self, job: J, opts: EnqueueOptions) -> Result<BatchRef> {
         let now = self.scheduler.now();
-        let run = self.scheduler.enqueuer().prepare(&job, &opts, now)?;
+        let run = self.scheduler.enqueuer().run_for(&job, &opts, now)?;
         self.runs.push(run);
         Ok(BatchRef(self.runs.len() - 1))
     }

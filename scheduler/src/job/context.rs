@@ -88,7 +88,6 @@ impl CancelFlag {
 }
 
 /// What a running job knows about its run, handed to [`crate::Perform::perform`].
-#[derive(Debug)]
 pub struct JobContext {
     pub(crate) run_id: RunId,
     pub(crate) job_type: String,
@@ -98,6 +97,28 @@ pub struct JobContext {
     pub(crate) deadline: Option<Instant>,
     pub(crate) idempotency_key: String,
     pub(crate) cancel: Arc<CancelFlag>,
+    /// The lease this attempt runs under.
+    pub(crate) token: i64,
+    /// When the job code started, for the timing a transaction records.
+    pub(crate) started_at: OffsetDateTime,
+    pub(crate) started: Instant,
+    /// The scheduler, for [`JobContext::transaction`].
+    pub(crate) shared: Arc<crate::scheduler::Shared>,
+    /// Set once a transaction completed the run.
+    pub(crate) completed: std::sync::atomic::AtomicBool,
+}
+
+impl fmt::Debug for JobContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobContext")
+            .field("run_id", &self.run_id)
+            .field("job_type", &self.job_type)
+            .field("attempt", &self.attempt)
+            .field("max_attempts", &self.max_attempts)
+            .field("deadline", &self.deadline)
+            .field("cancelled", &self.cancel.reason())
+            .finish_non_exhaustive()
+    }
 }
 
 impl JobContext {
@@ -181,6 +202,107 @@ impl JobContext {
         match self.cancel.reason() {
             None => Ok(()),
             Some(reason) => Err(JobError::cancel(reason.to_string())),
+        }
+    }
+
+    /// Runs `f` on the scheduler's own database in one transaction **with the
+    /// completion of this run**: the rows `f` writes and the run's `completed` state
+    /// (with `f`'s value as its result) commit together, or not at all. If this worker
+    /// no longer holds the run's lease (it expired and the run was taken back), nothing
+    /// `f` wrote is kept. So the writes take effect exactly once, even when the job
+    /// itself runs twice.
+    ///
+    /// Call it as the job's last step and return its value; the run is then complete
+    /// whatever the job does after it. `f` gets the connection inside the transaction
+    /// (do not begin or commit transactions in it) and holds the database's write lock
+    /// while it runs: keep it short.
+    ///
+    /// ```no_run
+    /// # use scheduler::{JobContext, JobError};
+    /// # fn perform(ctx: &JobContext) -> Result<i64, JobError> {
+    /// let balance = ctx.transaction(|db| {
+    ///     db.execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1", [])?;
+    ///     Ok(db.query_row("SELECT balance FROM accounts WHERE id = 1", [], |r| r.get(0))?)
+    /// })?;
+    /// Ok(balance)
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// `f`'s own error (nothing it wrote is kept; the attempt fails as usual); a
+    /// cancelling error when the lease was lost; a retryable error when the database
+    /// refused the write (busy, full).
+    pub fn transaction<T: serde::Serialize>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, JobError>,
+    ) -> Result<T, JobError> {
+        use std::sync::atomic::Ordering;
+        if self.completed.load(Ordering::Acquire) {
+            return Err(JobError::fail(
+                "the run was already completed by a transaction",
+            ));
+        }
+        let inflight = &self.shared.inflight;
+        // Marked before the write, so the heartbeat does not take the lease this
+        // transaction removes for a lost one.
+        if !inflight.begin_finishing(self.run_id) {
+            let reason = self.cancel.reason().unwrap_or(CancelReason::LeaseLost);
+            return Err(JobError::cancel(reason.to_string()));
+        }
+        let mut job_error = None;
+        let now = self.shared.clock.now();
+        let timing = crate::store::AttemptTiming::new(self.started_at, self.started.elapsed());
+        let result = self.shared.store.write(|tx| {
+            let value = match f(tx.connection()) {
+                Ok(v) => v,
+                Err(e) => {
+                    job_error = Some(e);
+                    return Err(crate::Error::invalid(
+                        "transaction",
+                        "the job's closure failed",
+                    ));
+                }
+            };
+            let json = serde_json::to_string(&value).map_err(|e| crate::Error::Payload {
+                job_type: self.job_type.clone(),
+                detail: e.to_string(),
+            })?;
+            let outcome = crate::store::AttemptOutcome::Completed { result: json };
+            tx.finish_attempt(self.run_id, self.token, &outcome, Some(timing), now)?;
+            Ok(value)
+        });
+        match result {
+            Ok(value) => {
+                self.completed.store(true, Ordering::Release);
+                // Decided and written: the slot goes when the thread is done with it.
+                inflight.settle([self.run_id]);
+                self.shared.stats.record(crate::store::RunStatus::Completed);
+                self.shared.events.emit(crate::Event::Completed {
+                    run: self.run_id,
+                    job_type: self.job_type.clone(),
+                    duration: timing.duration,
+                });
+                Ok(value)
+            }
+            Err(e) => {
+                if e.is_lease_lost() {
+                    log::warn!(
+                        "run {}: lease {} was lost before its transaction; its writes were discarded",
+                        self.run_id,
+                        self.token
+                    );
+                    self.cancel.cancel(CancelReason::LeaseLost);
+                    inflight.settle([self.run_id]);
+                    self.shared.stats.lease_lost.inc();
+                    self.shared.events.emit(crate::Event::LeaseLost {
+                        run: self.run_id,
+                        token: self.token,
+                    });
+                    return Err(JobError::cancel(CancelReason::LeaseLost.to_string()));
+                }
+                inflight.resume_running(self.run_id);
+                Err(job_error.unwrap_or_else(|| JobError::retry(e.to_string())))
+            }
         }
     }
 

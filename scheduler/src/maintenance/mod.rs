@@ -418,6 +418,47 @@ pub(crate) fn run_service(
     Ok(report)
 }
 
+/// Notices the wall clock jumping forward (it moved further than monotonic time did).
+///
+/// After such a jump every lease and every heartbeat looks older than it is; rescuing
+/// or reaping at once would take live runs from live workers. Both services therefore
+/// wait two heartbeat intervals, time for every live holder to renew at the new time.
+/// A jump backward only makes leases look longer: expiry is delayed, never early.
+#[derive(Debug, Default)]
+pub(crate) struct JumpGuard {
+    last: Option<(Instant, OffsetDateTime)>,
+    hold_until: Option<Instant>,
+}
+
+/// How far the wall clock may run ahead of monotonic time between two looks before it
+/// counts as a jump.
+const JUMP_TOLERANCE: Duration = Duration::from_secs(2);
+
+impl JumpGuard {
+    /// Records a look at both clocks; false while lease rescue and worker reaping must
+    /// wait.
+    pub(crate) fn allows_expiry(
+        &mut self,
+        wall: OffsetDateTime,
+        mono: Instant,
+        heartbeat: Duration,
+    ) -> bool {
+        if let Some((last_mono, last_wall)) = self.last {
+            let mono_elapsed = mono.saturating_duration_since(last_mono);
+            let wall_elapsed = Duration::try_from(wall - last_wall).unwrap_or(Duration::ZERO);
+            if wall_elapsed > mono_elapsed + JUMP_TOLERANCE {
+                log::warn!(
+                    "the wall clock jumped forward by {:.1?}: lease rescue waits two heartbeats",
+                    wall_elapsed - mono_elapsed
+                );
+                self.hold_until = Some(mono + heartbeat * 2);
+            }
+        }
+        self.last = Some((mono, wall));
+        self.hold_until.is_none_or(|h| mono >= h)
+    }
+}
+
 /// The maintenance thread.
 pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let config = &shared.config.maintenance;
@@ -426,8 +467,11 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let renew_every = (leader_lease(shared) / 3).max(Duration::from_millis(1));
     let mut next_renewal = start;
     let mut leading = false;
+    let mut jumps = JumpGuard::default();
     loop {
         let now = Instant::now();
+        let expiry_allowed =
+            jumps.allows_expiry(shared.clock.now(), now, shared.config.heartbeat_interval);
         if now >= next_renewal {
             leading = match lead(shared) {
                 Ok(l) => l,
@@ -444,6 +488,11 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
                 if Instant::now() < at {
                     continue;
                 }
+                if !expiry_allowed
+                    && matches!(service, Service::LeaseRescue | Service::StaleWorkers)
+                {
+                    continue;
+                }
                 // Late passes do not pile up: the next one is an interval after this one.
                 next[i].1 = Instant::now() + config.interval(service);
                 match run_service(shared, service, stop) {
@@ -454,7 +503,13 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
         }
         let mut wake = next_renewal;
         if leading {
-            wake = next.iter().map(|(_, at)| *at).fold(wake, Instant::min);
+            let hold = jumps.hold_until.unwrap_or(now);
+            for (service, at) in &next {
+                // A service held back by a clock jump is not due before the hold ends.
+                let held = !expiry_allowed
+                    && matches!(service, Service::LeaseRescue | Service::StaleWorkers);
+                wake = wake.min(if held { (*at).max(hold) } else { *at });
+            }
         }
         select! {
             recv(stop) -> _ => break,

@@ -272,6 +272,46 @@ pub(crate) fn configure(
     Ok(())
 }
 
+/// SQLite's description of each problem `PRAGMA quick_check` finds (empty: sound).
+pub(crate) fn quick_check(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(super::sql::SCHEMA_QUICK_CHECK)?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|m| m != "ok")
+        .collect())
+}
+
+/// Refuses a file in which `quick_check` finds damage.
+pub(crate) fn verify_integrity(conn: &Connection, location: &Location) -> Result<()> {
+    let path = display_path(location);
+    let problems = quick_check(conn).map_err(|e| match e {
+        Error::Sqlite(e) => classify(&path, e),
+        other => other,
+    })?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Corrupt {
+        path,
+        detail: problems.join("; "),
+    })
+}
+
+/// Caps the file at `bytes` through `max_page_count` (rounded up to whole pages).
+pub(crate) fn limit_size(conn: &Connection, bytes: u64) -> Result<()> {
+    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    let page_size = u64::try_from(page_size.max(512)).unwrap_or(4096);
+    let pages = bytes.div_ceil(page_size).max(1);
+    conn.pragma_update(
+        None,
+        "max_page_count",
+        i64::try_from(pages).unwrap_or(i64::MAX),
+    )?;
+    Ok(())
+}
+
 /// Switches a file database to WAL (persistent in the file; a no-op when already set).
 ///
 /// The switch needs the file to itself, and SQLite reports `SQLITE_BUSY` at once,

@@ -87,6 +87,8 @@ pub struct StoreOptions {
     statement_cache: usize,
     create_if_missing: bool,
     migrate: bool,
+    max_size: Option<u64>,
+    verify_integrity: bool,
     clock: Arc<dyn Clock>,
 }
 
@@ -112,6 +114,8 @@ impl StoreOptions {
             statement_cache: DEFAULT_STATEMENT_CACHE,
             create_if_missing: true,
             migrate: true,
+            max_size: None,
+            verify_integrity: false,
             clock: Arc::new(SystemClock),
         }
     }
@@ -164,6 +168,28 @@ impl StoreOptions {
         self
     }
 
+    /// The most bytes the database file may grow to. A write that needs more fails with
+    /// an error for which [`Error::is_disk_full`] is true, exactly as on a full disk,
+    /// and changes nothing; space freed by deleting rows (maintenance retention) is used
+    /// again. Defaults to no limit. (A file already larger keeps its size.)
+    #[must_use]
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = Some(bytes);
+        self
+    }
+
+    /// Whether opening reads every page to check for damage (`PRAGMA quick_check`)
+    /// and refuses a damaged file with [`Error::Corrupt`]. Defaults to false: opening
+    /// then checks the header, the file's length and the schema (what a truncated or
+    /// foreign file breaks), and damage elsewhere is reported by the statement that
+    /// reads it ([`Error::is_corrupt`]). The full check reads the whole file: about 2 s
+    /// for a 100 MB database on a small machine.
+    #[must_use]
+    pub fn verify_integrity(mut self, verify: bool) -> Self {
+        self.verify_integrity = verify;
+        self
+    }
+
     /// The clock that stamps migrations. Defaults to the system clock.
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -185,6 +211,14 @@ impl StoreOptions {
 
     pub(crate) fn busy_timeout_value(&self) -> Duration {
         self.busy_timeout
+    }
+
+    pub(crate) fn max_size_value(&self) -> Option<u64> {
+        self.max_size
+    }
+
+    pub(crate) fn verify_integrity_value(&self) -> bool {
+        self.verify_integrity
     }
 
     pub(crate) fn clock_value(&self) -> Arc<dyn Clock> {
@@ -244,6 +278,9 @@ impl Store {
         let mut writer = connection::open_checked(&options.location, options.busy_timeout)?;
         // Refusals first: nothing below may run on a database we would refuse.
         migrator.current_version(&writer)?;
+        if options.verify_integrity {
+            connection::verify_integrity(&writer, &options.location)?;
+        }
         let settings = connection::ConnectionSettings {
             busy_timeout: options.busy_timeout,
             synchronous: options.synchronous,
@@ -253,6 +290,9 @@ impl Store {
             connection::enable_wal(&writer, options.busy_timeout)?;
         }
         connection::configure(&writer, settings, false)?;
+        if let Some(bytes) = options.max_size {
+            connection::limit_size(&writer, bytes)?;
+        }
         if options.migrate {
             migrator.up(&mut writer, None, options.clock.now())?;
         }
@@ -388,6 +428,28 @@ impl Store {
         })
     }
 
+    /// Changes the most bytes the file may grow to (`None`: no limit), e.g. to let
+    /// writes through again after [`Error::is_disk_full`] errors.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn set_max_size(&self, bytes: Option<u64>) -> Result<()> {
+        let conn = self.inner.writer.lock();
+        // SQLite's own ceiling when no limit is wanted.
+        connection::limit_size(&conn, bytes.unwrap_or(u64::MAX / 2))
+    }
+
+    /// Checks the whole file for damage (`PRAGMA quick_check`): empty when it is sound,
+    /// otherwise SQLite's description of each problem. Reads every page: on a large
+    /// database it takes a while.
+    ///
+    /// # Errors
+    /// Database errors (a file damaged badly enough may fail to be checked at all:
+    /// [`Error::is_corrupt`] tells).
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        connection::quick_check(&self.inner.writer.lock())
+    }
+
     /// The schema as `(type, name, table, sql)` rows, sorted, without SQLite's internal
     /// objects: for comparing two databases.
     ///
@@ -456,6 +518,14 @@ impl<'a> Deref for WriteTx<'a> {
 }
 
 impl<'a> WriteTx<'a> {
+    /// The connection this transaction runs on, for a host's own statements inside it
+    /// (what [`crate::JobContext::transaction`] hands to the job). Do not begin, commit
+    /// or roll back on it: the transaction's owner does.
+    #[must_use]
+    pub fn connection(&self) -> &'a Connection {
+        self.read.conn
+    }
+
     /// Wraps a transaction the host opened on its own connection to the same database,
     /// so scheduler writes commit (or roll back) together with the host's own.
     ///

@@ -63,6 +63,7 @@ statements! {
     SCHEMA_COUNT_USER_OBJECTS => "queries/schema_count_user_objects.sql",
     SCHEMA_OBJECTS => "queries/schema_objects.sql",
     SCHEMA_PROBE => "queries/schema_probe.sql",
+    SCHEMA_QUICK_CHECK => "queries/schema_quick_check.sql",
     STATE_GET => "queries/state_get.sql",
     STATE_SET => "queries/state_set.sql",
     TASKS_ADVANCE_SCHEDULE => "queries/tasks_advance_schedule.sql",

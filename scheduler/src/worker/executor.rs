@@ -5,6 +5,7 @@
 use std::{
     any::Any,
     panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
     time::Instant,
 };
 
@@ -17,7 +18,7 @@ use crate::{
     store::AttemptTiming,
 };
 
-pub(crate) fn execute(shared: &Shared, dispatch: Dispatch) -> Completion {
+pub(crate) fn execute(shared: &Arc<Shared>, dispatch: Dispatch) -> Completion {
     let run = dispatch.run;
     let (deadline, cancel) = match shared.inflight.begin(run.id, Instant::now()) {
         Begin::Run { deadline, cancel } => (deadline, cancel),
@@ -48,14 +49,27 @@ pub(crate) fn execute(shared: &Shared, dispatch: Dispatch) -> Completion {
                 deadline,
                 idempotency_key: format!("{}:{}", shared.database_id, run.id),
                 cancel,
+                token: run.token,
+                started_at,
+                started,
+                shared: shared.clone(),
+                completed: std::sync::atomic::AtomicBool::new(false),
             };
             shared.events.emit(Event::Started {
                 run: run.id,
                 job_type: run.job_type.clone(),
                 attempt: run.attempt,
             });
-            catch_unwind(AssertUnwindSafe(|| runner.run(&run.payload, &ctx)))
-                .unwrap_or_else(|panic| RunResult::Panic(panic_message(panic.as_ref())))
+            let result = catch_unwind(AssertUnwindSafe(|| runner.run(&run.payload, &ctx)))
+                .unwrap_or_else(|panic| RunResult::Panic(panic_message(panic.as_ref())));
+            if ctx.completed.load(std::sync::atomic::Ordering::Acquire) {
+                // The job's transaction already recorded the completion.
+                return Completion {
+                    run: run.id,
+                    ending: Ending::Skipped,
+                };
+            }
+            result
         }
     };
     if matches!(result, RunResult::Panic(_)) {

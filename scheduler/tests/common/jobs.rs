@@ -26,7 +26,7 @@ pub fn open_gate(name: &str) {
 }
 
 /// Waits for the gate, up to `max`; true if it opened.
-fn wait_gate(name: &str, max: Duration) -> bool {
+pub fn gate_wait(name: &str, max: Duration) -> bool {
     let (m, cv) = gates();
     let deadline = Instant::now() + max;
     let mut g = m.lock().unwrap();
@@ -206,7 +206,7 @@ impl Perform for Gate {
         bump(&format!("{}:started", self.gate));
         let deadline = Instant::now() + Duration::from_millis(self.max_ms);
         loop {
-            if wait_gate(&self.gate, Duration::from_millis(5)) {
+            if gate_wait(&self.gate, Duration::from_millis(5)) {
                 return Ok("opened".into());
             }
             if self.cooperative {
