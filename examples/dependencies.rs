@@ -20,24 +20,16 @@
 use std::time::{Duration, Instant};
 
 use scheduler::{
-    Job, JobContext, JobError, JobOptions, OnUpstreamFailure, Perform, RunFilter, RunId, RunStatus,
+    Job, JobContext, JobError, OnUpstreamFailure, Perform, RunFilter, RunId, RunStatus,
     ScheduleSpec, Scheduler,
 };
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Job)]
+#[job(name = "workflow_step", max_attempts = 2, backoff = "200ms")]
 struct Step {
     name: String,
     fail: bool,
-}
-
-impl Job for Step {
-    const NAME: &'static str = "workflow_step";
-    fn options() -> JobOptions {
-        JobOptions::new()
-            .max_attempts(2)
-            .backoff(Duration::from_millis(200))
-    }
 }
 
 impl Perform for Step {
@@ -55,12 +47,9 @@ impl Perform for Step {
 }
 
 /// Runs on a cron schedule while the workflow runs, printing where it stands.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Job)]
+#[job(name = "workflow_monitor")]
 struct Monitor;
-
-impl Job for Monitor {
-    const NAME: &'static str = "workflow_monitor";
-}
 
 impl Perform for Monitor {
     type Output = ();

@@ -1,8 +1,15 @@
 //! The first thing to run: a host binary that starts the scheduler on the embedded
-//! default database (`./scheduler.db`), enqueues jobs of three kinds (one succeeds, one
-//! fails once and is retried, one panics every time), shows progress while they run,
-//! prints a summary, and shuts down cleanly with no run left running and no lease
-//! left behind. Run it again and it works against the same database.
+//! default database (`./scheduler.db`) with three job types declared with
+//! `#[derive(Job)]`:
+//!
+//! * `send_invoice` fails its first attempt (a flaky mail server) and is retried;
+//! * `build_report` runs as a chain, fetch → render → publish, each step waiting for the
+//!   one before;
+//! * `collect_metrics` runs on a cron schedule every two seconds.
+//!
+//! It prints each event as it happens and a summary table, and exits on its own once the
+//! work is done and the schedule has fired three times, with no run left running and no
+//! lease left behind. Run it again: it works against the same database.
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -10,140 +17,129 @@
 
 use std::{
     collections::BTreeMap,
-    sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
 
 use scheduler::{
-    EnqueueOptions, Event, Job, JobContext, JobError, JobOptions, Perform, RunId, RunStatus,
-    Scheduler,
+    Event, Job, JobContext, JobError, Perform, RunFilter, RunId, RunStatus, Scheduler,
 };
 use serde::{Deserialize, Serialize};
 
-/// Succeeds: returns the size of a made-up report.
-#[derive(Serialize, Deserialize)]
-struct BuildReport {
-    day: u32,
-}
-
-impl Job for BuildReport {
-    const NAME: &'static str = "build_report";
-}
-
-impl Perform for BuildReport {
-    type Output = u32;
-    fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
-        ctx.sleep(Duration::from_millis(150))?;
-        Ok(self.day * 1000 + 17)
-    }
-}
-
-static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
-
-/// Fails its first attempt (a flaky remote service), then succeeds.
-#[derive(Serialize, Deserialize)]
+/// Fails its first attempt, then succeeds.
+#[derive(Serialize, Deserialize, Job)]
+#[job(max_attempts = 3, backoff = "300ms", priority = 10, unique = "invoice")]
 struct SendInvoice {
-    customer: String,
-}
-
-impl Job for SendInvoice {
-    const NAME: &'static str = "send_invoice";
-    fn options() -> JobOptions {
-        JobOptions::new()
-            .max_attempts(3)
-            .backoff(Duration::from_millis(300))
-    }
+    invoice: String,
 }
 
 impl Perform for SendInvoice {
     type Output = String;
     fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
-        FLAKY_CALLS.fetch_add(1, Ordering::Relaxed);
         if ctx.attempt() == 1 {
             return Err(JobError::retry("mail server timed out"));
         }
         // The key is the same on every attempt: the mail provider deduplicates with it.
         Ok(format!(
-            "sent to {} (key {})",
-            self.customer,
+            "{} sent (key {})",
+            self.invoice,
             ctx.idempotency_key()
         ))
     }
 }
 
-/// Panics every time: the scheduler records the panic and the run fails after its
-/// attempts; the worker threads carry on.
-#[derive(Serialize, Deserialize)]
-struct ParseLegacyFile;
+/// One step of a report; the steps are chained.
+#[derive(Serialize, Deserialize, Job)]
+#[job(timeout = "10s")]
+struct BuildReport {
+    step: String,
+}
 
-impl Job for ParseLegacyFile {
-    const NAME: &'static str = "parse_legacy_file";
-    fn options() -> JobOptions {
-        JobOptions::new()
-            .max_attempts(2)
-            .backoff(Duration::from_millis(100))
+impl Perform for BuildReport {
+    type Output = String;
+    fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
+        ctx.sleep(Duration::from_millis(300))?;
+        Ok(format!("{} done", self.step))
     }
 }
 
-impl Perform for ParseLegacyFile {
+/// Runs every two seconds from its own attribute.
+#[derive(Serialize, Deserialize, Job)]
+#[job(cron = "*/2 * * * * *", unique)]
+struct CollectMetrics;
+
+impl Perform for CollectMetrics {
     type Output = ();
-    fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
-        panic!("unexpected byte 0xFF at offset 12");
+    fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        println!("  [metrics] collected for {}", ctx.scheduled_at().time());
+        Ok(())
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Job panics are caught and recorded on the run; keep the default hook from printing
-    // a backtrace banner for them in this demo.
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or("?");
-        eprintln!("  (a job panicked: {message:?}; the scheduler records it and carries on)");
-    }));
-
     let scheduler = Scheduler::builder() // the database defaults to ./scheduler.db
         .worker_threads(4)
-        .register::<BuildReport>()
         .register::<SendInvoice>()
-        .register::<ParseLegacyFile>()
+        .register::<BuildReport>()
+        .register::<CollectMetrics>()
         .start()?;
     let events = scheduler.subscribe(1024);
-
-    let mut mine: Vec<(RunId, &str)> = Vec::new();
-    let mut batch = scheduler.batch();
-    for day in 1..=5 {
-        batch.add(BuildReport { day })?;
-    }
-    let reports = batch.submit()?;
-    mine.extend(reports.iter().map(|r| (r.id, "build_report")));
-    let invoice = scheduler.enqueue_with(
-        SendInvoice {
-            customer: "ACME".into(),
-        },
-        EnqueueOptions::new().priority(10),
-    )?;
-    mine.push((invoice.id, "send_invoice"));
-    mine.push((scheduler.enqueue(ParseLegacyFile)?.id, "parse_legacy_file"));
-    println!("enqueued {} runs into ./scheduler.db", mine.len());
-
     let started = Instant::now();
+    let metrics = scheduler.schedule_default(CollectMetrics)?;
+
+    let mut mine: Vec<RunId> = Vec::new();
+    let mut chain = scheduler.batch();
+    let fetch = chain.add(BuildReport {
+        step: "fetch".into(),
+    })?;
+    let render = chain.add(BuildReport {
+        step: "render".into(),
+    })?;
+    let publish = chain.add(BuildReport {
+        step: "publish".into(),
+    })?;
+    chain
+        .depends_on(render, fetch)?
+        .depends_on(publish, render)?;
+    mine.extend(chain.submit()?.iter().map(|r| r.id));
+    let invoice = format!("INV-{}", std::process::id());
+    mine.push(scheduler.enqueue(SendInvoice { invoice })?.id);
+    println!(
+        "enqueued {} runs and a schedule every 2 s into ./scheduler.db",
+        mine.len()
+    );
+
     let deadline = started + Duration::from_secs(25);
+    // This session's runs of the schedule: created since this instance started (an
+    // earlier session may have left some).
+    let since = scheduler
+        .store()
+        .read(|tx| tx.get_worker(scheduler.worker_id()))?
+        .started_at;
+    let metrics_runs = |status: Option<RunStatus>| -> Result<Vec<RunId>, scheduler::Error> {
+        Ok(scheduler
+            .runs(&RunFilter::new().task(metrics.id).limit(1000))?
+            .into_iter()
+            .filter(|r| r.created_at >= since && status.is_none_or(|s| r.status == s))
+            .map(|r| r.id)
+            .collect())
+    };
     loop {
         while let Ok(e) = events.try_recv() {
+            let at = started.elapsed().as_millis();
             match e {
+                Event::Started {
+                    run,
+                    job_type,
+                    attempt,
+                } if job_type != "collect_metrics" => {
+                    println!("  [{at:>5} ms] run {run} {job_type} started (attempt {attempt})");
+                }
                 Event::Completed {
                     run,
                     job_type,
                     duration,
-                } => {
-                    println!(
-                        "  [{:>5} ms] run {run} {job_type} completed in {duration:.0?}",
-                        started.elapsed().as_millis()
-                    );
+                } if job_type != "collect_metrics" => {
+                    println!("  [{at:>5} ms] run {run} {job_type} completed in {duration:.0?}");
                 }
                 Event::Retried {
                     run,
@@ -153,57 +149,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ..
                 } => {
                     println!(
-                        "  [{:>5} ms] run {run} {job_type} attempt {attempt} failed ({error}); retrying",
-                        started.elapsed().as_millis()
+                        "  [{at:>5} ms] run {run} {job_type} attempt {attempt} failed ({error}); retrying"
                     );
                 }
                 Event::Failed {
                     run,
                     job_type,
-                    attempt,
                     error,
+                    ..
                 } => {
-                    println!(
-                        "  [{:>5} ms] run {run} {job_type} failed for good after {attempt} attempts: {error}",
-                        started.elapsed().as_millis()
-                    );
+                    println!("  [{at:>5} ms] run {run} {job_type} failed for good: {error}");
                 }
                 _ => {}
             }
         }
-        let finished = mine
+        let done = mine
             .iter()
-            .filter(|(id, _)| {
+            .filter(|id| {
                 scheduler
-                    .run(*id)
+                    .run(**id)
                     .map(|r| r.status.is_finished())
                     .unwrap_or(false)
             })
             .count();
-        if finished == mine.len() || Instant::now() > deadline {
+        let fired = metrics_runs(Some(RunStatus::Completed))?.len();
+        if (done == mine.len() && fired >= 3) || Instant::now() > deadline {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    // Summary: this session's runs by job type and status.
-    let mut table: BTreeMap<(&str, RunStatus), (u32, u32, Duration)> = BTreeMap::new();
-    for (id, job_type) in &mine {
-        let run = scheduler.run(*id)?;
-        let row = table.entry((job_type, run.status)).or_default();
+    // Summary of this session's runs (and of the schedule's runs since it started).
+    let mut rows: Vec<RunId> = mine.clone();
+    rows.extend(metrics_runs(None)?);
+    let mut table: BTreeMap<(String, RunStatus), (u32, u32, Duration)> = BTreeMap::new();
+    for id in rows {
+        let run = scheduler.run(id)?;
+        let row = table.entry((run.job_type.clone(), run.status)).or_default();
         row.0 += 1;
         row.1 += run.attempt;
         row.2 += run.duration.unwrap_or_default();
     }
     println!();
     println!(
-        "{:<20} {:<10} {:>5} {:>9} {:>15}",
+        "{:<16} {:<10} {:>5} {:>9} {:>15}",
         "job type", "status", "runs", "attempts", "avg duration"
     );
     for ((job_type, status), (runs, attempts, total)) in &table {
         let avg_ms = total.as_secs_f64() * 1000.0 / f64::from(*runs);
         println!(
-            "{job_type:<20} {:<10} {runs:>5} {attempts:>9} {avg_ms:>12.1} ms",
+            "{job_type:<16} {:<10} {runs:>5} {attempts:>9} {avg_ms:>12.1} ms",
             status.as_str()
         );
     }
@@ -217,26 +212,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stats.counts.running
     );
 
+    // The schedule is this demo's: remove it so the database keeps no schedule whose job
+    // type the other examples sharing it do not run.
+    scheduler.unschedule("collect_metrics")?;
     let report = scheduler.shutdown(Duration::from_secs(5))?;
     let leases = scheduler
         .store()
         .read(|tx| tx.leases_of_worker(scheduler.worker_id()))?;
-    let still_running = mine
+    let running = mine
         .iter()
-        .filter(|(id, _)| {
+        .filter(|id| {
             scheduler
-                .run(*id)
+                .run(**id)
                 .map(|r| r.status == RunStatus::Running)
                 .unwrap_or(false)
         })
         .count();
     println!(
-        "shut down: {} released, {} running, {} leases left",
+        "shut down after {:.1} s: {} released, {} running, {} leases left",
+        started.elapsed().as_secs_f64(),
         report.released.len(),
-        still_running,
+        running,
         leases.len()
     );
-    if still_running != 0 || !leases.is_empty() {
+    if running != 0 || !leases.is_empty() {
         return Err("runs left running or leases left behind".into());
     }
     Ok(())
