@@ -280,8 +280,11 @@ impl Scheduler {
             .clone()
             .unwrap_or_else(|| format!("{host}:{}", std::process::id()));
         let threads = u32::try_from(config.worker_threads).unwrap_or(u32::MAX);
+        let job_types = registry.names();
         let worker_id = store.write(|tx| {
             let id = tx.register_worker(&NewWorker::new(name, host, threads), clock.now())?;
+            // Tools (the CLI's enqueue) accept the job types some host registers.
+            tx.record_job_types(&job_types, clock.now())?;
             // The views use the threshold this instance's maintenance uses.
             let stale_ms = config
                 .maintenance
@@ -701,7 +704,7 @@ impl Scheduler {
             .store
             .read(|tx| tx.find_task_by_name(name))?
             .ok_or_else(|| Error::TaskNameNotFound(name.to_owned()))?;
-        schedule::upcoming(&task, self.now(), n)
+        schedule::next_fire_times(&task, self.now(), n)
     }
 
     /// Cancels a run: a blocked or pending run at once (with its dependents); a running
@@ -821,14 +824,14 @@ impl Scheduler {
     /// # Errors
     /// Database errors (services that ran before the error keep their effect).
     pub fn run_maintenance(&self, only: Option<Service>) -> Result<MaintenanceReport> {
-        let never = crossbeam_channel::never();
         let mut report = MaintenanceReport::default();
         for service in Service::ALL {
             if only.is_none_or(|o| o == service) {
-                report.passes.push(crate::maintenance::run_service(
-                    &self.shared,
+                report.passes.push(crate::maintenance::run_pass(
+                    &self.shared.store,
+                    &self.shared.config.maintenance,
+                    self.shared.clock.as_ref(),
                     service,
-                    &never,
                 )?);
             }
         }

@@ -175,3 +175,37 @@ fn one_scheduler_leads_maintenance_and_another_takes_over_when_it_stops() {
     a.shutdown(Duration::from_secs(5)).unwrap();
     assert!(wait_for(WAIT, || leader(&b) == Some(b.worker_id())));
 }
+
+#[test]
+fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
+    let db = TestDb::new();
+    let s = builder(&db).register::<Double>().start().unwrap();
+    let id = s.enqueue(Double { value: 2 }).unwrap().id;
+    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    // What hosts register is recorded for tools.
+    let types = s.store().read(|tx| tx.registered_job_types()).unwrap();
+    assert_eq!(types, vec!["double".to_owned()]);
+    s.shutdown(Duration::from_secs(5)).unwrap();
+
+    // A tool with only the file runs a pass and reads the operator views.
+    let store = scheduler::store::Store::open(db.options()).unwrap();
+    let config = MaintenanceConfig::default().keep_completed(Duration::ZERO);
+    let report = scheduler::maintenance::run_pass(
+        &store,
+        &config,
+        &scheduler::SystemClock,
+        Service::RunRetention,
+    )
+    .unwrap();
+    assert_eq!(report.count("deleted"), 1);
+    let health = store
+        .read(|tx| tx.read_view(scheduler::store::View::SystemHealth, 10))
+        .unwrap();
+    assert_eq!(health.len(), 1);
+    assert_eq!(health[0]["pending"], 0);
+    let by_status = store
+        .read(|tx| tx.read_view(scheduler::store::View::RunsByStatus, 10))
+        .unwrap();
+    assert_eq!(by_status.len(), 6);
+    assert!(by_status.iter().all(|r| r["runs"] == 0));
+}

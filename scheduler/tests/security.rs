@@ -101,6 +101,8 @@ fn every_statement_comes_from_the_sql_files() {
                         || arg.starts_with("&m.up")
                         || arg.starts_with("&m.down")
                         || arg.starts_with("query)")
+                        // View::query() maps each view to its sql:: constant.
+                        || arg.starts_with("view.query()")
                         || arg.is_empty();
                     if !ok {
                         found.push(format!("{file}:{}: {}", n + 1, line.trim()));

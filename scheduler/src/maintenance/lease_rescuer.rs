@@ -9,15 +9,15 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Pass, PassReport};
-use crate::{error::Result, scheduler::Shared};
+use super::{Ctx, Pass, PassReport};
+use crate::error::Result;
 
 /// One pass: batches until one comes back short.
-pub(crate) fn run_once(shared: &Shared, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let config = &shared.config.maintenance;
+pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
+    let config = cx.config;
     let (mut requeued, mut failed, mut unblocked) = (0u64, 0u64, 0u64);
     loop {
-        let batch = pass.batch(shared, |tx, now| {
+        let batch = pass.batch(cx, |tx, now| {
             tx.rescue_expired_leases(now, config.batch_size)
         })?;
         requeued += batch.requeued() as u64;

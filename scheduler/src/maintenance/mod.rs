@@ -36,9 +36,10 @@ use crossbeam_channel::{Receiver, select};
 use time::OffsetDateTime;
 
 use crate::{
+    clock::Clock,
     error::{Error, Result},
     scheduler::Shared,
-    store::{ArchiveMode, WriteTx},
+    store::{ArchiveMode, Store, WriteTx},
 };
 
 /// Default interval of the lease rescue.
@@ -347,6 +348,43 @@ pub(crate) fn state_key(service: Service) -> String {
 /// The leadership lease's `system_state` key.
 pub(crate) const LEADER_KEY: &str = "maintenance.leader";
 
+/// What a maintenance pass works with.
+pub(crate) struct Ctx<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) config: &'a MaintenanceConfig,
+}
+
+impl Ctx<'_> {
+    fn of(shared: &Shared) -> Ctx<'_> {
+        Ctx {
+            store: &shared.store,
+            clock: shared.clock.as_ref(),
+            config: &shared.config.maintenance,
+        }
+    }
+}
+
+/// Runs one pass of `service` on `store` now, with `config`'s settings, and records it
+/// in `system_state` as the maintenance thread does. For tools (the operator CLI) that
+/// run maintenance without a running scheduler.
+///
+/// # Errors
+/// Database errors (batches committed before the error keep their effect).
+pub fn run_pass(
+    store: &Store,
+    config: &MaintenanceConfig,
+    clock: &dyn Clock,
+    service: Service,
+) -> Result<PassReport> {
+    let cx = Ctx {
+        store,
+        clock,
+        config,
+    };
+    run_service(&cx, service, &crossbeam_channel::never())
+}
+
 /// Measures the batches of one pass.
 pub(crate) struct Pass {
     service: Service,
@@ -357,10 +395,10 @@ pub(crate) struct Pass {
 }
 
 impl Pass {
-    fn new(shared: &Shared, service: Service) -> Self {
+    fn new(cx: &Ctx<'_>, service: Service) -> Self {
         Pass {
             service,
-            started_at: shared.clock.now(),
+            started_at: cx.clock.now(),
             started: Instant::now(),
             batches: 0,
             longest: Duration::ZERO,
@@ -370,12 +408,12 @@ impl Pass {
     /// One batch: one write transaction, timed.
     fn batch<T>(
         &mut self,
-        shared: &Shared,
+        cx: &Ctx<'_>,
         f: impl FnOnce(&WriteTx<'_>, OffsetDateTime) -> Result<T>,
     ) -> Result<T> {
-        let now = shared.clock.now();
+        let now = cx.clock.now();
         let t = Instant::now();
-        let out = shared.store.write(|tx| f(tx, now))?;
+        let out = cx.store.write(|tx| f(tx, now))?;
         self.batches += 1;
         self.longest = self.longest.max(t.elapsed());
         Ok(out)
@@ -396,24 +434,23 @@ impl Pass {
 
 /// Runs one pass of `service` and records it in `system_state`.
 pub(crate) fn run_service(
-    shared: &Shared,
+    cx: &Ctx<'_>,
     service: Service,
     stop: &Receiver<()>,
 ) -> Result<PassReport> {
-    let pass = Pass::new(shared, service);
+    let pass = Pass::new(cx, service);
     let report = match service {
-        Service::LeaseRescue => lease_rescuer::run_once(shared, stop, pass)?,
-        Service::StaleWorkers => worker_reaper::run_once(shared, pass)?,
-        Service::TokenPurge => token_purger::run_once(shared, stop, pass)?,
-        Service::RunRetention => run_cleaner::run_once(shared, stop, pass)?,
+        Service::LeaseRescue => lease_rescuer::run_once(cx, stop, pass)?,
+        Service::StaleWorkers => worker_reaper::run_once(cx, pass)?,
+        Service::TokenPurge => token_purger::run_once(cx, stop, pass)?,
+        Service::RunRetention => run_cleaner::run_once(cx, stop, pass)?,
     };
     let json = serde_json::to_string(&report).map_err(|e| Error::CorruptValue {
         column: "system_state.value",
         detail: e.to_string(),
     })?;
-    let now = shared.clock.now();
-    shared
-        .store
+    let now = cx.clock.now();
+    cx.store
         .write(|tx| tx.set_state(&state_key(service), &json, now))?;
     Ok(report)
 }
@@ -495,7 +532,7 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
                 }
                 // Late passes do not pile up: the next one is an interval after this one.
                 next[i].1 = Instant::now() + config.interval(service);
-                match run_service(shared, service, stop) {
+                match run_service(&Ctx::of(shared), service, stop) {
                     Ok(report) => after_pass(shared, &report, &mut next),
                     Err(e) => log::warn!("maintenance {service} failed (will retry): {e}"),
                 }

@@ -6,15 +6,14 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Pass, PassReport};
+use super::{Ctx, Pass, PassReport};
 use crate::{
     error::Result,
-    scheduler::Shared,
     store::{ArchiveMode, RunStatus},
 };
 
-pub(crate) fn run_once(shared: &Shared, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let config = &shared.config.maintenance;
+pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
+    let config = cx.config;
     let mut counts = Vec::new();
     for (status, keep, name) in [
         (RunStatus::Completed, config.keep_completed, "completed"),
@@ -23,7 +22,7 @@ pub(crate) fn run_once(shared: &Shared, stop: &Receiver<()>, mut pass: Pass) -> 
     ] {
         let mut removed = 0u64;
         loop {
-            let n = pass.batch(shared, |tx, now| {
+            let n = pass.batch(cx, |tx, now| {
                 let before = crate::clock::shift(now, keep, false);
                 tx.remove_finished_runs(status, before, config.batch_size, config.archive_mode, now)
             })?;

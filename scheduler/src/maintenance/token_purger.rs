@@ -4,14 +4,14 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Pass, PassReport};
-use crate::{error::Result, scheduler::Shared};
+use super::{Ctx, Pass, PassReport};
+use crate::error::Result;
 
-pub(crate) fn run_once(shared: &Shared, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let config = &shared.config.maintenance;
+pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
+    let config = cx.config;
     let mut purged = 0u64;
     loop {
-        let n = pass.batch(shared, |tx, now| {
+        let n = pass.batch(cx, |tx, now| {
             let before = crate::clock::shift(now, config.token_leeway, false);
             tx.purge_expired_tokens(before, config.batch_size)
         })?;

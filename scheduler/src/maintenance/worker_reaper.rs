@@ -4,12 +4,12 @@
 //! run out (`sql/maintenance/workers_mark_stale_offline.sql`). An instance that was only
 //! paused comes back at its next heartbeat.
 
-use super::{Pass, PassReport};
-use crate::{error::Result, scheduler::Shared};
+use super::{Ctx, Pass, PassReport};
+use crate::error::Result;
 
-pub(crate) fn run_once(shared: &Shared, mut pass: Pass) -> Result<PassReport> {
-    let config = &shared.config.maintenance;
-    let workers = pass.batch(shared, |tx, now| {
+pub(crate) fn run_once(cx: &Ctx<'_>, mut pass: Pass) -> Result<PassReport> {
+    let config = cx.config;
+    let workers = pass.batch(cx, |tx, now| {
         let stale_before = crate::clock::shift(now, config.stale_worker_after, false);
         tx.mark_stale_workers_offline(stale_before, now, config.batch_size)
     })?;

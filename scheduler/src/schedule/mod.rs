@@ -278,8 +278,12 @@ pub(crate) fn materialize(
     Ok(out)
 }
 
-/// A schedule's next `n` fire times after `after`.
-pub(crate) fn upcoming(
+/// A schedule's next `n` fire times after `after` (empty for a task without a schedule).
+///
+/// # Errors
+/// [`Error::InvalidCron`] or [`Error::UnknownTimeZone`] for a stored definition this
+/// binary cannot read.
+pub fn next_fire_times(
     task: &Task,
     after: OffsetDateTime,
     n: usize,

@@ -38,6 +38,7 @@ mod state;
 mod tasks;
 mod tokens;
 mod types;
+mod views;
 mod workers;
 
 use std::{fmt, ops::Deref, path::PathBuf, sync::Arc, time::Duration};
@@ -63,6 +64,7 @@ pub use self::{
         Inserted, Lease, MAX_ATTEMPTS, MAX_PRIORITY, MAX_UNIQUE_KEY_LEN, MisfirePolicy, NewRun,
         OnUpstreamFailure, Run, RunId, RunStatus, TaskId, WorkerId, WorkerStatus,
     },
+    views::View,
     workers::{NewWorker, Worker},
 };
 use crate::{

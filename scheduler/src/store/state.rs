@@ -9,6 +9,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 
+/// The key of the job types hosts sharing the database have registered (a JSON array).
+pub(crate) const JOB_TYPES: &str = "job_types";
+
 /// The key of the global pause flag (`"1"` paused, `"0"` running), honoured by every
 /// process before it claims.
 pub(crate) const PAUSED: &str = "paused";
@@ -24,6 +27,21 @@ impl ReadTx<'_> {
             .prepare_cached(sql::STATE_GET)?
             .query_row(named_params! { ":key": key }, |r| r.get(0))
             .optional()?)
+    }
+
+    /// The job types some host sharing the database has registered (recorded at each
+    /// scheduler start), sorted.
+    ///
+    /// # Errors
+    /// Database errors; [`Error::CorruptValue`] for a record that is not a JSON list.
+    pub fn registered_job_types(&self) -> Result<Vec<String>> {
+        match self.get_state(JOB_TYPES)? {
+            None => Ok(Vec::new()),
+            Some(v) => serde_json::from_str(&v).map_err(|e| Error::CorruptValue {
+                column: "system_state.job_types",
+                detail: e.to_string(),
+            }),
+        }
     }
 
     /// Whether claiming is paused for every process sharing the database.
@@ -48,6 +66,29 @@ impl WriteTx<'_> {
             .prepare_cached(sql::STATE_SET)?
             .execute(named_params! { ":key": key, ":value": value, ":now": ms(now) })?;
         Ok(())
+    }
+
+    /// Adds `names` to the job types registered by hosts sharing the database.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn record_job_types(&self, names: &[String], now: OffsetDateTime) -> Result<()> {
+        let mut all = self.registered_job_types().unwrap_or_default();
+        let before = all.len();
+        for n in names {
+            if !all.contains(n) {
+                all.push(n.clone());
+            }
+        }
+        if all.len() == before && self.get_state(JOB_TYPES)?.is_some() {
+            return Ok(());
+        }
+        all.sort();
+        let json = serde_json::to_string(&all).map_err(|e| Error::CorruptValue {
+            column: "system_state.job_types",
+            detail: e.to_string(),
+        })?;
+        self.set_state(JOB_TYPES, &json, now)
     }
 
     /// Pauses or resumes claiming in every process sharing the database. Runs already

@@ -1,0 +1,2 @@
+-- The active_tasks view, for operators' tools.
+SELECT * FROM active_tasks LIMIT :limit;

@@ -1,0 +1,2 @@
+-- The active_workers view, for operators' tools.
+SELECT * FROM active_workers LIMIT :limit;

@@ -1,0 +1,2 @@
+-- The pending_task_runs view, for operators' tools.
+SELECT * FROM pending_task_runs LIMIT :limit;

@@ -1,0 +1,2 @@
+-- The system_health view, for operators' tools.
+SELECT * FROM system_health LIMIT :limit;
