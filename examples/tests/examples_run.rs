@@ -144,3 +144,148 @@ fn storage_tour_runs() {
     let out = run_in(dir.path(), "storage_tour");
     assert!(out.contains("is completed"), "{out}");
 }
+
+/// The operator binary, `target/<profile>/scheduler`: `cargo test --workspace` builds it
+/// (the `cli` feature is on in this workspace); a lone `cargo test -p scheduler-examples`
+/// does not, so build it then.
+fn operator_cli() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let bin = profile_dir.join("scheduler");
+    if !bin.exists() {
+        let mut build = Command::new(env!("CARGO"));
+        build.args([
+            "build",
+            "-p",
+            "scheduler",
+            "--features",
+            "cli",
+            "--bin",
+            "scheduler",
+        ]);
+        if profile_dir.file_name().is_some_and(|p| p == "release") {
+            build.arg("--release");
+        }
+        assert!(
+            build.status().unwrap().success(),
+            "building the scheduler binary"
+        );
+    }
+    bin
+}
+
+/// Runs the operator CLI in `dir`; returns (success, stdout, stderr).
+fn cli_in(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(operator_cli())
+        .current_dir(dir)
+        .env_remove("SCHEDULER_DB")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn cli_ok(dir: &std::path::Path, args: &[&str]) -> String {
+    let (ok, stdout, stderr) = cli_in(dir, args);
+    assert!(ok, "scheduler {args:?} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+#[test]
+fn every_cli_command_works_on_the_database_quickstart_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    run_in(dir.path(), "quickstart");
+    let d = dir.path();
+    // The default database is ./scheduler.db, the one the quickstart used.
+    let status = cli_ok(d, &["migrate", "status"]);
+    assert!(status.contains("version   4 of 4"), "{status}");
+    let up = cli_ok(d, &["migrate", "up", "--dry-run"]);
+    assert!(up.contains("nothing to do"), "{up}");
+    let down = cli_ok(d, &["migrate", "down", "--to", "3", "--dry-run"]);
+    assert!(down.contains("would revert 0004"), "{down}");
+    assert_eq!(
+        cli_ok(d, &["--json", "migrate", "status"]),
+        cli_ok(d, &["migrate", "status", "--json"]),
+        "the schema was left as it was by the dry runs"
+    );
+
+    let runs = cli_ok(d, &["runs", "list"]);
+    for job in ["send_invoice", "build_report", "collect_metrics"] {
+        assert!(runs.contains(job), "{runs}");
+    }
+    let listed: serde_json::Value = serde_json::from_str(&cli_ok(
+        d,
+        &["runs", "list", "--json", "--status", "completed"],
+    ))
+    .unwrap();
+    let listed = listed.as_array().unwrap();
+    assert!(listed.len() >= 7, "{listed:?}");
+    let id_of = |job: &str| {
+        listed
+            .iter()
+            .filter(|r| r["job_type"] == job)
+            .map(|r| r["id"].as_i64().unwrap())
+            .min()
+            .unwrap()
+            .to_string()
+    };
+    let invoice = id_of("send_invoice");
+    let shown = cli_ok(d, &["runs", "show", &invoice]);
+    assert!(shown.contains("mail server timed out"), "{shown}");
+    let first_step = id_of("build_report");
+    let deps = cli_ok(d, &["deps", &first_step]);
+    assert!(deps.contains("downstream"), "{deps}");
+    cli_ok(d, &["deps", &first_step, "--graph"]);
+
+    // The quickstart removes its schedule as it exits: `--all` shows the deleted row.
+    let tasks = cli_ok(d, &["tasks", "list", "--all"]);
+    assert!(tasks.contains("collect_metrics"), "{tasks}");
+    let workers = cli_ok(d, &["workers", "list", "--all"]);
+    assert!(workers.contains("offline"), "{workers}");
+    let stats = cli_ok(d, &["stats"]);
+    assert!(stats.contains("completed"), "{stats}");
+    cli_ok(d, &["watch", "--count", "1", "--interval-ms", "10"]);
+
+    assert!(cli_ok(d, &["pause"]).contains("pause"));
+    assert!(cli_ok(d, &["stats"]).contains("claiming: PAUSED"));
+    cli_ok(d, &["resume"]);
+    let maint = cli_ok(d, &["maintenance", "run"]);
+    assert!(maint.contains("runs"), "{maint}");
+
+    let enqueued: serde_json::Value = serde_json::from_str(&cli_ok(
+        d,
+        &[
+            "enqueue",
+            "send_invoice",
+            "--payload",
+            r#"{"invoice":"INV-CLI"}"#,
+            "--delay",
+            "1h",
+            "--priority",
+            "5",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    let run = enqueued["id"].as_i64().unwrap().to_string();
+    cli_ok(d, &["runs", "cancel", &run]);
+    cli_ok(d, &["runs", "retry", &run]);
+    let again: serde_json::Value =
+        serde_json::from_str(&cli_ok(d, &["runs", "show", &run, "--json"])).unwrap();
+    assert_eq!(again["status"], "pending", "{again}");
+    cli_ok(d, &["runs", "cancel", &run]);
+
+    // Refusals change nothing and say why in one line.
+    let (ok, _, err) = cli_in(d, &["runs", "show", "999999"]);
+    assert!(!ok && err.lines().count() == 1, "{err}");
+    let (ok, _, err) = cli_in(d, &["enqueue", "send_invoce", "--payload", "{}"]);
+    assert!(!ok && err.contains("unknown job type"), "{err}");
+
+    // The quickstart still runs on the database the CLI worked on.
+    let third = run_in(d, "quickstart");
+    assert!(third.contains("0 running, 0 leases left"), "{third}");
+}

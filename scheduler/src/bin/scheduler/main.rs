@@ -1,0 +1,302 @@
+//! `scheduler`: the operator's command-line tool for a scheduler database.
+//!
+//! It works on any scheduler database file, including one that running host processes
+//! use at the same time (SQLite in WAL mode lets it read while they write, and its few
+//! writes are short transactions like theirs). It never creates a database by accident:
+//! only `migrate up` may create a missing file.
+//!
+//! Exit codes: 0 on success; 1 with `error: <reason>` on one line of stderr for any
+//! error (nothing was changed); 2 for a usage error (from clap).
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
+mod control;
+mod inspect;
+mod migrate;
+mod output;
+mod runs;
+
+use std::{fmt, io, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use scheduler::store::{Migrator, Store, StoreOptions};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+/// The command line: global flags, then one command.
+#[derive(Debug, Parser)]
+#[command(
+    name = "scheduler",
+    version,
+    about = "Operate a scheduler database: migrations, runs, tasks, workers, figures, control.",
+    long_about = None,
+    propagate_version = true,
+    after_help = "Exit codes: 0 success, 1 error (one line on stderr, nothing changed), 2 usage error."
+)]
+struct Cli {
+    /// The database file [env: SCHEDULER_DB] [default: scheduler.db].
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Schema migrations: status, up, down.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
+    /// Runs: list, show, retry, cancel.
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
+    /// Task definitions (schedules).
+    #[command(subcommand)]
+    Tasks(inspect::TasksCommand),
+    /// Scheduler instances (processes) sharing the database.
+    #[command(subcommand)]
+    Workers(inspect::WorkersCommand),
+    /// The upstream and downstream runs of a run.
+    Deps(runs::DepsArgs),
+    /// Counts by status, per-task success rate and durations, throughput.
+    Stats,
+    /// A live view refreshed every second until Ctrl-C.
+    Watch(inspect::WatchArgs),
+    /// Stops claiming in every process sharing the database (running jobs finish).
+    Pause,
+    /// Resumes claiming in every process sharing the database.
+    Resume,
+    /// Maintenance passes (lease rescue, stale workers, tokens, retention).
+    #[command(subcommand)]
+    Maintenance(control::MaintenanceCommand),
+    /// Enqueues a run of a job type that a host registers.
+    Enqueue(control::EnqueueArgs),
+}
+
+/// What every command works with: where the database is and how to print.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    /// The database file.
+    pub(crate) db: PathBuf,
+    /// Print JSON instead of tables.
+    pub(crate) json: bool,
+}
+
+impl Ctx {
+    /// Opens an existing database at this binary's schema version, without creating or
+    /// migrating anything: what every command but `migrate` works on.
+    pub(crate) fn open(&self) -> CliResult<Store> {
+        self.refuse_empty_file()?;
+        let store = self.open_as_is()?;
+        let version = store.schema_version()?;
+        let latest = Migrator::embedded().latest_version();
+        if version < latest {
+            return Err(CliError::new(format!(
+                "{}: database schema is at version {version} but this binary needs {latest}: \
+                 run `scheduler migrate up` first",
+                self.db.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing database at whatever version it is (the library still refuses
+    /// a file that is not a database, a newer schema or a changed migration).
+    pub(crate) fn open_as_is(&self) -> CliResult<Store> {
+        Store::open(
+            StoreOptions::file(&self.db)
+                .create_if_missing(false)
+                .migrate(false),
+        )
+        .map_err(|e| self.open_error(e))
+    }
+
+    /// A refusal at open, naming the file (some of the library's messages do not) and
+    /// saying how to get a database when there is none.
+    pub(crate) fn open_error(&self, e: scheduler::Error) -> CliError {
+        let missing = matches!(e, scheduler::Error::DatabaseMissing(_));
+        let mut message = CliError::from(e).0;
+        let path = self.db.display().to_string();
+        if !message.contains(&path) {
+            message = format!("{path}: {message}");
+        }
+        if missing {
+            message.push_str(
+                " (nothing was created; pass --db PATH or set SCHEDULER_DB, or create one \
+                 with `scheduler migrate up`)",
+            );
+        }
+        CliError(message)
+    }
+
+    /// An empty file is one SQLite would happily turn into a database; commands other
+    /// than `migrate up` must not, so they refuse it before opening.
+    pub(crate) fn refuse_empty_file(&self) -> CliResult<()> {
+        match std::fs::metadata(&self.db) {
+            Ok(meta) if meta.is_file() && meta.len() == 0 => Err(CliError::new(format!(
+                "{}: file is empty, not a scheduler database: run `scheduler migrate up` to \
+                 create the schema",
+                self.db.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A failure reported to the operator as one line.
+#[derive(Debug)]
+pub(crate) struct CliError(String);
+
+impl CliError {
+    /// An error with this message.
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        CliError(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The contract is one line: messages that quote SQL or JSON may carry newlines.
+        let one_line: Vec<&str> = self.0.split_whitespace().collect();
+        f.write_str(&one_line.join(" "))
+    }
+}
+
+impl From<scheduler::Error> for CliError {
+    fn from(e: scheduler::Error) -> Self {
+        let mut message = e.to_string();
+        if e.is_busy() {
+            message.push_str(" (another process held the write lock for more than 5 s; try again)");
+        }
+        CliError(message)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        CliError(format!("cannot write the output: {e}"))
+    }
+}
+
+/// The result of a command.
+pub(crate) type CliResult<T> = Result<T, CliError>;
+
+/// The database path: `--db`, else `SCHEDULER_DB` (when not empty), else the library's
+/// default file in the working directory.
+fn database_path(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| {
+        std::env::var_os("SCHEDULER_DB")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .unwrap_or_else(|| PathBuf::from(scheduler::DEFAULT_DATABASE))
+}
+
+/// Parses an RFC 3339 time (`2026-01-05T09:00:00Z`, `2026-01-05T10:00:00+01:00`).
+pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time such as 2026-01-05T09:00:00Z ({e})"))
+}
+
+/// Parses a duration: a number with a unit `ms`, `s`, `m`, `h` or `d` (`500ms`, `30s`,
+/// `5m`), or plain seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let text = s.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 500ms, 30s, 5m, 2h or 1d"))?;
+    let seconds_per_unit = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        other => {
+            return Err(format!(
+                "unknown duration unit {other:?} in {s:?} (use ms, s, m, h or d)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(value * seconds_per_unit)
+        .map_err(|_| format!("{s:?} is out of range"))
+}
+
+fn run(cli: Cli) -> CliResult<()> {
+    let ctx = Ctx {
+        db: database_path(cli.db),
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Migrate(cmd) => migrate::run(&ctx, cmd),
+        Command::Runs(cmd) => runs::run(&ctx, cmd),
+        Command::Deps(args) => runs::deps(&ctx, &args),
+        Command::Tasks(cmd) => inspect::tasks(&ctx, &cmd),
+        Command::Workers(cmd) => inspect::workers(&ctx, &cmd),
+        Command::Stats => inspect::stats(&ctx),
+        Command::Watch(args) => inspect::watch(&ctx, &args),
+        Command::Pause => control::set_paused(&ctx, true),
+        Command::Resume => control::set_paused(&ctx, false),
+        Command::Maintenance(cmd) => control::maintenance(&ctx, &cmd),
+        Command::Enqueue(args) => control::enqueue(&ctx, &args),
+    }
+}
+
+fn main() -> ExitCode {
+    // Usage errors (and --help, --version) are clap's: it prints them and exits with 2
+    // (0 for help).
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_unit_or_plain_seconds() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("1e400s").is_err());
+    }
+
+    #[test]
+    fn times_are_rfc_3339_with_any_offset() {
+        let utc = parse_time("2026-01-05T09:00:00Z").unwrap();
+        assert_eq!(parse_time("2026-01-05T10:00:00+01:00"), Ok(utc));
+        assert_eq!(output::time(utc), "2026-01-05T09:00:00.000Z");
+        assert!(parse_time("2026-01-05").is_err());
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn errors_are_one_line() {
+        let e = CliError::new("first line\nsecond   line\n");
+        assert_eq!(e.to_string(), "first line second line");
+    }
+
+    #[test]
+    fn the_database_path_defaults_to_the_library_default() {
+        assert_eq!(
+            database_path(Some(PathBuf::from("x.db"))),
+            PathBuf::from("x.db")
+        );
+    }
+}

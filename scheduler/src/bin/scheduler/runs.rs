@@ -1,0 +1,596 @@
+//! `runs list | show | retry | cancel` and `deps`: reading runs and acting on one.
+
+use clap::{Args, Subcommand};
+use scheduler::{
+    Clock, Run, RunFilter, RunId, RunStatus, SystemClock,
+    store::{AttemptErrorKind, CancelOutcome, DependencyEdge, ReadTx, TaskId, Worker},
+};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::{
+    CliError, CliResult, Ctx,
+    output::{
+        Table, age, clip, duration, edge_json, emit, emit_json, key_values, lease_json, run_json,
+        time, time_json, time_opt, worker_json, yes_no,
+    },
+    parse_time,
+};
+
+/// The `runs` commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RunsCommand {
+    /// Runs, newest first, with optional filters.
+    List(ListArgs),
+    /// One run: every attempt with its error, the lease, the worker, dependencies.
+    Show {
+        /// The run's id.
+        id: i64,
+    },
+    /// Puts a failed or cancelled run back to pending, due now (its history is kept).
+    Retry {
+        /// The run's id.
+        id: i64,
+    },
+    /// Cancels a blocked or pending run (and its dependents); asks a running one to stop.
+    Cancel {
+        /// The run's id.
+        id: i64,
+        /// Recorded as the cancellation reason.
+        #[arg(long, default_value = "cancelled by operator")]
+        reason: String,
+    },
+}
+
+/// Filters of `runs list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Only runs in this status (blocked, pending, running, completed, failed, cancelled).
+    #[arg(long, value_parser = parse_status)]
+    status: Option<RunStatus>,
+    /// Only runs of this job type.
+    #[arg(long = "type", alias = "job-type", value_name = "JOB_TYPE")]
+    job_type: Option<String>,
+    /// Only runs of this task (schedule), by id or name.
+    #[arg(long, value_name = "ID|NAME")]
+    task: Option<String>,
+    /// Only runs created at or after this time (RFC 3339, e.g. 2026-01-05T09:00:00Z).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    since: Option<OffsetDateTime>,
+    /// Only runs created before this time (RFC 3339).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    until: Option<OffsetDateTime>,
+    /// At most this many runs.
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+}
+
+/// Arguments of `deps`.
+#[derive(Debug, Args)]
+pub(crate) struct DepsArgs {
+    /// The run's id.
+    id: i64,
+    /// Also print every edge among the run's ancestors and descendants.
+    #[arg(long)]
+    graph: bool,
+}
+
+fn parse_status(s: &str) -> Result<RunStatus, String> {
+    s.parse::<RunStatus>().map_err(|e| e.to_string())
+}
+
+/// Runs a `runs` command.
+pub(crate) fn run(ctx: &Ctx, cmd: RunsCommand) -> CliResult<()> {
+    match cmd {
+        RunsCommand::List(args) => list(ctx, &args),
+        RunsCommand::Show { id } => show(ctx, RunId::new(id)),
+        RunsCommand::Retry { id } => retry(ctx, RunId::new(id)),
+        RunsCommand::Cancel { id, reason } => cancel(ctx, RunId::new(id), &reason),
+    }
+}
+
+fn list(ctx: &Ctx, args: &ListArgs) -> CliResult<()> {
+    let store = ctx.open()?;
+    let runs = store.read(|tx| {
+        let mut filter = RunFilter::new().limit(args.limit);
+        filter.status = args.status;
+        filter.job_type.clone_from(&args.job_type);
+        filter.created_after = args.since;
+        filter.created_before = args.until;
+        if let Some(task) = &args.task {
+            match resolve_task(tx, task)? {
+                Some(id) => filter.task_id = Some(id),
+                None => return Ok(Err(format!("task {task:?} not found"))),
+            }
+        }
+        Ok(Ok(tx.list_runs(&filter)?))
+    })?;
+    let runs = runs.map_err(CliError::new)?;
+    if ctx.json {
+        return emit_json(&Value::Array(runs.iter().map(run_json).collect()));
+    }
+    let mut table = Table::new(&[
+        "id",
+        "job type",
+        "status",
+        "attempt",
+        "prio",
+        "scheduled at",
+        "finished at",
+        "took",
+        "last error",
+    ]);
+    for r in &runs {
+        table.row(vec![
+            r.id.to_string(),
+            r.job_type.clone(),
+            status_text(r),
+            format!("{}/{}", r.attempt, r.max_attempts),
+            r.priority.to_string(),
+            time(r.scheduled_at),
+            time_opt(r.finished_at),
+            r.duration.map_or_else(|| "-".to_owned(), duration),
+            r.last_error
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |e| clip(e, 40)),
+        ]);
+    }
+    if table.is_empty() {
+        return emit("no runs match\n");
+    }
+    emit(&table.render())
+}
+
+/// The status, with a note when a cancellation is pending on a running run.
+fn status_text(r: &Run) -> String {
+    if r.cancel_requested && r.status == RunStatus::Running {
+        format!("{} (cancel requested)", r.status)
+    } else {
+        r.status.to_string()
+    }
+}
+
+/// A task by id (digits) or by name, among live tasks for names.
+fn resolve_task(tx: &ReadTx<'_>, task: &str) -> scheduler::Result<Option<TaskId>> {
+    if let Ok(id) = task.parse::<i64>() {
+        return Ok(Some(TaskId::new(id)));
+    }
+    Ok(tx.find_task_by_name(task)?.map(|t| t.id))
+}
+
+/// One line of a run's attempt history.
+struct AttemptRow {
+    attempt: u32,
+    at: Option<OffsetDateTime>,
+    outcome: String,
+    message: Option<String>,
+}
+
+/// Every recorded failed (or handed back) attempt, then the latest attempt when it has
+/// no error of its own (running, completed, or cancelled while running).
+fn attempt_rows(run: &Run) -> Vec<AttemptRow> {
+    let mut rows: Vec<AttemptRow> = run
+        .errors
+        .iter()
+        .map(|e| AttemptRow {
+            attempt: e.attempt,
+            at: Some(e.at),
+            outcome: e.kind.as_str().to_owned(),
+            message: Some(e.message.clone()),
+        })
+        .collect();
+    // A released attempt is not counted: the same number runs again after it.
+    let latest_has_error = run
+        .errors
+        .iter()
+        .any(|e| e.attempt == run.attempt && e.kind != AttemptErrorKind::Released);
+    if run.attempt > 0 && !latest_has_error {
+        let row = match run.status {
+            RunStatus::Running => Some((run.started_at, None)),
+            RunStatus::Completed => Some((run.finished_at, None)),
+            RunStatus::Cancelled | RunStatus::Failed => Some((
+                run.finished_at,
+                run.cancel_reason.clone().or(run.last_error.clone()),
+            )),
+            RunStatus::Blocked | RunStatus::Pending => None,
+        };
+        if let Some((at, message)) = row {
+            rows.push(AttemptRow {
+                attempt: run.attempt,
+                at,
+                outcome: run.status.as_str().to_owned(),
+                message,
+            });
+        }
+    }
+    rows
+}
+
+/// Everything `runs show` prints about a run, read in one snapshot.
+struct RunDetails {
+    run: Run,
+    task_name: Option<String>,
+    lease: Option<scheduler::store::Lease>,
+    worker: Option<Worker>,
+    upstream: Vec<(DependencyEdge, Option<Run>)>,
+    downstream: Vec<(DependencyEdge, Option<Run>)>,
+}
+
+/// The worker with this id, or none when no row has it.
+fn find_worker(
+    tx: &ReadTx<'_>,
+    id: scheduler::store::WorkerId,
+) -> scheduler::Result<Option<Worker>> {
+    match tx.get_worker(id) {
+        Ok(w) => Ok(Some(w)),
+        // The only refusal of get_worker is an unknown id.
+        Err(scheduler::Error::InvalidArgument { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Each edge with the run at its other end (`upstream`: the run waited for).
+fn with_runs(
+    tx: &ReadTx<'_>,
+    edges: Vec<DependencyEdge>,
+    upstream: bool,
+) -> scheduler::Result<Vec<(DependencyEdge, Option<Run>)>> {
+    edges
+        .into_iter()
+        .map(|e| {
+            let other = if upstream { e.upstream } else { e.downstream };
+            Ok((e, tx.find_run(other)?))
+        })
+        .collect()
+}
+
+fn details(tx: &ReadTx<'_>, id: RunId) -> scheduler::Result<RunDetails> {
+    let run = tx.get_run(id)?;
+    let task_name = match run.task_id {
+        Some(t) => tx
+            .list_tasks(true)?
+            .into_iter()
+            .find(|task| task.id == t)
+            .map(|task| task.name),
+        None => None,
+    };
+    let lease = tx.lease_of(id)?;
+    let worker = match lease.map(|l| l.worker_id).or(run.worker_id) {
+        Some(w) => find_worker(tx, w)?,
+        None => None,
+    };
+    let upstream = with_runs(tx, tx.upstream_of(id)?, true)?;
+    let downstream = with_runs(tx, tx.downstream_of(id)?, false)?;
+    Ok(RunDetails {
+        run,
+        task_name,
+        lease,
+        worker,
+        upstream,
+        downstream,
+    })
+}
+
+fn show(ctx: &Ctx, id: RunId) -> CliResult<()> {
+    let store = ctx.open()?;
+    let d = store.read(|tx| details(tx, id))?;
+    let now = SystemClock.now();
+    let run = &d.run;
+    let attempts = attempt_rows(run);
+    if ctx.json {
+        let mut obj = run_json(run);
+        if let Value::Object(map) = &mut obj {
+            map.insert("task_name".into(), json!(d.task_name));
+            map.insert(
+                "attempts".into(),
+                Value::Array(
+                    attempts
+                        .iter()
+                        .map(|a| {
+                            json!({
+                                "attempt": a.attempt,
+                                "at": time_json(a.at),
+                                "outcome": a.outcome,
+                                "message": a.message,
+                            })
+                        })
+                        .collect(),
+                ),
+            );
+            map.insert(
+                "lease".into(),
+                d.lease.map_or(Value::Null, |l| lease_json(&l, now)),
+            );
+            map.insert(
+                "worker".into(),
+                d.worker
+                    .as_ref()
+                    .map_or(Value::Null, |w| worker_json(w, now)),
+            );
+            map.insert("upstream".into(), edges_json(&d.upstream, true));
+            map.insert("downstream".into(), edges_json(&d.downstream, false));
+        }
+        return emit_json(&obj);
+    }
+
+    let task = match (run.task_id, &d.task_name) {
+        (Some(t), Some(name)) => format!("{t} ({name})"),
+        (Some(t), None) => t.to_string(),
+        (None, _) => "-".to_owned(),
+    };
+    let mut out = key_values(&[
+        ("run", run.id.to_string()),
+        ("job type", run.job_type.clone()),
+        ("task", task),
+        ("status", status_text(run)),
+        ("priority", run.priority.to_string()),
+        (
+            "attempts",
+            format!("{} of {}", run.attempt, run.max_attempts),
+        ),
+        (
+            "timeout",
+            run.timeout.map_or_else(|| "none".to_owned(), duration),
+        ),
+        ("backoff", duration(run.backoff)),
+        (
+            "unique key",
+            run.unique_key.clone().unwrap_or_else(|| "-".to_owned()),
+        ),
+        ("created at", time(run.created_at)),
+        ("scheduled at", time(run.scheduled_at)),
+        ("started at", time_opt(run.started_at)),
+        ("finished at", time_opt(run.finished_at)),
+        (
+            "took",
+            run.duration.map_or_else(|| "-".to_owned(), duration),
+        ),
+        ("blocked on", format!("{} upstream run(s)", run.blocked_on)),
+        (
+            "cancel",
+            match (&run.cancel_reason, run.cancel_requested) {
+                (Some(r), true) => format!("requested: {r}"),
+                (Some(r), false) => r.clone(),
+                (None, true) => "requested".to_owned(),
+                (None, false) => "-".to_owned(),
+            },
+        ),
+        ("payload", clip(&run.payload, 200)),
+        (
+            "result",
+            run.result
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |r| clip(r, 200)),
+        ),
+        (
+            "last error",
+            run.last_error.clone().unwrap_or_else(|| "-".to_owned()),
+        ),
+    ]);
+
+    out.push_str("\nattempts:\n");
+    if attempts.is_empty() {
+        out.push_str("  none yet\n");
+    } else {
+        let mut t = Table::new(&["attempt", "at", "outcome", "message"]);
+        for a in &attempts {
+            t.row(vec![
+                a.attempt.to_string(),
+                time_opt(a.at),
+                a.outcome.clone(),
+                a.message.clone().unwrap_or_else(|| "-".to_owned()),
+            ]);
+        }
+        out.push_str(&indent(&t.render()));
+    }
+
+    out.push_str("\nlease:\n");
+    match &d.lease {
+        None => out.push_str("  none\n"),
+        Some(l) => {
+            let expiry = if l.expires_at <= now {
+                format!("expired {}", age(now, l.expires_at))
+            } else {
+                format!("expires {}", age(now, l.expires_at))
+            };
+            out.push_str(&indent(&key_values(&[
+                ("token", l.token.to_string()),
+                ("holder", format!("worker {}", l.worker_id)),
+                ("acquired at", time(l.acquired_at)),
+                ("expires at", format!("{} ({expiry})", time(l.expires_at))),
+            ])));
+        }
+    }
+
+    out.push_str("\nworker:\n");
+    match &d.worker {
+        None => out.push_str("  none\n"),
+        Some(w) => out.push_str(&indent(&key_values(&[
+            ("id", w.id.to_string()),
+            ("name", w.name.clone()),
+            ("host", format!("{} (pid {})", w.host, w.pid)),
+            ("status", w.status.to_string()),
+            (
+                "heartbeat",
+                format!(
+                    "{} ({})",
+                    time(w.last_heartbeat),
+                    age(now, w.last_heartbeat)
+                ),
+            ),
+        ]))),
+    }
+
+    out.push_str(&format!("\nupstream (run {} waits for):\n", run.id));
+    out.push_str(&edges_table(&d.upstream, true));
+    out.push_str(&format!("\ndownstream (waiting for run {}):\n", run.id));
+    out.push_str(&edges_table(&d.downstream, false));
+    emit(&out)
+}
+
+/// Two spaces before each line, for blocks under a heading.
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// Edges with the run at their other end, as an indented table (`none` when empty).
+fn edges_table(edges: &[(DependencyEdge, Option<Run>)], upstream: bool) -> String {
+    if edges.is_empty() {
+        return "  none\n".to_owned();
+    }
+    let mut t = Table::new(&["run", "job type", "status", "on failure", "resolved"]);
+    for (e, other) in edges {
+        let id = if upstream { e.upstream } else { e.downstream };
+        t.row(vec![
+            id.to_string(),
+            other
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |r| r.job_type.clone()),
+            other
+                .as_ref()
+                .map_or_else(|| "(archived)".to_owned(), |r| r.status.to_string()),
+            e.on_failure.to_string(),
+            yes_no(e.resolved),
+        ]);
+    }
+    indent(&t.render())
+}
+
+/// Edges as JSON, each with the other end's run id, job type and status.
+fn edges_json(edges: &[(DependencyEdge, Option<Run>)], upstream: bool) -> Value {
+    Value::Array(
+        edges
+            .iter()
+            .map(|(e, other)| {
+                let mut v = edge_json(e);
+                if let Value::Object(map) = &mut v {
+                    let id = if upstream { e.upstream } else { e.downstream };
+                    map.insert("run".into(), json!(id.get()));
+                    map.insert(
+                        "job_type".into(),
+                        json!(other.as_ref().map(|r| r.job_type.clone())),
+                    );
+                    map.insert(
+                        "status".into(),
+                        json!(other.as_ref().map(|r| r.status.as_str())),
+                    );
+                }
+                v
+            })
+            .collect(),
+    )
+}
+
+fn retry(ctx: &Ctx, id: RunId) -> CliResult<()> {
+    let store = ctx.open()?;
+    let now = SystemClock.now();
+    let run = store.write(|tx| {
+        tx.retry_run(id, now)?;
+        tx.get_run(id)
+    })?;
+    if ctx.json {
+        return emit_json(&run_json(&run));
+    }
+    emit(&format!(
+        "run {id} ({}) is {} again, due now: {} of {} attempts used; a running host picks it up \
+         within its poll interval\n",
+        run.job_type, run.status, run.attempt, run.max_attempts
+    ))
+}
+
+fn cancel(ctx: &Ctx, id: RunId, reason: &str) -> CliResult<()> {
+    let store = ctx.open()?;
+    let now = SystemClock.now();
+    let (outcome, run, dependents) = store.write(|tx| {
+        let outcome = tx.cancel_run(id, reason, now)?;
+        let dependents = tx
+            .downstream_of(id)?
+            .iter()
+            .filter(|e| e.downstream_status == RunStatus::Cancelled)
+            .count();
+        Ok((outcome, tx.get_run(id)?, dependents))
+    })?;
+    let outcome_name = match outcome {
+        CancelOutcome::Cancelled => "cancelled",
+        CancelOutcome::Requested => "requested",
+        _ => "unknown",
+    };
+    if ctx.json {
+        return emit_json(&json!({
+            "id": id.get(),
+            "outcome": outcome_name,
+            "status": run.status.as_str(),
+            "dependents_cancelled": dependents,
+        }));
+    }
+    let text = match outcome {
+        CancelOutcome::Requested => format!(
+            "run {id} ({}) is running: cancellation requested; its worker stops it at its next \
+             heartbeat\n",
+            run.job_type
+        ),
+        _ if dependents > 0 => format!(
+            "run {id} ({}) cancelled, and {dependents} dependent run(s) with it\n",
+            run.job_type
+        ),
+        _ => format!("run {id} ({}) cancelled\n", run.job_type),
+    };
+    emit(&text)
+}
+
+/// Runs `deps`.
+pub(crate) fn deps(ctx: &Ctx, args: &DepsArgs) -> CliResult<()> {
+    let store = ctx.open()?;
+    let id = RunId::new(args.id);
+    let (run, upstream, downstream, graph) = store.read(|tx| {
+        let run = tx.get_run(id)?;
+        let upstream = with_runs(tx, tx.upstream_of(id)?, true)?;
+        let downstream = with_runs(tx, tx.downstream_of(id)?, false)?;
+        let graph = if args.graph {
+            Some(tx.dependency_graph(id)?)
+        } else {
+            None
+        };
+        Ok((run, upstream, downstream, graph))
+    })?;
+    if ctx.json {
+        let mut obj = json!({
+            "run": run.id.get(),
+            "job_type": run.job_type,
+            "status": run.status.as_str(),
+            "upstream": edges_json(&upstream, true),
+            "downstream": edges_json(&downstream, false),
+        });
+        if let (Some(graph), Value::Object(map)) = (&graph, &mut obj) {
+            map.insert(
+                "graph".into(),
+                Value::Array(graph.iter().map(edge_json).collect()),
+            );
+        }
+        return emit_json(&obj);
+    }
+    let mut out = format!("run {} {} ({})\n", run.id, run.job_type, run.status);
+    out.push_str(&format!("\nupstream (run {} waits for):\n", run.id));
+    out.push_str(&edges_table(&upstream, true));
+    out.push_str(&format!("\ndownstream (waiting for run {}):\n", run.id));
+    out.push_str(&edges_table(&downstream, false));
+    if let Some(graph) = graph {
+        out.push_str("\ngraph (every edge among its ancestors and descendants):\n");
+        if graph.is_empty() {
+            out.push_str("  none\n");
+        } else {
+            let mut t = Table::new(&["upstream", "", "downstream", "on failure", "resolved"]);
+            for e in &graph {
+                t.row(vec![
+                    format!("{} ({})", e.upstream, e.upstream_status),
+                    "->".to_owned(),
+                    format!("{} ({})", e.downstream, e.downstream_status),
+                    e.on_failure.to_string(),
+                    yes_no(e.resolved),
+                ]);
+            }
+            out.push_str(&indent(&t.render()));
+        }
+    }
+    emit(&out)
+}
