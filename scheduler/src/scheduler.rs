@@ -341,6 +341,16 @@ impl Scheduler {
                 crate::heartbeat::run(&shared, &stop);
             })?);
         }
+        if matches!(
+            shared.store.options().location(),
+            crate::store::Location::File(_)
+        ) {
+            shared.store.defer_checkpoints()?;
+            let (store, stop) = (shared.store.clone(), stop_rx.clone());
+            background.push(spawn("scheduler-checkpoint", move || {
+                crate::store::run_checkpointer(&store, &stop);
+            })?);
+        }
         if shared.config.maintenance.enabled {
             let (shared, stop) = (shared.clone(), stop_rx);
             background.push(spawn("scheduler-maintenance", move || {

@@ -777,3 +777,50 @@ fn dropping_the_handle_shuts_down_and_leaves_no_lease() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_next_runs_are_claimed_as_soon_as_the_last_outcomes_are_written() {
+    // With every slot held, the outcomes of a batch free their slots in the same
+    // transaction that claims the next runs. Once, the claim came only with the next
+    // poll: with a one-minute poll interval these 40 runs would take 40 minutes.
+    let db = TestDb::new();
+    let s = builder(&db)
+        .register::<Noop>()
+        .worker_threads(1)
+        .max_in_flight(1)
+        .poll_interval(Duration::from_secs(60))
+        .start()
+        .unwrap();
+    s.pause().unwrap();
+    s.enqueue_many((0..40).map(|_| Noop)).unwrap();
+    s.resume().unwrap();
+    assert!(
+        wait_for(WAIT, || s.stats().unwrap().counts.completed == 40),
+        "{:?}",
+        s.stats().unwrap().counts
+    );
+    s.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn a_running_scheduler_checkpoints_the_log_on_its_own_thread() {
+    // In WAL mode only a checkpoint writes to the database file itself. SQLite's own
+    // checkpoint waits for 1 000 pages of log, on the connection that commits; the
+    // scheduler's checkpoint thread copies the few pages of the new schema and of these
+    // runs within moments, so no enqueue or claim pays for it.
+    let db = TestDb::new();
+    let s = builder(&db).register::<Noop>().start().unwrap();
+    s.enqueue_many((0..20).map(|_| Noop)).unwrap();
+    assert!(wait_for(WAIT, || s.stats().unwrap().counts.completed == 20));
+    let page = 4096;
+    assert!(
+        wait_for(WAIT, || std::fs::metadata(&db.path).unwrap().len()
+            > 8 * page),
+        "the database file still holds only {} bytes",
+        std::fs::metadata(&db.path).unwrap().len()
+    );
+    // A tool holding a store can ask for one too: nothing is left to copy.
+    let c = s.store().checkpoint().unwrap();
+    assert_eq!(c.log_frames, c.checkpointed_frames, "{c:?}");
+    s.shutdown(Duration::from_secs(5)).unwrap();
+}

@@ -8,7 +8,9 @@ CREATE TABLE task_runs_archive (
     task_id          INTEGER,
     job_type         TEXT    NOT NULL,
     payload          TEXT    NOT NULL,
-    status           TEXT    NOT NULL CHECK (status IN ('completed', 'failed', 'cancelled')),
+    status           TEXT    NOT NULL
+                             CHECK (status = 'completed' OR status = 'failed'
+                                    OR status = 'cancelled'),
     priority         INTEGER NOT NULL,
     attempt          INTEGER NOT NULL,
     max_attempts     INTEGER NOT NULL,

@@ -214,6 +214,15 @@ impl InFlight {
         }
     }
 
+    /// How many of `runs` no thread holds any more: their slots go when their outcomes
+    /// are written, so a claim in the same transaction can already count them as free.
+    pub(crate) fn freed_by(&self, runs: impl IntoIterator<Item = RunId>) -> usize {
+        let slots = self.slots.lock();
+        runs.into_iter()
+            .filter(|id| slots.get(id).is_some_and(|s| s.thread_done))
+            .count()
+    }
+
     /// The runs were written: settled, and gone if no thread holds them.
     pub(crate) fn settle(&self, runs: impl IntoIterator<Item = RunId>) {
         let mut slots = self.slots.lock();

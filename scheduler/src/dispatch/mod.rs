@@ -173,6 +173,11 @@ impl Dispatcher {
             // Claim timers only matter when a claim is possible: with every slot busy,
             // the next completion wakes the loop instead.
             let free = self.shared.inflight.len() < self.shared.config.max_in_flight;
+            if free && self.claim_wanted {
+                // Slots freed by the last write while a claim is owed (the outcomes
+                // that freed them were written with no slot to claim into).
+                return Duration::ZERO;
+            }
             if free {
                 until = until.min(self.last_claim + self.shared.config.poll_interval);
                 if let Some(due) = self.next_due {
@@ -236,11 +241,18 @@ impl Dispatcher {
         let now_instant = Instant::now();
         let poll_due = now_instant >= self.last_claim + self.shared.config.poll_interval;
         let due_reached = self.next_due.is_some_and(|d| now_instant >= d);
+        // The slots of the outcomes written in this transaction are free once it
+        // commits: claim into them in the same transaction, so the workers get new
+        // runs as soon as the old ones are recorded.
+        let freed = self
+            .shared
+            .inflight
+            .freed_by(self.writes.iter().map(|w| w.run));
         let free = self
             .shared
             .config
             .max_in_flight
-            .saturating_sub(self.shared.inflight.len());
+            .saturating_sub(self.shared.inflight.len().saturating_sub(freed));
         let claim =
             self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
         let schedules = self.stopping.is_none()

@@ -106,11 +106,15 @@ impl ReadTx<'_> {
             .map_err(Error::from)
     }
 
-    /// When the next pending run becomes due, if any is pending (ignores the pause flag).
+    /// When the next pending run becomes due, if any is pending and claiming is not
+    /// paused.
     ///
     /// # Errors
     /// Database errors.
     pub fn next_due_at(&self) -> Result<Option<OffsetDateTime>> {
+        if self.is_paused()? {
+            return Ok(None);
+        }
         let mut next: Option<i64> = None;
         let mut at_most = i64::from(MAX_PRIORITY);
         let mut group = self.conn().prepare_cached(sql::RUNS_CLAIM_NEXT_PRIORITY)?;
@@ -155,7 +159,7 @@ impl WriteTx<'_> {
         let expires_ms = add_ms("lease duration", now_ms, lease_ttl)?;
         let lease_expires_at = ts(expires_ms)?;
         let mut claimed = Vec::new();
-        if limit == 0 {
+        if limit == 0 || self.is_paused()? {
             return Ok(claimed);
         }
         let mut next_group = self.conn().prepare_cached(sql::RUNS_CLAIM_NEXT_PRIORITY)?;

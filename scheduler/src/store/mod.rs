@@ -26,6 +26,7 @@
 //! # Ok::<(), scheduler::Error>(())
 //! ```
 
+mod checkpoint;
 mod connection;
 mod deps;
 mod leases;
@@ -41,17 +42,28 @@ mod types;
 mod views;
 mod workers;
 
-use std::{fmt, ops::Deref, path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    ops::Deref,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use parking_lot::Mutex;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
+pub(crate) use self::checkpoint::run_checkpointer;
 pub(crate) use self::types::{
     DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, validate_attempts, validate_name, validate_priority,
     validate_timeout,
 };
 pub use self::{
+    checkpoint::Checkpoint,
     connection::{Location, Synchronous},
     deps::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},
     leases::{Finished, JobTypeFilter},
@@ -226,6 +238,14 @@ impl StoreOptions {
     pub(crate) fn clock_value(&self) -> Arc<dyn Clock> {
         self.clock.clone()
     }
+
+    fn settings(&self) -> connection::ConnectionSettings {
+        connection::ConnectionSettings {
+            busy_timeout: self.busy_timeout,
+            synchronous: self.synchronous,
+            statement_cache: self.statement_cache,
+        }
+    }
 }
 
 /// An open database: one writer and a pool of readers. Cheap to clone (shared).
@@ -236,6 +256,10 @@ pub struct Store {
 
 struct Inner {
     writer: Mutex<Connection>,
+    /// Commits on `writer`, for the checkpoint thread.
+    commits: AtomicU64,
+    /// The connection [`Store::checkpoint`] uses, opened on first use.
+    checkpointer: Mutex<Option<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     options: StoreOptions,
     migrator: Migrator,
@@ -283,11 +307,7 @@ impl Store {
         if options.verify_integrity {
             connection::verify_integrity(&writer, &options.location)?;
         }
-        let settings = connection::ConnectionSettings {
-            busy_timeout: options.busy_timeout,
-            synchronous: options.synchronous,
-            statement_cache: options.statement_cache,
-        };
+        let settings = options.settings();
         if matches!(options.location, Location::File(_)) {
             connection::enable_wal(&writer, options.busy_timeout)?;
         }
@@ -311,11 +331,17 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
+                commits: AtomicU64::new(0),
+                checkpointer: Mutex::new(None),
                 readers,
                 options,
                 migrator,
             }),
         })
+    }
+
+    fn settings(&self) -> connection::ConnectionSettings {
+        self.inner.options.settings()
     }
 
     /// The options the store was opened with.
@@ -338,6 +364,7 @@ impl Store {
             read: ReadTx { conn: &tx },
         })?;
         tx.commit()?;
+        self.inner.commits.fetch_add(1, Ordering::Relaxed);
         Ok(out)
     }
 

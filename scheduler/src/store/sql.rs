@@ -64,6 +64,7 @@ statements! {
     SCHEMA_OBJECTS => "queries/schema_objects.sql",
     SCHEMA_PROBE => "queries/schema_probe.sql",
     SCHEMA_QUICK_CHECK => "queries/schema_quick_check.sql",
+    SCHEMA_WAL_CHECKPOINT => "queries/schema_wal_checkpoint.sql",
     STATE_GET => "queries/state_get.sql",
     STATE_SET => "queries/state_set.sql",
     TASKS_ADVANCE_SCHEDULE => "queries/tasks_advance_schedule.sql",

@@ -1,0 +1,124 @@
+//! WAL checkpoints off the write path.
+//!
+//! In WAL mode each commit appends its pages to the `-wal` file, and a checkpoint copies
+//! them back into the database file and syncs it. By default SQLite checkpoints on the
+//! committing connection as soon as the log passes 1 000 pages, inside whichever commit
+//! crossed the line: that one enqueue or claim then takes milliseconds instead of tens
+//! of microseconds (measured: pickup latency p99 of 3.3 ms instead of 0.23 ms).
+//!
+//! A running scheduler therefore checkpoints from its own thread, on a connection of its
+//! own, in SQLite's `PASSIVE` mode (it never waits for or blocks a writer), whenever
+//! commits happened since the last one; the writer keeps SQLite's automatic checkpoint
+//! only as a backstop at a higher threshold, should the thread fall behind. Durability
+//! is unchanged: which frames reach the database file, and when the log is synced, is
+//! SQLite's business either way.
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use crossbeam_channel::{Receiver, select};
+use rusqlite::Connection;
+
+use super::{Location, Store, connection, sql};
+use crate::error::Result;
+
+/// The writer's own automatic checkpoint when a checkpoint thread runs: 10 000 pages
+/// (40 MB of log with 4 KiB pages), reached only if the thread falls behind.
+pub(crate) const BACKSTOP_PAGES: u32 = 10_000;
+
+/// How often the thread looks for new commits when the last pass found little to do.
+const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// How soon it goes again when the log was busy: it must keep up with a writer that
+/// appends thousands of pages a second.
+const BUSY_WAIT: Duration = Duration::from_millis(2);
+/// A log at least this long counts as busy.
+const BUSY_FRAMES: i64 = 256;
+
+/// What one checkpoint did (`PRAGMA wal_checkpoint` reports it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Checkpoint {
+    /// A reader or writer held back part of the log (it is copied next time).
+    pub busy: bool,
+    /// Pages in the log when the checkpoint ran.
+    pub log_frames: i64,
+    /// Pages of the log now copied into the database file.
+    pub checkpointed_frames: i64,
+}
+
+impl Store {
+    /// Copies the write-ahead log back into the database file as far as readers and
+    /// the writer allow, without waiting for either (`PRAGMA wal_checkpoint(PASSIVE)`),
+    /// on a connection of its own. A running scheduler does this from its own thread;
+    /// a tool that holds a [`Store`] may call it at any time. A no-op in memory.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        if !matches!(self.inner.options.location, Location::File(_)) {
+            return Ok(Checkpoint::default());
+        }
+        let mut slot = self.inner.checkpointer.lock();
+        let conn = match &mut *slot {
+            Some(conn) => conn,
+            None => slot.insert(self.checkpoint_connection()?),
+        };
+        let (busy, log_frames, checkpointed_frames): (i64, i64, i64) =
+            conn.query_row(sql::SCHEMA_WAL_CHECKPOINT, [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        Ok(Checkpoint {
+            busy: busy != 0,
+            log_frames,
+            checkpointed_frames,
+        })
+    }
+
+    fn checkpoint_connection(&self) -> Result<Connection> {
+        let options = &self.inner.options;
+        let conn = connection::open_checked(&options.location, options.busy_timeout)?;
+        connection::configure(&conn, self.settings(), false)?;
+        Ok(conn)
+    }
+
+    /// Commits on the write connection since the store opened.
+    pub(crate) fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
+    }
+
+    /// Raises the writer's automatic checkpoint to [`BACKSTOP_PAGES`]: a checkpoint
+    /// thread ([`run_checkpointer`]) takes the work over.
+    pub(crate) fn defer_checkpoints(&self) -> Result<()> {
+        self.inner
+            .writer
+            .lock()
+            .pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
+        Ok(())
+    }
+}
+
+/// The checkpoint thread's loop: checkpoints after commits until `stop` fires or
+/// disconnects. Errors are logged; the writer's backstop keeps the log bounded anyway.
+pub(crate) fn run_checkpointer(store: &Store, stop: &Receiver<()>) {
+    let mut seen = store.commits();
+    let mut wait = IDLE_WAIT;
+    loop {
+        select! {
+            recv(stop) -> _ => return,
+            default(wait) => {}
+        }
+        let commits = store.commits();
+        if commits == seen {
+            wait = IDLE_WAIT;
+            continue;
+        }
+        seen = commits;
+        wait = match store.checkpoint() {
+            Ok(c) if c.log_frames >= BUSY_FRAMES => BUSY_WAIT,
+            Ok(_) => IDLE_WAIT,
+            Err(e) => {
+                log::warn!("checkpoint failed (the next one will retry): {e}");
+                IDLE_WAIT
+            }
+        };
+    }
+}
