@@ -27,6 +27,9 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 /// Default longest delay between retries, whatever the backoff computes.
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+/// Default [`SchedulerBuilder::max_in_flight`] per worker thread: a ceiling for very short
+/// jobs; the dispatcher holds fewer when jobs are longer.
+pub const DEFAULT_IN_FLIGHT_PER_THREAD: usize = 32;
 
 /// The worker threads used when not set: the machine's available parallelism.
 fn default_worker_threads() -> usize {
@@ -39,6 +42,8 @@ pub(crate) struct Config {
     pub(crate) store: StoreOptions,
     pub(crate) worker_threads: usize,
     pub(crate) max_in_flight: usize,
+    /// `max_in_flight` was not set: the dispatcher sizes its holdings to the jobs.
+    pub(crate) adaptive_in_flight: bool,
     pub(crate) lease_duration: Duration,
     pub(crate) heartbeat_interval: Duration,
     pub(crate) poll_interval: Duration,
@@ -160,10 +165,15 @@ impl SchedulerBuilder {
     }
 
     /// Most runs this instance holds at once: running, plus claimed and waiting for a
-    /// free thread in its local queue. Claims are batched up to the free part of it, so a
-    /// larger value means fewer, bigger transactions (throughput) at the price of runs
-    /// waiting under this instance's leases instead of another process's. Defaults to
-    /// twice the worker threads; at least the worker threads.
+    /// free thread in its local queue; claims are batched up to the free part of it.
+    ///
+    /// Left unset, the dispatcher sizes its holdings to the jobs, up to
+    /// [`DEFAULT_IN_FLIGHT_PER_THREAD`] times the worker threads: per thread, the run it
+    /// executes plus those it will finish while one write transaction is written,
+    /// measured as it goes (two per thread until it has measured, and about that for
+    /// jobs longer than a write). Short jobs get big batches; long ones never wait in
+    /// this instance's queue when another process could run them. Set, it holds up to
+    /// `n` whatever the jobs take. At least the worker threads.
     #[must_use]
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.max_in_flight = Some(n);
@@ -339,7 +349,10 @@ impl SchedulerBuilder {
                 format!("must be 1 to 1024, got {worker_threads}"),
             ));
         }
-        let max_in_flight = self.max_in_flight.unwrap_or(worker_threads * 2);
+        let adaptive_in_flight = self.max_in_flight.is_none();
+        let max_in_flight = self
+            .max_in_flight
+            .unwrap_or(worker_threads * DEFAULT_IN_FLIGHT_PER_THREAD);
         if max_in_flight < worker_threads || max_in_flight > 100_000 {
             return Err(Error::invalid(
                 "max_in_flight",
@@ -385,6 +398,7 @@ impl SchedulerBuilder {
             store: self.store,
             worker_threads,
             max_in_flight,
+            adaptive_in_flight,
             lease_duration: self.lease_duration,
             heartbeat_interval: self.heartbeat_interval,
             poll_interval: self.poll_interval,

@@ -136,8 +136,9 @@ mod worker;
 pub use crate::{
     clock::{Clock, ManualClock, SystemClock},
     config::{
-        DEFAULT_DATABASE, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, DEFAULT_MAX_BACKOFF,
-        DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_POLL_INTERVAL, DEFAULT_SHUTDOWN_GRACE, SchedulerBuilder,
+        DEFAULT_DATABASE, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IN_FLIGHT_PER_THREAD,
+        DEFAULT_LEASE_DURATION, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_PAYLOAD_BYTES,
+        DEFAULT_POLL_INTERVAL, DEFAULT_SHUTDOWN_GRACE, SchedulerBuilder,
     },
     enqueue::{Batch, BatchRef, EnqueueOptions, Upstream},
     error::{Error, Result},

@@ -529,9 +529,13 @@ impl Scheduler {
         Ok(inserted)
     }
 
-    /// Wakes the dispatcher to look for due runs now (after a host's own transaction
-    /// enqueued some).
+    /// Wakes the dispatcher to look for due runs and due schedules now, after work was
+    /// written around the scheduler (a host's own transaction, another tool on the
+    /// file); otherwise it notices within the poll interval.
     pub fn notify(&self) {
+        self.shared
+            .schedules_changed
+            .store(true, std::sync::atomic::Ordering::Release);
         self.shared.nudge();
     }
 

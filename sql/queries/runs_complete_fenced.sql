@@ -1,5 +1,7 @@
 -- Record success. Fenced: only the holder of the current lease (run_id, token) can
--- finish the run; a worker whose lease was lost changes nothing.
+-- finish the run; a worker whose lease was lost changes nothing (0 rows changed). No
+-- RETURNING: the new status is known, and SQLite builds a temporary table for the
+-- returned rows of each execution.
 UPDATE task_runs
 SET status = 'completed',
     result = :result,
@@ -9,5 +11,4 @@ SET status = 'completed',
 WHERE id = :id
   AND status = 'running'
   AND lease_token = :token
-  AND EXISTS (SELECT 1 FROM task_locks WHERE run_id = :id AND token = :token)
-RETURNING status;
+  AND EXISTS (SELECT 1 FROM task_locks WHERE run_id = :id AND token = :token);

@@ -14,6 +14,7 @@
 //! earliest job deadline, or the shutdown grace period.
 
 pub(crate) mod inflight;
+mod prefetch;
 
 use std::{
     sync::{Arc, atomic::Ordering},
@@ -92,6 +93,7 @@ pub(crate) struct Dispatcher {
     last_schedule_check: Instant,
     write_failures: u32,
     stopping: Option<Stopping>,
+    prefetch: prefetch::Prefetch,
 }
 
 /// The channels the dispatcher works with.
@@ -105,6 +107,11 @@ pub(crate) struct Channels {
 
 impl Dispatcher {
     pub(crate) fn new(shared: Arc<Shared>, claimer: Claimer, channels: Channels) -> Self {
+        let prefetch = prefetch::Prefetch::new(
+            shared.config.worker_threads,
+            shared.config.max_in_flight,
+            shared.config.adaptive_in_flight,
+        );
         Dispatcher {
             shared,
             claimer,
@@ -122,6 +129,7 @@ impl Dispatcher {
             last_schedule_check: Instant::now(),
             write_failures: 0,
             stopping: None,
+            prefetch,
         }
     }
 
@@ -172,7 +180,7 @@ impl Dispatcher {
         if self.stopping.is_none() {
             // Claim timers only matter when a claim is possible: with every slot busy,
             // the next completion wakes the loop instead.
-            let free = self.shared.inflight.len() < self.shared.config.max_in_flight;
+            let free = self.shared.inflight.len() < self.prefetch.target();
             if free && self.claim_wanted {
                 // Slots freed by the last write while a claim is owed (the outcomes
                 // that freed them were written with no slot to claim into).
@@ -213,6 +221,9 @@ impl Dispatcher {
             return;
         }
         let write = complete::decide(&view, c.ending, self.now(), self.policy());
+        if let Some(timing) = write.timing {
+            self.prefetch.job_ran(timing.duration);
+        }
         self.writes.push(write);
     }
 
@@ -249,9 +260,8 @@ impl Dispatcher {
             .inflight
             .freed_by(self.writes.iter().map(|w| w.run));
         let free = self
-            .shared
-            .config
-            .max_in_flight
+            .prefetch
+            .target()
             .saturating_sub(self.shared.inflight.len().saturating_sub(freed));
         let claim =
             self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
@@ -268,6 +278,7 @@ impl Dispatcher {
         let threshold = self.shared.config.misfire_threshold;
         let writes = &self.writes;
         let claimer = &self.claimer;
+        let started = Instant::now();
         let result = self.shared.store.write(|tx| {
             let mut statuses = Vec::with_capacity(writes.len());
             for w in writes {
@@ -285,6 +296,7 @@ impl Dispatcher {
             let claimed = claimer.claim(tx, free, now)?;
             Ok((statuses, materialized, claimed))
         });
+        self.prefetch.cycle_took(started.elapsed());
         match result {
             Ok((statuses, materialized, claimed)) => {
                 self.write_failures = 0;

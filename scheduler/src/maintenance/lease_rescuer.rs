@@ -17,13 +17,12 @@ pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Res
     let config = cx.config;
     let (mut requeued, mut failed, mut unblocked) = (0u64, 0u64, 0u64);
     loop {
-        let batch = pass.batch(cx, |tx, now| {
-            tx.rescue_expired_leases(now, config.batch_size)
-        })?;
+        let size = pass.size();
+        let batch = pass.batch(cx, |tx, now| tx.rescue_expired_leases(now, size))?;
         requeued += batch.requeued() as u64;
         failed += batch.failed() as u64;
         unblocked += batch.unblocked as u64;
-        if batch.leases_dropped < config.batch_size || !super::pause(stop, config.batch_pause) {
+        if batch.leases_dropped < size || !super::pause(stop, config.batch_pause) {
             break;
         }
     }

@@ -110,7 +110,8 @@ pub struct MaintenanceConfig {
     /// Whether runs past their retention are archived or deleted. Defaults to
     /// [`ArchiveMode::Delete`].
     pub archive_mode: ArchiveMode,
-    /// Rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000).
+    /// Most rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000); a pass halves it
+    /// for as long as batches take more than [`BATCH_TIME_GOAL`].
     pub batch_size: usize,
     /// Pause between batches. Defaults to [`DEFAULT_BATCH_PAUSE`] (10 ms).
     pub batch_pause: Duration,
@@ -385,14 +386,27 @@ pub fn run_pass(
     run_service(&cx, service, &crossbeam_channel::never())
 }
 
-/// Measures the batches of one pass.
+/// Measures the batches of one pass, and sizes them.
+///
+/// A batch is one write transaction, and every other writer of the file waits while it
+/// runs. Batches start at [`MaintenanceConfig::batch_size`] rows; one that takes longer
+/// than [`BATCH_TIME_GOAL`] halves the next (down to [`MIN_BATCH`]), and quick ones grow
+/// it back. A slow disk, or an index whose deletes scatter over many pages (revoked
+/// tokens have random ids), thus never holds the lock for long.
 pub(crate) struct Pass {
     service: Service,
     started_at: OffsetDateTime,
     started: Instant,
     batches: usize,
     longest: Duration,
+    size: usize,
+    max_size: usize,
 }
+
+/// How long one maintenance batch should hold the write lock at most.
+pub const BATCH_TIME_GOAL: Duration = Duration::from_millis(20);
+/// The smallest batch the adaptive sizing goes down to.
+pub const MIN_BATCH: usize = 10;
 
 impl Pass {
     fn new(cx: &Ctx<'_>, service: Service) -> Self {
@@ -402,10 +416,18 @@ impl Pass {
             started: Instant::now(),
             batches: 0,
             longest: Duration::ZERO,
+            size: cx.config.batch_size,
+            max_size: cx.config.batch_size,
         }
     }
 
-    /// One batch: one write transaction, timed.
+    /// How many rows the next batch may take.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    /// One batch: one write transaction, timed, of at most [`Pass::size`] rows; the
+    /// time it took sizes the next.
     fn batch<T>(
         &mut self,
         cx: &Ctx<'_>,
@@ -414,8 +436,10 @@ impl Pass {
         let now = cx.clock.now();
         let t = Instant::now();
         let out = cx.store.write(|tx| f(tx, now))?;
+        let took = t.elapsed();
         self.batches += 1;
-        self.longest = self.longest.max(t.elapsed());
+        self.longest = self.longest.max(took);
+        self.size = next_batch_size(self.size, self.max_size, took);
         Ok(out)
     }
 
@@ -429,6 +453,17 @@ impl Pass {
             longest_batch_ms: ms(self.longest),
             counts,
         }
+    }
+}
+
+/// The size of the batch after one of `size` rows (at most `max`) that took `took`.
+fn next_batch_size(size: usize, max: usize, took: Duration) -> usize {
+    if took > BATCH_TIME_GOAL {
+        (size / 2).max(MIN_BATCH.min(max))
+    } else if took < BATCH_TIME_GOAL / 4 {
+        size.saturating_mul(2).min(max)
+    } else {
+        size
     }
 }
 
@@ -609,5 +644,29 @@ pub(crate) fn pause(stop: &Receiver<()>, d: Duration) -> bool {
     select! {
         recv(stop) -> _ => false,
         default(d) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_batches_halve_the_next_and_quick_ones_grow_it_back() {
+        let slow = BATCH_TIME_GOAL + Duration::from_millis(1);
+        let quick = BATCH_TIME_GOAL / 8;
+        let steady = BATCH_TIME_GOAL / 2;
+        assert_eq!(next_batch_size(1000, 1000, slow), 500);
+        assert_eq!(next_batch_size(500, 1000, steady), 500);
+        assert_eq!(next_batch_size(500, 1000, quick), 1000);
+        assert_eq!(
+            next_batch_size(1000, 1000, quick),
+            1000,
+            "never above the setting"
+        );
+        assert_eq!(next_batch_size(12, 1000, slow), MIN_BATCH);
+        assert_eq!(next_batch_size(MIN_BATCH, 1000, slow), MIN_BATCH);
+        // A configured size below the floor is kept as it is.
+        assert_eq!(next_batch_size(3, 3, slow), 3);
     }
 }

@@ -22,12 +22,13 @@ pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Res
     ] {
         let mut removed = 0u64;
         loop {
+            let size = pass.size();
             let n = pass.batch(cx, |tx, now| {
                 let before = crate::clock::shift(now, keep, false);
-                tx.remove_finished_runs(status, before, config.batch_size, config.archive_mode, now)
+                tx.remove_finished_runs(status, before, size, config.archive_mode, now)
             })?;
             removed += n as u64;
-            if n < config.batch_size || !super::pause(stop, config.batch_pause) {
+            if n < size || !super::pause(stop, config.batch_pause) {
                 break;
             }
         }

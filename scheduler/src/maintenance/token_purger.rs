@@ -11,12 +11,13 @@ pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Res
     let config = cx.config;
     let mut purged = 0u64;
     loop {
+        let size = pass.size();
         let n = pass.batch(cx, |tx, now| {
             let before = crate::clock::shift(now, config.token_leeway, false);
-            tx.purge_expired_tokens(before, config.batch_size)
+            tx.purge_expired_tokens(before, size)
         })?;
         purged += n as u64;
-        if n < config.batch_size || !super::pause(stop, config.batch_pause) {
+        if n < size || !super::pause(stop, config.batch_pause) {
             break;
         }
     }

@@ -9,9 +9,10 @@ use crate::error::Result;
 
 pub(crate) fn run_once(cx: &Ctx<'_>, mut pass: Pass) -> Result<PassReport> {
     let config = cx.config;
+    let size = pass.size();
     let workers = pass.batch(cx, |tx, now| {
         let stale_before = crate::clock::shift(now, config.stale_worker_after, false);
-        tx.mark_stale_workers_offline(stale_before, now, config.batch_size)
+        tx.mark_stale_workers_offline(stale_before, now, size)
     })?;
     Ok(pass.finish(vec![("offline", workers.len() as u64)]))
 }

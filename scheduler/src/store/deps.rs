@@ -348,6 +348,9 @@ impl WriteTx<'_> {
         completed: bool,
         now: OffsetDateTime,
     ) -> Result<usize> {
+        if !self.has_unresolved_dependents(run)? {
+            return Ok(0);
+        }
         let mut unblocked = 0;
         let mut failed = vec![run];
         if completed {
@@ -377,6 +380,13 @@ impl WriteTx<'_> {
             }
         }
         Ok(unblocked)
+    }
+
+    fn has_unresolved_dependents(&self, run: RunId) -> Result<bool> {
+        Ok(self
+            .conn()
+            .prepare_cached(sql::DEPS_HAS_UNRESOLVED_DOWNSTREAM)?
+            .query_row(named_params! { ":id": run }, |r| r.get(0))?)
     }
 
     fn unblock_dependents(&self, run: RunId, include_cancel_edges: bool) -> Result<usize> {

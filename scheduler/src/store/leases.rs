@@ -257,17 +257,16 @@ impl WriteTx<'_> {
             .map(|t| duration_ms("duration", t.duration))
             .transpose()?;
         let status: Option<RunStatus> = match outcome {
-            AttemptOutcome::Completed { result } => self
-                .conn()
-                .prepare_cached(sql::RUNS_COMPLETE_FENCED)?
-                .query_row(
-                    named_params! {
+            AttemptOutcome::Completed { result } => {
+                let changed = self
+                    .conn()
+                    .prepare_cached(sql::RUNS_COMPLETE_FENCED)?
+                    .execute(named_params! {
                         ":id": run, ":token": token, ":result": result,
                         ":started_at": started_at, ":duration_ms": duration, ":now": now_ms,
-                    },
-                    |r| r.get(0),
-                )
-                .optional()?,
+                    })?;
+                (changed == 1).then_some(RunStatus::Completed)
+            }
             AttemptOutcome::Retry { error, retry_at } => self
                 .conn()
                 .prepare_cached(sql::RUNS_RETRY_FENCED)?

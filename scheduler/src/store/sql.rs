@@ -23,6 +23,7 @@ statements! {
     DEPS_DOWNSTREAM_OF => "queries/deps_downstream_of.sql",
     DEPS_EXISTS => "queries/deps_exists.sql",
     DEPS_GRAPH_OF => "queries/deps_graph_of.sql",
+    DEPS_HAS_UNRESOLVED_DOWNSTREAM => "queries/deps_has_unresolved_downstream.sql",
     DEPS_INSERT => "queries/deps_insert.sql",
     DEPS_REACHES => "queries/deps_reaches.sql",
     DEPS_RESOLVE_ALL => "queries/deps_resolve_all.sql",
