@@ -481,3 +481,31 @@ fn bad_schedules_are_refused_with_the_reason_and_nothing_is_written() {
         Err(Error::TaskNameNotFound(_))
     ));
 }
+
+#[test]
+fn notify_makes_the_dispatcher_look_at_schedules_written_around_it() {
+    // A schedule written by another tool (here straight into the store) is seen within
+    // the poll interval, or at once after `notify`: with a one-minute poll, only the
+    // notification can create this occurrence in time.
+    let db = TestDb::new();
+    let clock = Arc::new(ManualClock::new(datetime!(2026-03-01 12:00 UTC)));
+    let s = builder(&db)
+        .clock(clock.clone())
+        .poll_interval(Duration::from_secs(60))
+        .register::<Count>()
+        .start()
+        .unwrap();
+    let now = scheduler::Clock::now(clock.as_ref());
+    let mut task = scheduler::store::NewTask::new("written-around", "count", r#"{"key":"around"}"#);
+    task.schedule = scheduler::store::Schedule::Interval(Duration::from_secs(3600));
+    task.next_run_at = Some(now);
+    let task = s.store().write(|tx| tx.create_task(&task, now)).unwrap();
+    s.notify();
+    assert!(wait_for(WAIT, || {
+        s.runs(&RunFilter::new().task(task.id))
+            .unwrap()
+            .iter()
+            .any(|r| r.status == RunStatus::Completed)
+    }));
+    s.shutdown(Duration::from_secs(5)).unwrap();
+}
