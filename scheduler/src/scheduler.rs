@@ -149,6 +149,9 @@ pub(crate) struct Shared {
     pub(crate) stats: Stats,
     /// Set when this process changed a schedule, so the dispatcher looks at once.
     pub(crate) schedules_changed: std::sync::atomic::AtomicBool,
+    /// Set when this process resumed claiming: a paused dispatcher ignores plain
+    /// wake-ups (an enqueue while paused) but not this one.
+    pub(crate) resumed: std::sync::atomic::AtomicBool,
     wake: Sender<()>,
 }
 
@@ -316,6 +319,7 @@ impl Scheduler {
             events,
             stats: Stats::new(),
             schedules_changed: std::sync::atomic::AtomicBool::new(true),
+            resumed: std::sync::atomic::AtomicBool::new(false),
             wake: wake_tx,
         });
 
@@ -776,6 +780,9 @@ impl Scheduler {
     pub fn resume(&self) -> Result<()> {
         let now = self.now();
         self.shared.store.write(|tx| tx.set_paused(false, now))?;
+        self.shared
+            .resumed
+            .store(true, std::sync::atomic::Ordering::Release);
         self.shared.nudge();
         Ok(())
     }

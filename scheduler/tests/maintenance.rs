@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 use common::{T0, TestDb, builder, jobs::Double, wait_for};
 use scheduler::{
-    MaintenanceConfig, ManualClock, RunStatus, Scheduler, Service,
+    MaintenanceConfig, ManualClock, RunFilter, RunId, RunStatus, Scheduler, Service,
     store::{ArchiveMode, WorkerId},
 };
 
@@ -95,11 +95,12 @@ fn retention_deletes_old_finished_runs_in_bounded_batches() {
     clock.advance(Duration::from_secs(700));
     let r = s.run_maintenance(Some(Service::RunRetention)).unwrap();
     let pass = r.pass(Service::RunRetention).unwrap();
-    assert_eq!((pass.count("completed"), pass.count("deleted")), (20, 20));
-    // 20 runs in batches of 7: 7, 7, 6 for completed, plus one empty batch each for
+    // The newest run stays (it keeps run ids from being reused): 19 of the 20 go.
+    assert_eq!((pass.count("completed"), pass.count("deleted")), (19, 19));
+    // 19 runs in batches of 7: 7, 7, 5 for completed, plus one empty batch each for
     // failed and cancelled.
     assert_eq!(pass.batches, 5);
-    assert_eq!(s.stats().unwrap().counts.completed, 0);
+    assert_eq!(s.stats().unwrap().counts.completed, 1);
     let archived: i64 = db
         .raw()
         .query_row("SELECT count(*) FROM task_runs_archive", [], |r| r.get(0))
@@ -113,8 +114,38 @@ fn retention_deletes_old_finished_runs_in_bounded_batches() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     assert_eq!(v["service"], "runs");
-    assert_eq!(v["counts"]["deleted"], 20);
+    assert_eq!(v["counts"]["deleted"], 19);
     assert_eq!(v["batches"], 5);
+}
+
+#[test]
+fn run_ids_are_never_reused_after_retention() {
+    let db = TestDb::new();
+    let (s, clock) = finished_runs(&db, ArchiveMode::Archive);
+    let newest = s.runs(&RunFilter::new().limit(100)).unwrap()[0].id;
+    clock.advance(Duration::from_secs(4000));
+    s.run_maintenance(Some(Service::RunRetention)).unwrap();
+    let left: Vec<RunId> = s
+        .runs(&RunFilter::new())
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, vec![newest], "retention keeps the newest run");
+    // So the next run gets a new id, never one of the archived runs'.
+    let next = s.enqueue(Double { value: 1 }).unwrap().id;
+    assert!(next > newest, "{next} after {newest}");
+    // A hand-made delete of the newest run is refused, and deletes nothing.
+    let conn = db.raw();
+    let err = conn
+        .execute("DELETE FROM task_runs WHERE id = ?1", [next])
+        .unwrap_err();
+    assert!(err.to_string().contains("newest run"), "{err}");
+    assert_eq!(s.run(next).unwrap().id, next);
+    // Once a newer run exists, it can go.
+    assert!(wait_for(WAIT, || s.run(next).unwrap().status == RunStatus::Completed));
+    conn.execute("DELETE FROM task_runs WHERE id = ?1", [newest])
+        .unwrap();
 }
 
 #[test]
@@ -124,7 +155,7 @@ fn retention_can_archive_instead() {
     clock.advance(Duration::from_secs(4000));
     let r = s.run_maintenance(None).unwrap();
     assert_eq!(r.passes.len(), 4, "every service ran");
-    assert_eq!(r.pass(Service::RunRetention).unwrap().count("archived"), 20);
+    assert_eq!(r.pass(Service::RunRetention).unwrap().count("archived"), 19);
     let archived: i64 = db
         .raw()
         .query_row(
@@ -133,7 +164,7 @@ fn retention_can_archive_instead() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(archived, 20);
+    assert_eq!(archived, 19);
 }
 
 #[test]
@@ -180,8 +211,12 @@ fn one_scheduler_leads_maintenance_and_another_takes_over_when_it_stops() {
 fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
     let db = TestDb::new();
     let s = builder(&db).register::<Double>().start().unwrap();
-    let id = s.enqueue(Double { value: 2 }).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    let ids = s
+        .enqueue_many([Double { value: 2 }, Double { value: 3 }])
+        .unwrap();
+    for i in &ids {
+        assert!(wait_for(WAIT, || s.run(i.id).unwrap().status == RunStatus::Completed));
+    }
     // What hosts register is recorded for tools.
     let types = s.store().read(|tx| tx.registered_job_types()).unwrap();
     assert_eq!(types, vec!["double".to_owned()]);
@@ -197,6 +232,7 @@ fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
         Service::RunRetention,
     )
     .unwrap();
+    // Both are past their retention; the newest is kept (run ids are never reused).
     assert_eq!(report.count("deleted"), 1);
     let health = store
         .read(|tx| tx.read_view(scheduler::store::View::SystemHealth, 10))
@@ -207,5 +243,8 @@ fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
         .read(|tx| tx.read_view(scheduler::store::View::RunsByStatus, 10))
         .unwrap();
     assert_eq!(by_status.len(), 6);
-    assert!(by_status.iter().all(|r| r["runs"] == 0));
+    for row in &by_status {
+        let expected = if row["status"] == "completed" { 1 } else { 0 };
+        assert_eq!(row["runs"], expected, "{row:?}");
+    }
 }

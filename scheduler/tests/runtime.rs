@@ -824,3 +824,30 @@ fn a_running_scheduler_checkpoints_the_log_on_its_own_thread() {
     assert_eq!(c.log_frames, c.checkpointed_frames, "{c:?}");
     s.shutdown(Duration::from_secs(5)).unwrap();
 }
+
+#[test]
+fn a_resume_in_this_process_starts_the_waiting_runs_at_once() {
+    // While claiming is paused the dispatcher ignores the wake-ups of enqueues (they
+    // would only find the pause again), but not the one of a resume: with a one-minute
+    // poll interval, nothing else could start these runs in time.
+    let db = TestDb::new();
+    let s = builder(&db)
+        .register::<Noop>()
+        .poll_interval(Duration::from_secs(60))
+        .start()
+        .unwrap();
+    s.pause().unwrap();
+    let first = s.enqueue(Noop).unwrap().id;
+    // The dispatcher has seen the pause once this run was refused a claim; more
+    // enqueues follow while it is paused.
+    assert!(!wait_for(Duration::from_millis(200), || {
+        s.run(first).unwrap().status != RunStatus::Pending
+    }));
+    let ids = s.enqueue_many((0..5).map(|_| Noop)).unwrap();
+    s.resume().unwrap();
+    assert!(wait_status(&s, first, RunStatus::Completed));
+    for i in ids {
+        assert!(wait_status(&s, i.id, RunStatus::Completed));
+    }
+    s.shutdown(Duration::from_secs(5)).unwrap();
+}

@@ -428,7 +428,21 @@ fn delete_mode_drops_old_runs_without_archiving() {
             )
         })
         .unwrap();
-    assert_eq!(n, 4);
+    // The newest run is kept so its id is never handed out again.
+    assert_eq!(n, 3);
+    let left: Vec<i64> = db
+        .raw()
+        .prepare("SELECT id FROM task_runs")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let newest: i64 = db
+        .raw()
+        .query_row("SELECT max(id) FROM task_runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, vec![newest]);
     let archived: i64 = db
         .raw()
         .query_row("SELECT count(*) FROM task_runs_archive", [], |r| r.get(0))

@@ -15,6 +15,8 @@ WHERE id IN (
     WHERE status = :status
       AND finished_at IS NOT NULL
       AND finished_at < :before
+      -- The newest run is kept, so its id is never handed out again (0001, task_runs).
+      AND id < (SELECT max(id) FROM task_runs)
     ORDER BY finished_at, id
     LIMIT :batch
 );

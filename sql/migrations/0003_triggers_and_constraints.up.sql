@@ -31,6 +31,16 @@ BEGIN
     WHERE key = NEW.key;
 END;
 
+-- The newest run keeps the id sequence going (see task_runs in 0001): deleting it would
+-- let SQLite hand its id to the next run. Retention never selects it; a hand-made
+-- delete is refused until a newer run exists.
+CREATE TRIGGER task_runs_keep_newest
+BEFORE DELETE ON task_runs
+FOR EACH ROW WHEN OLD.id = (SELECT max(id) FROM task_runs)
+BEGIN
+    SELECT RAISE(ABORT, 'the newest run keeps run ids from being reused: it can be deleted once a newer run exists');
+END;
+
 -- Live, enabled task definitions with a readable schedule.
 CREATE VIEW active_tasks AS
 SELECT t.id,

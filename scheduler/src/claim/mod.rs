@@ -25,6 +25,8 @@ pub(crate) struct Claimed {
     pub(crate) runs: Vec<ClaimedRun>,
     /// When the next pending run becomes due, if the claim came back short.
     pub(crate) next_due: Option<OffsetDateTime>,
+    /// Claiming is paused (by any process sharing the database).
+    pub(crate) paused: bool,
 }
 
 impl Claimer {
@@ -38,13 +40,23 @@ impl Claimer {
         if free == 0 {
             return Ok(Claimed::default());
         }
+        if tx.is_paused()? {
+            return Ok(Claimed {
+                paused: true,
+                ..Claimed::default()
+            });
+        }
         let runs = tx.claim_runs(self.worker, free, now, self.lease, &self.job_types)?;
         let next_due = if runs.len() < free {
             tx.next_due_at()?
         } else {
             None
         };
-        Ok(Claimed { runs, next_due })
+        Ok(Claimed {
+            runs,
+            next_due,
+            paused: false,
+        })
     }
 
     /// Gives each claimed run its slot, once the claim committed.

@@ -94,6 +94,9 @@ pub(crate) struct Dispatcher {
     write_failures: u32,
     stopping: Option<Stopping>,
     prefetch: prefetch::Prefetch,
+    /// The last claim found claiming paused: until a resume from this process or the
+    /// next poll, wake-ups from enqueues are no reason to try again.
+    paused: bool,
 }
 
 /// The channels the dispatcher works with.
@@ -130,6 +133,7 @@ impl Dispatcher {
             write_failures: 0,
             stopping: None,
             prefetch,
+            paused: false,
         }
     }
 
@@ -142,7 +146,11 @@ impl Dispatcher {
                         self.on_completion(c);
                     }
                 }
-                recv(self.wake) -> _ => self.claim_wanted = true,
+                recv(self.wake) -> _ => {
+                    if !self.paused || self.shared.resumed.swap(false, Ordering::AcqRel) {
+                        self.claim_wanted = true;
+                    }
+                }
                 recv(self.control) -> msg => match msg {
                     Ok(Control::Shutdown { grace, reply }) => self.begin_stop(grace, Some(reply)),
                     Err(_) => self.begin_stop(Duration::ZERO, None),
@@ -274,12 +282,17 @@ impl Dispatcher {
             return;
         }
         let free = if claim { free } else { 0 };
-        let now = self.now();
         let threshold = self.shared.config.misfire_threshold;
         let writes = &self.writes;
         let claimer = &self.claimer;
+        let clock = &self.shared.clock;
         let started = Instant::now();
         let result = self.shared.store.write(|tx| {
+            // Read once the write lock is held: a run enqueued "now" by a transaction
+            // that committed before this one is due in this claim. Read before the
+            // lock, a high-priority run enqueued meanwhile looked a millisecond early
+            // and a lower one went first.
+            let now = clock.now();
             let mut statuses = Vec::with_capacity(writes.len());
             for w in writes {
                 match tx.finish_attempt(w.run, w.token, &w.outcome, w.timing, now) {
@@ -294,11 +307,11 @@ impl Dispatcher {
                 None
             };
             let claimed = claimer.claim(tx, free, now)?;
-            Ok((statuses, materialized, claimed))
+            Ok((statuses, materialized, claimed, now))
         });
         self.prefetch.cycle_took(started.elapsed());
         match result {
-            Ok((statuses, materialized, claimed)) => {
+            Ok((statuses, materialized, claimed, now)) => {
                 self.write_failures = 0;
                 if let Some(m) = materialized {
                     self.after_materialize(m, now, now_instant);
@@ -399,6 +412,7 @@ impl Dispatcher {
             }
         }
         if asked > 0 {
+            self.paused = claimed.paused;
             self.last_claim = now_instant;
             self.claim_wanted = claimed.runs.len() == asked;
             // A due time already past (due runs of job types this process does not

@@ -386,7 +386,7 @@ impl WriteTx<'_> {
         Ok(self
             .conn()
             .prepare_cached(sql::DEPS_HAS_UNRESOLVED_DOWNSTREAM)?
-            .query_row(named_params! { ":id": run }, |r| r.get(0))?)
+            .query_row([run], |r| r.get(0))?)
     }
 
     fn unblock_dependents(&self, run: RunId, include_cancel_edges: bool) -> Result<usize> {

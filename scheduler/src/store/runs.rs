@@ -1,6 +1,6 @@
 //! `task_runs`: enqueue, read, list, count, cancel and retry by hand.
 
-use rusqlite::{OptionalExtension, Row, named_params};
+use rusqlite::{OptionalExtension, Row, named_params, params};
 use time::OffsetDateTime;
 
 use super::{
@@ -271,36 +271,9 @@ impl WriteTx<'_> {
     /// [`Error::InvalidArgument`] for a value outside the schema's limits (nothing is
     /// written); database errors (e.g. an unknown `task_id`).
     pub fn insert_run(&self, run: &NewRun, now: OffsetDateTime) -> Result<Inserted> {
-        run.validate()?;
-        if let Some(key) = &run.unique_key {
-            if let Some((id, status)) = self.live_run_by_unique_key(key)? {
-                return Ok(Inserted {
-                    id,
-                    created: false,
-                    status,
-                });
-            }
-        }
-        let timeout_ms = run.timeout.map(|t| duration_ms("timeout", t)).transpose()?;
-        self.conn()
-            .prepare_cached(sql::RUNS_INSERT)?
-            .execute(named_params! {
-                ":task_id": run.task_id,
-                ":job_type": run.job_type,
-                ":payload": run.payload,
-                ":priority": run.priority,
-                ":max_attempts": run.max_attempts,
-                ":timeout_ms": timeout_ms,
-                ":backoff_ms": duration_ms("backoff", run.backoff)?,
-                ":unique_key": run.unique_key,
-                ":scheduled_at": ms(run.scheduled_at),
-                ":now": ms(now),
-            })?;
-        Ok(Inserted {
-            id: RunId::new(self.conn().last_insert_rowid()),
-            created: true,
-            status: RunStatus::Pending,
-        })
+        self.insert_runs(std::slice::from_ref(run), now)?
+            .pop()
+            .ok_or_else(|| Error::invalid("run", "was not inserted"))
     }
 
     /// Inserts several runs in this transaction (all or none: an error leaves the
@@ -312,7 +285,44 @@ impl WriteTx<'_> {
         for run in runs {
             run.validate()?;
         }
-        runs.iter().map(|r| self.insert_run(r, now)).collect()
+        // One statement for the whole batch, bound by position: taking a cached
+        // statement and looking each parameter up by name per row cost a fifth of a
+        // batched enqueue.
+        let mut insert = self.conn().prepare_cached(sql::RUNS_INSERT)?;
+        let now = ms(now);
+        let mut out = Vec::with_capacity(runs.len());
+        for run in runs {
+            if let Some(key) = &run.unique_key {
+                if let Some((id, status)) = self.live_run_by_unique_key(key)? {
+                    out.push(Inserted {
+                        id,
+                        created: false,
+                        status,
+                    });
+                    continue;
+                }
+            }
+            let timeout_ms = run.timeout.map(|t| duration_ms("timeout", t)).transpose()?;
+            // In the order the statement names them (checked by a unit test in sql.rs).
+            insert.execute(params![
+                run.task_id,
+                run.job_type,
+                run.payload,
+                run.priority,
+                run.max_attempts,
+                timeout_ms,
+                duration_ms("backoff", run.backoff)?,
+                run.unique_key,
+                ms(run.scheduled_at),
+                now,
+            ])?;
+            out.push(Inserted {
+                id: RunId::new(self.conn().last_insert_rowid()),
+                created: true,
+                status: RunStatus::Pending,
+            });
+        }
+        Ok(out)
     }
 
     /// Cancels a run: a blocked or pending run is cancelled at once (and its dependents

@@ -179,6 +179,75 @@ mod tests {
         }
     }
 
+    /// The hot path binds these statements by position (and reads the claim's columns
+    /// by position): their parameters and columns must stay in this order.
+    #[test]
+    fn statements_bound_by_position_keep_their_order() {
+        let store = Store::open(StoreOptions::memory()).unwrap();
+        let conn = store.inner.writer.lock();
+        let params = |text: &str| -> Vec<String> {
+            let stmt = conn.prepare(text).unwrap();
+            (1..=stmt.parameter_count())
+                .map(|i| stmt.parameter_name(i).unwrap().to_owned())
+                .collect()
+        };
+        let cases: [(&str, &[&str]); 5] = [
+            (
+                RUNS_INSERT,
+                &[
+                    ":task_id",
+                    ":job_type",
+                    ":payload",
+                    ":priority",
+                    ":max_attempts",
+                    ":timeout_ms",
+                    ":backoff_ms",
+                    ":unique_key",
+                    ":scheduled_at",
+                    ":now",
+                ],
+            ),
+            (
+                LOCKS_INSERT,
+                &[":run_id", ":worker_id", ":token", ":now", ":expires_at"],
+            ),
+            (
+                RUNS_COMPLETE_FENCED,
+                &[
+                    ":result",
+                    ":started_at",
+                    ":duration_ms",
+                    ":now",
+                    ":id",
+                    ":token",
+                ],
+            ),
+            (LOCKS_DELETE, &[":run_id", ":token"]),
+            (DEPS_HAS_UNRESOLVED_DOWNSTREAM, &[":id"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(params(text), expected, "{text}");
+        }
+        let claim = conn.prepare(RUNS_CLAIM_GROUP).unwrap();
+        assert_eq!(
+            claim.column_names(),
+            [
+                "id",
+                "task_id",
+                "job_type",
+                "payload",
+                "attempt",
+                "max_attempts",
+                "timeout_ms",
+                "backoff_ms",
+                "priority",
+                "scheduled_at",
+                "unique_key",
+                "lease_token"
+            ]
+        );
+    }
+
     /// The plan of a statement, one line per step.
     fn plan(conn: &rusqlite::Connection, text: &str) -> Vec<String> {
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {text}")).unwrap();
