@@ -28,8 +28,11 @@ use crate::error::Result;
 /// commit then pays grows with the log: 4 000 pages keep it near 30 ms.
 pub(crate) const BACKSTOP_PAGES: u32 = 4_000;
 
-/// How often the thread looks for new commits when the last pass found little to do.
-const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// How often the thread looks for new commits when the last pass found little to do
+/// (an atomic read when nothing was committed). Short enough that a burst of large
+/// transactions (a maintenance pass deleting scattered index entries writes a thousand
+/// pages a batch) cannot reach the writer's backstop before the thread wakes.
+const IDLE_WAIT: Duration = Duration::from_millis(20);
 /// How soon it goes again when the log was busy: it must keep up with a writer that
 /// appends thousands of pages a second.
 const BUSY_WAIT: Duration = Duration::from_millis(2);
