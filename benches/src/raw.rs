@@ -59,21 +59,58 @@ const SCHEMA: &str = "
     CREATE INDEX IF NOT EXISTS workers_heartbeat ON workers (last_heartbeat) WHERE online = 1;
 ";
 
-const INSERT: &str = "INSERT INTO runs (job_type, payload, scheduled_at) VALUES ('noop', '{}', ?1)";
-const CLAIM: &str = "UPDATE runs SET status = 1, attempt = attempt + 1, token = token + 1, worker = ?1 \
-     WHERE id IN (SELECT id FROM runs WHERE status = 0 AND scheduled_at <= ?2 \
-                  ORDER BY scheduled_at LIMIT ?3) \
-     RETURNING id, token";
-const LEASE: &str =
-    "INSERT INTO leases (run_id, worker, token, expires_at) VALUES (?1, ?2, ?3, ?4)";
-const COMPLETE: &str =
-    "UPDATE runs SET status = 2, finished_at = ?2 WHERE id = ?1 AND status = 1 AND token = ?3";
-const UNLEASE: &str = "DELETE FROM leases WHERE run_id = ?1 AND token = ?2";
+/// The statements of the work, for one schema.
+#[derive(Debug, Clone, Copy)]
+struct Sql {
+    insert: &'static str,
+    claim: &'static str,
+    lease: &'static str,
+    complete: &'static str,
+    unlease: &'static str,
+}
 
-/// A raw connection on a minimal schema.
+const MINIMAL: Sql = Sql {
+    insert: "INSERT INTO runs (job_type, payload, scheduled_at) VALUES ('noop', '{}', ?1)",
+    claim: "UPDATE runs SET status = 1, attempt = attempt + 1, token = token + 1, worker = ?1 \
+            WHERE id IN (SELECT id FROM runs WHERE status = 0 AND scheduled_at <= ?2 \
+                         ORDER BY scheduled_at LIMIT ?3) \
+            RETURNING id, token",
+    lease: "INSERT INTO leases (run_id, worker, token, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    complete: "UPDATE runs SET status = 2, finished_at = ?2 \
+               WHERE id = ?1 AND status = 1 AND token = ?3",
+    unlease: "DELETE FROM leases WHERE run_id = ?1 AND token = ?2",
+};
+
+/// The same statements on the scheduler's own schema (its constraints, indexes and
+/// foreign keys), to tell what the schema costs from what the runtime adds.
+const SCHEDULER_SCHEMA: Sql = Sql {
+    insert: "INSERT INTO task_runs (job_type, payload, status, priority, max_attempts, \
+             backoff_ms, scheduled_at, created_at) \
+             VALUES ('noop', '{}', 'pending', 0, 3, 1000, ?1, ?1)",
+    claim: "UPDATE task_runs SET status = 'running', attempt = attempt + 1, \
+            lease_token = lease_token + 1, worker_id = ?1, started_at = ?2 \
+            WHERE id IN (SELECT id FROM task_runs WHERE status = 'pending' AND priority = 0 \
+                         AND scheduled_at <= ?2 ORDER BY scheduled_at, id LIMIT ?3) \
+            RETURNING id, lease_token",
+    lease: "INSERT INTO task_locks (run_id, worker_id, token, acquired_at, expires_at) \
+            VALUES (?1, ?2, ?3, ?4 - 30000, ?4)",
+    complete: "UPDATE task_runs SET status = 'completed', result = 'null', finished_at = ?2 \
+               WHERE id = ?1 AND status = 'running' AND lease_token = ?3",
+    unlease: "DELETE FROM task_locks WHERE run_id = ?1 AND token = ?2",
+};
+
+const INSERT: &str = MINIMAL.insert;
+const CLAIM: &str = MINIMAL.claim;
+const LEASE: &str = MINIMAL.lease;
+const COMPLETE: &str = MINIMAL.complete;
+const UNLEASE: &str = MINIMAL.unlease;
+
+/// A raw connection on a minimal schema (or on the scheduler's, see
+/// [`Raw::open_scheduler_schema`]).
 #[derive(Debug)]
 pub struct Raw {
     conn: Connection,
+    sql: Sql,
 }
 
 fn immediate(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
@@ -98,7 +135,33 @@ impl Raw {
         let conn = Connection::open(path)?;
         conn.execute_batch(SCHEMA)?;
         conn.pragma_update(None, "synchronous", sync_name(sync))?;
-        Ok(Raw { conn })
+        Ok(Raw { conn, sql: MINIMAL })
+    }
+
+    /// The same statements on the scheduler's own schema, in `db`'s raw file (created
+    /// and migrated by the storage layer, with one worker row for the leases to name),
+    /// with foreign keys on as the scheduler has them.
+    ///
+    /// # Errors
+    /// Storage or SQLite errors.
+    pub fn open_scheduler_schema(db: &BenchDb, sync: Synchronous) -> crate::Result<Raw> {
+        let path = db.raw_path();
+        {
+            let store = scheduler::store::Store::open(scheduler::store::StoreOptions::file(&path))?;
+            store.write(|tx| {
+                tx.register_worker(
+                    &scheduler::store::NewWorker::new("raw", "localhost", 1),
+                    crate::NOW,
+                )
+            })?;
+        }
+        let conn = Connection::open(&path)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", sync_name(sync))?;
+        Ok(Raw {
+            conn,
+            sql: SCHEDULER_SCHEMA,
+        })
     }
 
     /// The connection, for fixtures.
@@ -109,7 +172,7 @@ impl Raw {
     /// Inserts one run in its own transaction.
     pub fn insert_one(&self) -> rusqlite::Result<()> {
         let tx = immediate(&self.conn)?;
-        tx.prepare_cached(INSERT)?.execute([NOW_MS])?;
+        tx.prepare_cached(self.sql.insert)?.execute([NOW_MS])?;
         tx.commit()
     }
 
@@ -117,7 +180,7 @@ impl Raw {
     pub fn insert_batch(&self, n: usize) -> rusqlite::Result<()> {
         let tx = immediate(&self.conn)?;
         {
-            let mut stmt = tx.prepare_cached(INSERT)?;
+            let mut stmt = tx.prepare_cached(self.sql.insert)?;
             for _ in 0..n {
                 stmt.execute([NOW_MS])?;
             }
@@ -141,13 +204,13 @@ impl Raw {
     pub fn claim_complete(&self, n: usize) -> rusqlite::Result<usize> {
         let tx = immediate(&self.conn)?;
         let claimed: Vec<(i64, i64)> = {
-            let mut claim = tx.prepare_cached(CLAIM)?;
+            let mut claim = tx.prepare_cached(self.sql.claim)?;
             let rows =
                 claim.query_map(params![1, NOW_MS, n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         {
-            let mut lease = tx.prepare_cached(LEASE)?;
+            let mut lease = tx.prepare_cached(self.sql.lease)?;
             for (id, token) in &claimed {
                 lease.execute(params![id, 1, token, NOW_MS + 30_000])?;
             }
@@ -158,8 +221,8 @@ impl Raw {
         }
         let tx = immediate(&self.conn)?;
         {
-            let mut complete = tx.prepare_cached(COMPLETE)?;
-            let mut unlease = tx.prepare_cached(UNLEASE)?;
+            let mut complete = tx.prepare_cached(self.sql.complete)?;
+            let mut unlease = tx.prepare_cached(self.sql.unlease)?;
             for (id, token) in &claimed {
                 complete.execute(params![id, NOW_MS, token])?;
                 unlease.execute(params![id, token])?;

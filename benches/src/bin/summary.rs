@@ -314,15 +314,7 @@ fn enqueue(t: &mut Table) -> Res<()> {
             h.stop()?;
             Ok(Value::Rate(rate(SINGLE, took)))
         },
-        || {
-            let db = BenchDb::new();
-            let raw = Raw::open(&db, Synchronous::Normal)?;
-            let t0 = Instant::now();
-            for _ in 0..SINGLE {
-                raw.insert_one()?;
-            }
-            Ok(Value::Rate(rate(SINGLE, t0.elapsed())))
-        },
+        || raw_inserts(false, 1, SINGLE),
     )?;
     t.push(Row {
         figure: "enqueue, 1 job per transaction".into(),
@@ -338,15 +330,7 @@ fn enqueue(t: &mut Table) -> Res<()> {
             h.stop()?;
             Ok(Value::Rate(rate(BATCHES * 1_000, took)))
         },
-        || {
-            let db = BenchDb::new();
-            let raw = Raw::open(&db, Synchronous::Normal)?;
-            let t0 = Instant::now();
-            for _ in 0..BATCHES {
-                raw.insert_batch(1_000)?;
-            }
-            Ok(Value::Rate(rate(BATCHES * 1_000, t0.elapsed())))
-        },
+        || raw_inserts(false, 1_000, BATCHES),
     )?;
     t.push(Row {
         figure: "enqueue, 1 000 jobs per transaction".into(),
@@ -355,13 +339,55 @@ fn enqueue(t: &mut Table) -> Res<()> {
         base: Some(base),
         target: Target::Ratio(0.60),
     });
+    // What the schema itself costs: the same raw statements on the scheduler's tables.
+    for (per_tx, batches) in [(1usize, SINGLE), (1_000, BATCHES)] {
+        let (ours, base) = paired(
+            || raw_inserts(true, per_tx, batches),
+            || raw_inserts(false, per_tx, batches),
+        )?;
+        t.push(Row {
+            figure: format!(
+                "(schema cost) raw insert on the scheduler's tables, {} per tx",
+                thousands(per_tx as f64)
+            ),
+            ours,
+            baseline: format!("raw insert, {} per tx", thousands(per_tx as f64)),
+            base: Some(base),
+            target: Target::None,
+        });
+    }
     Ok(())
+}
+
+/// `batches` raw transactions of `per_tx` inserts, on the minimal schema or on the
+/// scheduler's.
+fn raw_inserts(scheduler_schema: bool, per_tx: usize, batches: usize) -> Res<Value> {
+    let db = BenchDb::new();
+    let raw = if scheduler_schema {
+        Raw::open_scheduler_schema(&db, Synchronous::Normal)?
+    } else {
+        Raw::open(&db, Synchronous::Normal)?
+    };
+    let t0 = Instant::now();
+    for _ in 0..batches {
+        raw.insert_batch(per_tx)?;
+    }
+    Ok(Value::Rate(rate(per_tx * batches, t0.elapsed())))
 }
 
 /// The raw claim + complete cycle, `per_tx` runs per transaction, over `n` runs.
 fn raw_cycle(sync: Synchronous, per_tx: usize, n: usize) -> Res<Value> {
+    raw_cycle_on(false, sync, per_tx, n)
+}
+
+/// [`raw_cycle`] on the minimal schema or on the scheduler's.
+fn raw_cycle_on(scheduler_schema: bool, sync: Synchronous, per_tx: usize, n: usize) -> Res<Value> {
     let db = BenchDb::new();
-    let raw = Raw::open(&db, sync)?;
+    let raw = if scheduler_schema {
+        Raw::open_scheduler_schema(&db, sync)?
+    } else {
+        Raw::open(&db, sync)?
+    };
     raw.fill(n)?;
     let t0 = Instant::now();
     let done = raw.drain(per_tx)?;
@@ -388,6 +414,17 @@ fn cycles(t: &mut Table) -> Res<()> {
             target: Target::None,
         });
     }
+    let (ours, base) = paired(
+        || raw_cycle_on(true, Synchronous::Normal, 100, 20_000),
+        || raw_cycle(Synchronous::Normal, 100, 20_000),
+    )?;
+    t.push(Row {
+        figure: "(schema cost) raw cycle on the scheduler's tables, 100 per tx".into(),
+        ours,
+        baseline: "raw cycle, 100 per tx".into(),
+        base: Some(base),
+        target: Target::None,
+    });
     Ok(())
 }
 
