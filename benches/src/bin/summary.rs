@@ -263,11 +263,6 @@ fn main() -> Res<()> {
         rows: Vec::new(),
         started,
     };
-    eprintln!(
-        "scheduler benchmark summary: {} CPUs, SQLite {}, measuring…",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        rusqlite::version()
-    );
     // `summary SECTION…` measures only those sections (while working on one figure).
     let only: Vec<&str> = args[1..].iter().map(String::as_str).collect();
     let sections: [(&str, Section); 9] = [
@@ -281,14 +276,27 @@ fn main() -> Res<()> {
         ("maintenance", maintenance),
         ("memory", memory),
     ];
-    if let Some(unknown) = only.iter().find(|o| !sections.iter().any(|(n, _)| n == *o)) {
-        let names: Vec<&str> = sections.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = sections.iter().map(|(n, _)| *n).collect();
+    if only.iter().any(|o| *o == "--help" || *o == "-h") {
+        println!(
+            "usage: summary [SECTION...]\n\nMeasures every section (or only those named) and \
+             prints one table.\nSections: {}\nBENCH_TMPDIR=DIR puts the database files in DIR.",
+            names.join(", ")
+        );
+        return Ok(());
+    }
+    if let Some(unknown) = only.iter().find(|o| !names.contains(o)) {
         return Err(format!(
             "unknown section {unknown:?}; sections: {}",
             names.join(", ")
         )
         .into());
     }
+    eprintln!(
+        "scheduler benchmark summary: {} CPUs, SQLite {}, measuring…",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        rusqlite::version()
+    );
     for (name, section) in sections {
         if only.is_empty() || only.contains(&name) {
             section(&mut t)?;
