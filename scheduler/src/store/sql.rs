@@ -147,11 +147,19 @@ mod tests {
     use super::*;
     use crate::store::{Store, StoreOptions};
 
+    /// A freshly migrated in-memory store.
+    fn migrated() -> Store {
+        Store::open(StoreOptions::memory()).expect("an in-memory store opens and migrates")
+    }
+
     fn files_in(folder: &str) -> BTreeSet<String> {
         let dir = format!("{}/../sql/{folder}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| format!("{folder}/{}", e.unwrap().file_name().to_string_lossy()))
+        std::fs::read_dir(&dir)
+            .expect("the sql folder is readable")
+            .map(|e| {
+                let e = e.expect("the sql folder lists");
+                format!("{folder}/{}", e.file_name().to_string_lossy())
+            })
             .filter(|n| n.ends_with(".sql"))
             .collect()
     }
@@ -168,7 +176,7 @@ mod tests {
 
     #[test]
     fn every_statement_prepares_against_the_migrated_schema() {
-        let store = Store::open(StoreOptions::memory()).unwrap();
+        let store = migrated();
         let conn = store.inner.writer.lock();
         for (path, text) in ALL {
             if *path == "queries/migrations_create_table.sql" {
@@ -183,12 +191,12 @@ mod tests {
     /// by position): their parameters and columns must stay in this order.
     #[test]
     fn statements_bound_by_position_keep_their_order() {
-        let store = Store::open(StoreOptions::memory()).unwrap();
+        let store = migrated();
         let conn = store.inner.writer.lock();
         let params = |text: &str| -> Vec<String> {
-            let stmt = conn.prepare(text).unwrap();
+            let stmt = conn.prepare(text).expect("the statement prepares");
             (1..=stmt.parameter_count())
-                .map(|i| stmt.parameter_name(i).unwrap().to_owned())
+                .map(|i| stmt.parameter_name(i).expect("named parameter").to_owned())
                 .collect()
         };
         let cases: [(&str, &[&str]); 5] = [
@@ -228,7 +236,7 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(params(text), expected, "{text}");
         }
-        let claim = conn.prepare(RUNS_CLAIM_GROUP).unwrap();
+        let claim = conn.prepare(RUNS_CLAIM_GROUP).expect("the claim prepares");
         assert_eq!(
             claim.column_names(),
             [
@@ -250,15 +258,16 @@ mod tests {
 
     /// The plan of a statement, one line per step.
     fn plan(conn: &rusqlite::Connection, text: &str) -> Vec<String> {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {text}")).unwrap();
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {text}"))
+            .expect("the statement prepares");
         let n = stmt.parameter_count();
         let params: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Integer(1); n];
         stmt.query_map(rusqlite::params_from_iter(params), |r| {
             r.get::<_, String>(3)
         })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        .and_then(|rows| rows.collect::<Result<_, _>>())
+        .expect("the plan reads")
     }
 
     /// The statements every claim, completion, heartbeat, unblock and maintenance batch
@@ -266,7 +275,7 @@ mod tests {
     /// with history.
     #[test]
     fn hot_path_statements_never_scan_a_table() {
-        let store = Store::open(StoreOptions::memory()).unwrap();
+        let store = migrated();
         let conn = store.inner.writer.lock();
         let hot = [
             RUNS_INSERT,
