@@ -99,12 +99,6 @@ const SCHEDULER_SCHEMA: Sql = Sql {
     unlease: "DELETE FROM task_locks WHERE run_id = ?1 AND token = ?2",
 };
 
-const INSERT: &str = MINIMAL.insert;
-const CLAIM: &str = MINIMAL.claim;
-const LEASE: &str = MINIMAL.lease;
-const COMPLETE: &str = MINIMAL.complete;
-const UNLEASE: &str = MINIMAL.unlease;
-
 /// A raw connection on a minimal schema (or on the scheduler's, see
 /// [`Raw::open_scheduler_schema`]).
 #[derive(Debug)]
@@ -272,7 +266,7 @@ impl Raw {
                 rows.collect::<rusqlite::Result<_>>()?
             };
             {
-                let mut insert = tx.prepare_cached(INSERT)?;
+                let mut insert = tx.prepare_cached(MINIMAL.insert)?;
                 let mut advance =
                     tx.prepare_cached("UPDATE schedules SET next_at = ?2 WHERE id = ?1")?;
                 for (id, at) in &due {
@@ -394,16 +388,21 @@ pub fn pickup(db: &BenchDb, sync: Synchronous, samples: usize) -> rusqlite::Resu
             let claimed = (|| {
                 let tx = immediate(&consumer.conn)?;
                 let (id, token): (i64, i64) = tx
-                    .prepare_cached(CLAIM)?
+                    .prepare_cached(MINIMAL.claim)?
                     .query_row(params![1, NOW_MS, 1], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                tx.prepare_cached(LEASE)?
-                    .execute(params![id, 1, token, NOW_MS + 30_000])?;
+                tx.prepare_cached(MINIMAL.lease)?.execute(params![
+                    id,
+                    1,
+                    token,
+                    NOW_MS + 30_000
+                ])?;
                 tx.commit()?;
                 let picked = t0.elapsed();
                 let tx = immediate(&consumer.conn)?;
-                tx.prepare_cached(COMPLETE)?
+                tx.prepare_cached(MINIMAL.complete)?
                     .execute(params![id, NOW_MS, token])?;
-                tx.prepare_cached(UNLEASE)?.execute(params![id, token])?;
+                tx.prepare_cached(MINIMAL.unlease)?
+                    .execute(params![id, token])?;
                 tx.commit()?;
                 Ok(picked)
             })();

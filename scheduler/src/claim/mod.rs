@@ -46,9 +46,9 @@ impl Claimer {
                 ..Claimed::default()
             });
         }
-        let runs = tx.claim_runs(self.worker, free, now, self.lease, &self.job_types)?;
+        let runs = tx.claim_unpaused(self.worker, free, now, self.lease, &self.job_types)?;
         let next_due = if runs.len() < free {
-            tx.next_due_at()?
+            tx.next_due_unpaused()?
         } else {
             None
         };

@@ -214,13 +214,16 @@ impl InFlight {
         }
     }
 
-    /// How many of `runs` no thread holds any more: their slots go when their outcomes
-    /// are written, so a claim in the same transaction can already count them as free.
-    pub(crate) fn freed_by(&self, runs: impl IntoIterator<Item = RunId>) -> usize {
+    /// How many runs are held once `written` are: the slots of those no thread holds
+    /// any more go when their outcomes commit, so a claim in the same transaction can
+    /// already count them as free.
+    pub(crate) fn held_after(&self, written: impl IntoIterator<Item = RunId>) -> usize {
         let slots = self.slots.lock();
-        runs.into_iter()
+        let freed = written
+            .into_iter()
             .filter(|id| slots.get(id).is_some_and(|s| s.thread_done))
-            .count()
+            .count();
+        slots.len().saturating_sub(freed)
     }
 
     /// The runs were written: settled, and gone if no thread holds them.

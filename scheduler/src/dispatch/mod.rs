@@ -263,14 +263,11 @@ impl Dispatcher {
         // The slots of the outcomes written in this transaction are free once it
         // commits: claim into them in the same transaction, so the workers get new
         // runs as soon as the old ones are recorded.
-        let freed = self
+        let held = self
             .shared
             .inflight
-            .freed_by(self.writes.iter().map(|w| w.run));
-        let free = self
-            .prefetch
-            .target()
-            .saturating_sub(self.shared.inflight.len().saturating_sub(freed));
+            .held_after(self.writes.iter().map(|w| w.run));
+        let free = self.prefetch.target().saturating_sub(held);
         let claim =
             self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
         let schedules = self.stopping.is_none()

@@ -115,6 +115,12 @@ impl ReadTx<'_> {
         if self.is_paused()? {
             return Ok(None);
         }
+        self.next_due_unpaused()
+    }
+
+    /// [`ReadTx::next_due_at`] for a caller that read the pause flag itself in this
+    /// transaction (the claimer: one read of it per claim, not three).
+    pub(crate) fn next_due_unpaused(&self) -> Result<Option<OffsetDateTime>> {
         let mut next: Option<i64> = None;
         let mut at_most = i64::from(MAX_PRIORITY);
         let mut group = self.conn().prepare_cached(sql::RUNS_CLAIM_NEXT_PRIORITY)?;
@@ -155,11 +161,27 @@ impl WriteTx<'_> {
         lease_ttl: Duration,
         job_types: &JobTypeFilter,
     ) -> Result<Vec<ClaimedRun>> {
+        if self.is_paused()? {
+            return Ok(Vec::new());
+        }
+        self.claim_unpaused(worker, limit, now, lease_ttl, job_types)
+    }
+
+    /// [`WriteTx::claim_runs`] for a caller that read the pause flag itself in this
+    /// transaction.
+    pub(crate) fn claim_unpaused(
+        &self,
+        worker: WorkerId,
+        limit: usize,
+        now: OffsetDateTime,
+        lease_ttl: Duration,
+        job_types: &JobTypeFilter,
+    ) -> Result<Vec<ClaimedRun>> {
         let now_ms = ms(now);
         let expires_ms = add_ms("lease duration", now_ms, lease_ttl)?;
         let lease_expires_at = ts(expires_ms)?;
         let mut claimed = Vec::new();
-        if limit == 0 || self.is_paused()? {
+        if limit == 0 {
             return Ok(claimed);
         }
         let mut next_group = self.conn().prepare_cached(sql::RUNS_CLAIM_NEXT_PRIORITY)?;
