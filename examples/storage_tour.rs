@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use scheduler::clock::HostInstant;
 use scheduler::{
     Clock, SystemClock,
     store::{AttemptOutcome, JobTypeFilter, NewRun, NewWorker, Store, StoreOptions},
@@ -19,8 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("schema version {}", store.schema_version()?);
 
     let now = clock.now();
-    let worker = store
-        .write(|tx| tx.register_worker(&NewWorker::new("storage-tour", "localhost", 1), now))?;
+    let worker = store.write(|tx| {
+        let me = NewWorker::new("storage-tour", "localhost", 1);
+        tx.register_worker(&me, now, HostInstant::now())
+    })?;
     let enqueued =
         store.write(|tx| tx.insert_run(&NewRun::new("greet", r#"{"name":"world"}"#, now), now))?;
     println!("enqueued run {}", enqueued.id);
@@ -30,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             worker,
             10,
             clock.now(),
+            HostInstant::now(),
             Duration::from_secs(30),
             &JobTypeFilter::any(),
         )

@@ -8,6 +8,7 @@
 
 use time::OffsetDateTime;
 
+use scheduler::clock::HostInstant;
 use scheduler::{
     Clock, SystemClock,
     store::{NewTask, NewWorker, Schedule, Store},
@@ -86,8 +87,13 @@ pub fn fill_maintenance(store: &Store, n: usize) -> Result<()> {
     let now = SystemClock.now();
     let old = ms(now) - 30 * 24 * 3_600_000;
     insert_finished(store, n, now - time::Duration::days(30))?;
-    let holder =
-        store.write(|tx| tx.register_worker(&NewWorker::new("holder", "localhost", 4), now))?;
+    let holder = store.write(|tx| {
+        tx.register_worker(
+            &NewWorker::new("holder", "localhost", 4),
+            now,
+            HostInstant::now(),
+        )
+    })?;
     Ok(store.write(|tx| {
         let c = tx.connection();
         c.execute(

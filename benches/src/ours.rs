@@ -15,6 +15,7 @@ use std::{
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use parking_lot::{Condvar, Mutex};
+use scheduler::clock::HostInstant;
 use scheduler::{
     Clock, Event, Job, JobContext, JobError, MaintenanceConfig, PassReport, Perform, Scheduler,
     Service, SystemClock,
@@ -419,8 +420,13 @@ impl Cycle {
     /// Store errors.
     pub fn open(db: &BenchDb, sync: Synchronous) -> Result<Cycle> {
         let store = Store::open(StoreOptions::file(db.path()).synchronous(sync))?;
-        let worker =
-            store.write(|tx| tx.register_worker(&NewWorker::new("bench", "localhost", 4), NOW))?;
+        let worker = store.write(|tx| {
+            tx.register_worker(
+                &NewWorker::new("bench", "localhost", 4),
+                NOW,
+                HostInstant::now(),
+            )
+        })?;
         Ok(Cycle { store, worker })
     }
 
@@ -443,9 +449,9 @@ impl Cycle {
         let now = SystemClock.now();
         let t0 = Instant::now();
         for _ in 0..rounds {
-            let claimed = self
-                .store
-                .write(|tx| tx.claim_runs(self.worker, per_tx, now, lease, &any))?;
+            let claimed = self.store.write(|tx| {
+                tx.claim_runs(self.worker, per_tx, now, HostInstant::now(), lease, &any)
+            })?;
             if claimed.len() < per_tx {
                 return Err(stuck("claims", per_tx, claimed.len()));
             }

@@ -146,6 +146,7 @@ impl Raw {
                 tx.register_worker(
                     &scheduler::store::NewWorker::new("raw", "localhost", 1),
                     crate::NOW,
+                    scheduler::clock::HostInstant::now(),
                 )
             })?;
         }

@@ -1,9 +1,18 @@
 //! Where the scheduler reads the time: the only place the wall clock is consulted.
 //!
-//! Every time-dependent statement binds `:now` from a [`Clock`], never from SQLite's own
-//! clock, so a test can move time across a lease expiry or a cron occurrence without
-//! sleeping ([`ManualClock`]). Waiting itself (poll intervals, job timeouts) uses real
-//! monotonic time.
+//! Two clocks, for two kinds of question:
+//!
+//! * **When** something is due (a delayed run, a retry, a cron occurrence, a retention
+//!   limit) is a question about the calendar, answered by a [`Clock`]: every such
+//!   statement binds `:now` from it, never from SQLite's own clock, so a test can move a
+//!   [`ManualClock`] across a backoff or a cron occurrence without sleeping.
+//! * **Whether a worker is still alive** (its lease expired, its heartbeat went stale)
+//!   is a question about elapsed time, answered by the host's monotonic clock
+//!   ([`HostInstant`]), which every process on the machine reads alike and which no
+//!   wall-clock step, NTP correction or [`ManualClock`] move can shift. A live run is
+//!   therefore never taken because the wall clock jumped, whatever the size of the jump.
+//!
+//! Waiting itself (poll intervals, job timeouts) uses the process's monotonic time.
 
 use std::{
     fmt,
@@ -93,6 +102,102 @@ impl Clock for ManualClock {
         // inputs; clamp instead of panicking on absurd ones.
         from_ms(self.ms.load(Ordering::SeqCst)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
+}
+
+/// A reading of the host's monotonic clock, in milliseconds: the clock by which leases
+/// and heartbeats are judged.
+///
+/// On Linux and the BSDs this is `CLOCK_MONOTONIC`: it counts from boot, is the same for
+/// every process on the machine, never steps (NTP only slews its rate), and stands still
+/// while the machine is suspended, when no holder could renew anyway. A holder records
+/// its lease's expiry on it; an observer in another process compares that with its own
+/// reading, so one reading decides and neither side's wall clock matters.
+///
+/// Readings from another boot of the machine mean nothing here; every worker therefore
+/// records the boot it runs in (its *clock domain*, see [`clock_domain`]), and leases of
+/// a worker from another domain are judged by their wall-clock expiry instead.
+///
+/// ```
+/// use std::time::Duration;
+/// use scheduler::clock::HostInstant;
+///
+/// let now = HostInstant::now();
+/// let later = now.after(Duration::from_secs(30));
+/// assert_eq!(later.millis() - now.millis(), 30_000);
+/// assert!(HostInstant::now() >= now);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostInstant(i64);
+
+impl HostInstant {
+    /// The host's monotonic clock now.
+    #[must_use]
+    pub fn now() -> Self {
+        HostInstant(host_monotonic_ms())
+    }
+
+    /// The reading `d` after this one (saturating).
+    #[must_use]
+    pub fn after(self, d: Duration) -> Self {
+        let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        HostInstant(self.0.saturating_add(d))
+    }
+
+    /// Milliseconds since the clock's origin (boot, on Linux), as stored.
+    #[must_use]
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// A reading as stored in the database.
+    #[must_use]
+    pub const fn from_millis(ms: i64) -> Self {
+        HostInstant(ms)
+    }
+}
+
+#[cfg(unix)]
+// `tv_nsec` is an i64 with rustix's raw Linux backend and a C long elsewhere.
+#[allow(clippy::useless_conversion)]
+fn host_monotonic_ms() -> i64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec
+        .saturating_mul(1000)
+        .saturating_add(i64::from(t.tv_nsec) / 1_000_000)
+}
+
+#[cfg(not(unix))]
+fn host_monotonic_ms() -> i64 {
+    // No clock shared by every process is read here: readings are this process's own,
+    // from its start, and `clock_domain` names no domain, so other processes judge this
+    // worker's leases by their wall-clock expiry.
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = START.get_or_init(std::time::Instant::now);
+    i64::try_from(start.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The boot this process runs in, as the kernel names it
+/// (`/proc/sys/kernel/random/boot_id` on Linux): two processes whose domains are equal
+/// read the same [`HostInstant`] clock. `None` where the platform offers no such name;
+/// workers without a domain are judged by wall-clock expiry, as are workers of another
+/// domain (another boot, or another machine on a shared file system, which SQLite does
+/// not support anyway).
+#[must_use]
+pub fn clock_domain() -> Option<&'static str> {
+    static DOMAIN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DOMAIN
+        .get_or_init(|| {
+            if cfg!(unix) {
+                std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| format!("boot:{s}"))
+            } else {
+                None
+            }
+        })
+        .as_deref()
 }
 
 /// Milliseconds since the Unix epoch: the representation of every time in the database.

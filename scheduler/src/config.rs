@@ -9,6 +9,7 @@ use crate::{
     events::{EventHook, Events},
     job::{Perform, registry::Registry},
     maintenance::MaintenanceConfig,
+    retry::{ExponentialBackoff, RetryPolicy},
     scheduler::Scheduler,
     store::{DependencyLimits, StoreOptions, Synchronous},
 };
@@ -25,8 +26,7 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Default largest payload accepted at enqueue.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 256 * 1024;
-/// Default longest delay between retries, whatever the backoff computes.
-pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+pub use crate::retry::DEFAULT_MAX_BACKOFF;
 /// Default [`SchedulerBuilder::max_in_flight`] per worker thread: a ceiling for very short
 /// jobs; the dispatcher holds fewer when jobs are longer.
 pub const DEFAULT_IN_FLIGHT_PER_THREAD: usize = 32;
@@ -49,7 +49,7 @@ pub(crate) struct Config {
     pub(crate) poll_interval: Duration,
     pub(crate) shutdown_grace: Duration,
     pub(crate) max_payload_bytes: usize,
-    pub(crate) max_backoff: Duration,
+    pub(crate) retry_policy: Arc<dyn RetryPolicy>,
     pub(crate) allow_foreign_job_types: bool,
     pub(crate) dependency_limits: DependencyLimits,
     pub(crate) misfire_threshold: Duration,
@@ -84,6 +84,7 @@ pub struct SchedulerBuilder {
     shutdown_grace: Duration,
     max_payload_bytes: usize,
     max_backoff: Duration,
+    retry_policy: Option<Arc<dyn RetryPolicy>>,
     allow_foreign_job_types: bool,
     dependency_limits: DependencyLimits,
     misfire_threshold: Duration,
@@ -128,6 +129,7 @@ impl SchedulerBuilder {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             max_backoff: DEFAULT_MAX_BACKOFF,
+            retry_policy: None,
             allow_foreign_job_types: false,
             dependency_limits: DependencyLimits::default(),
             misfire_threshold: crate::schedule::DEFAULT_MISFIRE_THRESHOLD,
@@ -256,11 +258,47 @@ impl SchedulerBuilder {
         self
     }
 
-    /// Longest delay between two attempts, whatever the backoff computes. Defaults to
-    /// [`DEFAULT_MAX_BACKOFF`] (24 h).
+    /// Longest delay between two attempts of the default retry policy
+    /// ([`ExponentialBackoff`]), whatever the backoff computes. Defaults to
+    /// [`DEFAULT_MAX_BACKOFF`] (24 h). Ignored when a [`SchedulerBuilder::retry_policy`]
+    /// is set.
     #[must_use]
     pub fn max_backoff(mut self, d: Duration) -> Self {
         self.max_backoff = d;
+        self
+    }
+
+    /// When failed attempts are tried again: one policy for attempts that failed in
+    /// their job (an error, a panic, a timeout) and for attempts whose worker died
+    /// (taken back by the lease rescue), so a job that crashes its process backs off
+    /// instead of looping. Defaults to [`ExponentialBackoff`] capped at
+    /// [`SchedulerBuilder::max_backoff`]. A job's own
+    /// [`crate::JobError::retry_after`] overrides it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scheduler::{FailedAttempt, RetryPolicy, Scheduler};
+    ///
+    /// #[derive(Debug)]
+    /// struct Fixed(Duration);
+    ///
+    /// impl RetryPolicy for Fixed {
+    ///     fn retry_delay(&self, _: &FailedAttempt<'_>) -> Duration {
+    ///         self.0
+    ///     }
+    /// }
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .retry_policy(Fixed(Duration::from_secs(10)))
+    ///     .start()?;
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn retry_policy(mut self, policy: impl RetryPolicy) -> Self {
+        self.retry_policy = Some(Arc::new(policy));
         self
     }
 
@@ -298,8 +336,12 @@ impl SchedulerBuilder {
         self
     }
 
-    /// The clock every time comes from. Defaults to the system clock; tests pass a
-    /// [`crate::ManualClock`] to cross lease expiries and backoffs without sleeping.
+    /// The wall clock: when runs are due, retries, cron occurrences, retention, and
+    /// every timestamp written. Defaults to the system clock; tests pass a
+    /// [`crate::ManualClock`] to cross backoffs and cron occurrences without sleeping.
+    /// Leases and heartbeats are judged by the host's monotonic clock instead
+    /// ([`crate::clock::HostInstant`]), which this clock does not move: a wall clock
+    /// that jumps never takes a live run.
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.store = self.store.clock(clock.clone());
@@ -404,7 +446,9 @@ impl SchedulerBuilder {
             poll_interval: self.poll_interval,
             shutdown_grace: self.shutdown_grace,
             max_payload_bytes: self.max_payload_bytes,
-            max_backoff: self.max_backoff,
+            retry_policy: self
+                .retry_policy
+                .unwrap_or_else(|| Arc::new(ExponentialBackoff::new(self.max_backoff))),
             allow_foreign_job_types: self.allow_foreign_job_types,
             dependency_limits: self.dependency_limits,
             misfire_threshold: self.misfire_threshold,

@@ -128,6 +128,7 @@ mod events;
 mod heartbeat;
 pub mod job;
 pub mod maintenance;
+mod retry;
 pub mod schedule;
 mod scheduler;
 pub mod store;
@@ -145,6 +146,7 @@ pub use crate::{
     events::{Event, EventHook},
     job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
     maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
+    retry::{ExponentialBackoff, FailedAttempt, RetryPolicy},
     schedule::ScheduleSpec,
     scheduler::{Scheduler, SchedulerStats, ShutdownReport},
     store::{

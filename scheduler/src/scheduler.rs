@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use crate::{
     claim::Claimer,
-    clock::Clock,
+    clock::{Clock, HostInstant},
     config::{Config, SchedulerBuilder},
     dispatch::{Channels, Control, Dispatcher, inflight::InFlight},
     enqueue::{Batch, BatchEdge, EnqueueOptions, Enqueuer, Upstream},
@@ -28,8 +28,8 @@ use crate::{
     schedule::{self, ScheduleSpec},
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
-        NewRun, NewWorker, Run, RunFilter, RunId, RunStatus, StatusCounts, Store, Task, TaskUpdate,
-        WorkerId, WriteTx,
+        NewRun, NewWorker, Promise, Run, RunFilter, RunId, RunStatus, StatusCounts, Store, Task,
+        TaskUpdate, WorkerId, WriteTx,
     },
 };
 
@@ -284,8 +284,15 @@ impl Scheduler {
             .unwrap_or_else(|| format!("{host}:{}", std::process::id()));
         let threads = u32::try_from(config.worker_threads).unwrap_or(u32::MAX);
         let job_types = registry.names();
+        let promise = Promise {
+            heartbeat_interval: config.heartbeat_interval,
+            lease_duration: config.lease_duration,
+            stale_after: config.maintenance.stale_worker_after,
+        };
+        let registering = Instant::now();
         let worker_id = store.write(|tx| {
-            let id = tx.register_worker(&NewWorker::new(name, host, threads), clock.now())?;
+            let new = NewWorker::new(name, host, threads).promise(promise);
+            let id = tx.register_worker(&new, clock.now(), HostInstant::now())?;
             // Tools (the CLI's enqueue) accept the job types some host registers.
             tx.record_job_types(&job_types, clock.now())?;
             // The views use the threshold this instance's maintenance uses.
@@ -308,6 +315,7 @@ impl Scheduler {
             lease: config.lease_duration,
             job_types: JobTypeFilter::only(registry.names()),
         };
+        let inflight = InFlight::new(registering + config.maintenance.stale_worker_after);
         let shared = Arc::new(Shared {
             store,
             config,
@@ -315,7 +323,7 @@ impl Scheduler {
             clock,
             worker_id,
             database_id,
-            inflight: InFlight::default(),
+            inflight,
             events,
             stats: Stats::new(),
             schedules_changed: std::sync::atomic::AtomicBool::new(true),
@@ -852,6 +860,7 @@ impl Scheduler {
                     &self.shared.store,
                     &self.shared.config.maintenance,
                     self.shared.clock.as_ref(),
+                    self.shared.config.retry_policy.as_ref(),
                     service,
                 )?);
             }

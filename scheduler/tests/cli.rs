@@ -17,6 +17,7 @@ use common::{
     jobs::{Decides, Double, Flaky, Gate, Noop, open_gate},
     schema_of, snapshot, wait_for,
 };
+use scheduler::clock::HostInstant;
 use scheduler::{
     Clock, MaintenanceConfig, RunId, RunStatus, ScheduleSpec, Scheduler, SystemClock,
     store::{JobTypeFilter, NewRun, NewWorker, Store, StoreOptions, WorkerStatus},
@@ -197,8 +198,8 @@ fn a_missing_file_is_refused_by_every_command_but_migrate_up_and_never_created()
         out.contains(&format!("created {}", db.path.display())),
         "{out}"
     );
-    assert!(out.contains("the database is at version 4 of 4"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 4);
+    assert!(out.contains("the database is at version 5 of 5"), "{out}");
+    assert_eq!(store_of(&db).schema_version().unwrap(), 5);
 }
 
 #[test]
@@ -300,7 +301,7 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
     let db = migrated();
     db.raw()
         .execute(
-            "INSERT INTO scheduler_migrations VALUES (5, 'from_the_future', ?, 0, 0)",
+            "INSERT INTO scheduler_migrations VALUES (99, 'from_the_future', ?, 0, 0)",
             ["f".repeat(64)],
         )
         .unwrap();
@@ -315,7 +316,7 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
     for args in commands {
         let line = fails(&db.path, args);
         assert!(
-            line.contains("database schema version 5 is newer than this binary's 4"),
+            line.contains("database schema version 99 is newer than this binary's 5"),
             "{args:?}: {line}"
         );
         assert!(line.contains("jobs.db"), "{args:?}: {line}");
@@ -333,7 +334,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     assert_eq!(store_of(&db).schema_version().unwrap(), 2);
 
     let status = ok(&db.path, &["migrate", "status"]);
-    assert!(status.contains("version   2 of 4"), "{status}");
+    assert!(status.contains("version   2 of 5"), "{status}");
     assert!(status.contains("run `scheduler migrate up`"), "{status}");
     let status = json(&db.path, &["migrate", "status"]);
     let states: Vec<&str> = status["migrations"]
@@ -342,14 +343,17 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         .iter()
         .map(|m| m["state"].as_str().unwrap())
         .collect();
-    assert_eq!(states, ["applied", "applied", "pending", "pending"]);
+    assert_eq!(
+        states,
+        ["applied", "applied", "pending", "pending", "pending"]
+    );
     assert_eq!(status["version"], 2);
 
     // Every other command needs the latest schema and says how to get it.
     for args in [&["stats"][..], &["runs", "list"], &["pause"]] {
         let line = fails(&db.path, args);
         assert!(
-            line.contains("schema is at version 2 but this binary needs 4"),
+            line.contains("schema is at version 2 but this binary needs 5"),
             "{line}"
         );
         assert!(line.contains("migrate up"), "{line}");
@@ -365,9 +369,10 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         plan.contains("would apply 0004 maintenance_procedures"),
         "{plan}"
     );
+    assert!(plan.contains("would apply 0005 worker_promises"), "{plan}");
     assert!(plan.contains("dry run: nothing changed"), "{plan}");
     let plan = json(&db.path, &["migrate", "up", "--dry-run"]);
-    assert_eq!(plan["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(plan["steps"].as_array().unwrap().len(), 3);
     assert_eq!(plan["dry_run"], true);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
     assert_eq!(store_of(&db).schema_version().unwrap(), 2);
@@ -377,13 +382,14 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         out.contains("applied 0003 triggers_and_constraints"),
         "{out}"
     );
-    assert!(out.contains("version 4 of 4"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 4);
-    let schema_at_4 = schema_of(&db.raw());
+    assert!(out.contains("version 5 of 5"), "{out}");
+    assert_eq!(store_of(&db).schema_version().unwrap(), 5);
+    let schema_at_5 = schema_of(&db.raw());
     let again = ok(&db.path, &["migrate", "up"]);
     assert!(again.contains("nothing to do"), "{again}");
 
     let plan = ok(&db.path, &["migrate", "down", "--to", "2", "--dry-run"]);
+    assert!(plan.contains("would revert 0005 worker_promises"), "{plan}");
     assert!(
         plan.contains("would revert 0004 maintenance_procedures"),
         "{plan}"
@@ -392,24 +398,24 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         plan.contains("would revert 0003 triggers_and_constraints"),
         "{plan}"
     );
-    assert_eq!(schema_of(&db.raw()), schema_at_4);
+    assert_eq!(schema_of(&db.raw()), schema_at_5);
 
     let out = ok(&db.path, &["migrate", "down", "--to", "2"]);
     assert!(
         out.contains("reverted 0004 maintenance_procedures"),
         "{out}"
     );
-    assert!(out.contains("version 2 of 4"), "{out}");
+    assert!(out.contains("version 2 of 5"), "{out}");
     assert_eq!(store_of(&db).schema_version().unwrap(), 2);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
     let line = fails(&db.path, &["migrate", "down", "--to", "3"]);
     assert!(line.contains("invalid migration target 3"), "{line}");
 
     let out = json(&db.path, &["migrate", "up"]);
-    assert_eq!(out["version"], 4);
+    assert_eq!(out["version"], 5);
     assert_eq!(out["steps"][0]["version"], 3);
     assert_eq!(out["steps"][0]["direction"], "up");
-    assert_eq!(schema_of(&db.raw()), schema_at_4);
+    assert_eq!(schema_of(&db.raw()), schema_at_5);
 }
 
 /// Runs of every kind on a file a running scheduler uses: completed, retried then
@@ -1162,9 +1168,14 @@ fn maintenance_run_does_one_pass_now_and_prints_what_it_did() {
         .unwrap();
     // A dead process: its heartbeat two hours old, holding an expired lease on a run.
     let long_ago = SystemClock.now() - time::Duration::hours(2);
+    let long_ago_host = HostInstant::from_millis(HostInstant::now().millis() - 7_200_000);
     let (ghost, orphan) = store
         .write(|tx| {
-            let ghost = tx.register_worker(&NewWorker::new("ghost", "elsewhere", 1), long_ago)?;
+            let ghost = tx.register_worker(
+                &NewWorker::new("ghost", "elsewhere", 1),
+                long_ago,
+                long_ago_host,
+            )?;
             let orphan = tx
                 .insert_run(&NewRun::new("orphan", "{}", long_ago), long_ago)?
                 .id;
@@ -1172,6 +1183,7 @@ fn maintenance_run_does_one_pass_now_and_prints_what_it_did() {
                 ghost,
                 1,
                 long_ago,
+                long_ago_host,
                 Duration::from_secs(10),
                 &JobTypeFilter::only(["orphan"]),
             )?;

@@ -5,7 +5,12 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{T0, TestDb, builder, jobs::open_gate, wait_event, wait_for};
+use common::{
+    T0, TestDb, builder,
+    jobs::{PanicInTransaction, open_gate},
+    no_delay, wait_event, wait_for,
+};
+use scheduler::clock::HostInstant;
 use scheduler::{
     Clock, Event, Job, JobContext, JobError, JobOptions, MaintenanceConfig, ManualClock, Perform,
     RunStatus,
@@ -161,17 +166,27 @@ fn a_worker_that_lost_its_lease_keeps_none_of_its_writes() {
     // (inside the scheduler's own store, so its heartbeat cannot slip in between).
     let thief = s
         .store()
-        .write(|tx| tx.register_worker(&NewWorker::new("thief", "h", 1), clock.now()))
+        .write(|tx| {
+            tx.register_worker(
+                &NewWorker::new("thief", "h", 1),
+                clock.now(),
+                HostInstant::now(),
+            )
+        })
         .unwrap();
     let token = s
         .store()
         .write(|tx| {
             clock.advance(Duration::from_secs(60));
-            tx.rescue_expired_leases(clock.now(), 10)?;
+            // 60 s on the wall clock and, as far as the lease is concerned, on the host's
+            // monotonic clock too (the rescue judges by that one).
+            let later = HostInstant::now().after(Duration::from_secs(60));
+            tx.rescue_expired_leases(clock.now(), later, 10, &no_delay())?;
             Ok(tx.claim_runs(
                 thief,
                 1,
                 clock.now(),
+                HostInstant::now(),
                 Duration::from_secs(600),
                 &JobTypeFilter::any(),
             )?[0]
@@ -209,4 +224,39 @@ fn a_worker_that_lost_its_lease_keeps_none_of_its_writes() {
         })
         .unwrap();
     assert_eq!(s.run(id).unwrap().status, RunStatus::Completed);
+}
+
+#[test]
+fn a_panic_inside_the_transaction_fails_the_attempt_with_its_message_and_frees_the_slot() {
+    let db = TestDb::new();
+    let s = builder(&db)
+        .worker_threads(1)
+        .register::<PanicInTransaction>()
+        .start()
+        .unwrap();
+    let id = s
+        .enqueue(PanicInTransaction {
+            message: "boom inside the transaction".into(),
+        })
+        .unwrap()
+        .id;
+    assert!(
+        wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Failed),
+        "the run is wedged: {:?}",
+        s.run(id).unwrap()
+    );
+    let run = s.run(id).unwrap();
+    assert_eq!(run.attempt, 2, "both attempts ran and failed");
+    assert_eq!(run.errors.len(), 2);
+    for e in &run.errors {
+        assert_eq!(e.kind, scheduler::store::AttemptErrorKind::Panic);
+        assert!(e.message.contains("boom inside the transaction"), "{e:?}");
+    }
+    assert!(wait_for(WAIT, || s.stats().unwrap().in_flight == 0));
+    assert_eq!(s.stats().unwrap().panics, 2);
+    let report = s.shutdown(Duration::from_secs(30)).unwrap();
+    assert!(
+        report.stuck.is_empty() && report.released.is_empty(),
+        "{report:?}"
+    );
 }

@@ -9,8 +9,9 @@ use std::{sync::Arc, time::Duration};
 use common::{
     T0, TestDb, builder,
     jobs::{Gate, Noop, attempts_of, log_of, open_gate},
-    wait_event, wait_for,
+    no_delay, wait_event, wait_for,
 };
+use scheduler::clock::HostInstant;
 use scheduler::{
     Clock, EnqueueOptions, Event, MaintenanceConfig, ManualClock, RunId, RunStatus, Scheduler,
     store::{
@@ -34,12 +35,15 @@ fn steal(store: &Store, clock: &ManualClock, run: RunId, thief: WorkerId) -> i64
         .write(|tx| {
             clock.advance(Duration::from_secs(60));
             let now = clock.now();
-            let rescued = tx.rescue_expired_leases(now, 100)?;
+            // The lease is judged on the host's monotonic clock: a minute later there too.
+            let later = HostInstant::now().after(Duration::from_secs(60));
+            let rescued = tx.rescue_expired_leases(now, later, 100, &no_delay())?;
             assert_eq!(rescued.requeued(), 1, "the lease had expired");
             let claimed = tx.claim_runs(
                 thief,
                 1,
                 now,
+                HostInstant::now(),
                 Duration::from_secs(600),
                 &JobTypeFilter::any(),
             )?;
@@ -81,7 +85,10 @@ fn a_paused_worker_whose_lease_was_taken_cannot_complete_the_run() {
 
     let thief = a
         .store()
-        .write(|tx| tx.register_worker(&NewWorker::new("thief", "elsewhere", 1), clock.now()))
+        .write(|tx| {
+            let thief = NewWorker::new("thief", "elsewhere", 1);
+            tx.register_worker(&thief, clock.now(), HostInstant::now())
+        })
         .unwrap();
     let token = steal(a.store(), &clock, id, thief);
     assert_eq!(token, first_token + 1);
@@ -147,7 +154,10 @@ fn the_heartbeat_tells_a_job_whose_lease_was_lost_to_stop() {
     assert!(wait_for(WAIT, || attempts_of(&format!("{gate}:started")) == 1));
     let thief = a
         .store()
-        .write(|tx| tx.register_worker(&NewWorker::new("thief", "elsewhere", 1), clock.now()))
+        .write(|tx| {
+            let thief = NewWorker::new("thief", "elsewhere", 1);
+            tx.register_worker(&thief, clock.now(), HostInstant::now())
+        })
         .unwrap();
     let token = steal(a.store(), &clock, id, thief);
     assert!(
@@ -362,17 +372,22 @@ fn a_busy_database_delays_a_completion_but_never_loses_it() {
 fn expired_leases_of_a_vanished_worker_are_rescued_by_maintenance() {
     let db = TestDb::new();
     let clock = Arc::new(ManualClock::new(T0));
-    // A worker row that claims a run and then disappears (as a killed process would).
+    // A worker row that claimed a run six seconds ago (on both clocks) and then
+    // disappeared, as a killed process would.
     let store = db.open();
+    let six_seconds_ago = HostInstant::from_millis(HostInstant::now().millis() - 6_000);
     let ghost = store
-        .write(|tx| tx.register_worker(&NewWorker::new("ghost", "h", 1), T0))
+        .write(|tx| tx.register_worker(&NewWorker::new("ghost", "h", 1), T0, six_seconds_ago))
         .unwrap();
     let id = store
         .write(|tx| tx.insert_run(&scheduler::store::NewRun::new("noop", "null", T0), T0))
         .unwrap()
         .id;
     store
-        .write(|tx| tx.claim_runs(ghost, 1, T0, Duration::from_secs(5), &JobTypeFilter::any()))
+        .write(|tx| {
+            let lease = Duration::from_secs(5);
+            tx.claim_runs(ghost, 1, T0, six_seconds_ago, lease, &JobTypeFilter::any())
+        })
         .unwrap();
     clock.advance(Duration::from_secs(6));
     let s = builder(&db)
@@ -381,6 +396,19 @@ fn expired_leases_of_a_vanished_worker_are_rescued_by_maintenance() {
         .register::<Noop>()
         .start()
         .unwrap();
+    // Taken back, and retried after the retry policy's backoff, like any failed attempt
+    // (a crash loop would retry at once).
+    assert!(wait_status(&s, id, RunStatus::Pending));
+    let rescued = s.run(id).unwrap();
+    assert_eq!(rescued.errors[0].kind, AttemptErrorKind::LeaseExpired);
+    assert!(
+        rescued.scheduled_at > clock.now(),
+        "the rescued run backs off: due {} at {}",
+        rescued.scheduled_at,
+        clock.now()
+    );
+    clock.advance(Duration::from_secs(2));
+    s.notify();
     assert!(wait_status(&s, id, RunStatus::Completed));
     let run = s.run(id).unwrap();
     assert_eq!(run.attempt, 2, "the crashed attempt counts");

@@ -229,6 +229,7 @@ fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
         &store,
         &config,
         &scheduler::SystemClock,
+        &scheduler::ExponentialBackoff::default(),
         Service::RunRetention,
     )
     .unwrap();

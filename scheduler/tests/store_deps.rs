@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{T0, TestDb, at_ms};
+use common::{H0, T0, TestDb, at_ms, host_ms};
 use scheduler::{
     Error,
     store::{
@@ -45,6 +45,7 @@ fn finish(store: &Store, w: WorkerId, id: RunId, outcome: AttemptOutcome) -> Run
                 w,
                 1,
                 at_ms(1),
+                host_ms(1),
                 Duration::from_secs(30),
                 &JobTypeFilter::any(),
             )
@@ -142,11 +143,11 @@ fn a_run_that_started_cannot_be_made_to_wait() {
     let db = TestDb::new();
     let store = db.open();
     let w = store
-        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0))
+        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0, H0))
         .unwrap();
     let r = runs(&store, 2);
     store
-        .write(|tx| tx.claim_runs(w, 1, T0, Duration::from_secs(30), &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 1, T0, H0, Duration::from_secs(30), &JobTypeFilter::any()))
         .unwrap();
     let err = add(&store, &[dep(r[0], r[1])]).unwrap_err();
     assert!(
@@ -215,7 +216,7 @@ fn completion_unblocks_dependents_only_when_all_upstreams_completed() {
     let db = TestDb::new();
     let store = db.open();
     let w = store
-        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0))
+        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0, H0))
         .unwrap();
     let r = runs(&store, 4);
     add(
@@ -238,6 +239,7 @@ fn completion_unblocks_dependents_only_when_all_upstreams_completed() {
                 w,
                 10,
                 at_ms(1),
+                host_ms(1),
                 Duration::from_secs(30),
                 &JobTypeFilter::any(),
             )
@@ -267,7 +269,7 @@ fn a_failure_cancels_dependents_transitively_unless_the_edge_says_run() {
     let db = TestDb::new();
     let store = db.open();
     let w = store
-        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0))
+        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0, H0))
         .unwrap();
     let r = runs(&store, 5);
     // r1 waits for r0 (cancel), r2 waits for r1 (cancel), r3 waits for r0 (run anyway),
@@ -316,7 +318,7 @@ fn edges_to_finished_upstreams_apply_at_once() {
     let db = TestDb::new();
     let store = db.open();
     let w = store
-        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0))
+        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0, H0))
         .unwrap();
     let done = runs(&store, 1)[0];
     finish(&store, w, done, complete());
@@ -342,7 +344,7 @@ fn a_manually_retried_upstream_does_not_count_twice() {
     let db = TestDb::new();
     let store = db.open();
     let w = store
-        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0))
+        .write(|tx| tx.register_worker(&NewWorker::new("w", "h", 1), T0, H0))
         .unwrap();
     let r = runs(&store, 3);
     // r1 waits for r0; r2 waits for r0 and r1; every edge runs anyway on failure.
@@ -369,6 +371,7 @@ fn a_manually_retried_upstream_does_not_count_twice() {
                 w,
                 10,
                 at_ms(1),
+                host_ms(1),
                 Duration::from_secs(30),
                 &JobTypeFilter::any(),
             )

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{T0, TestDb, at_ms};
+use common::{H0, T0, TestDb, at_ms, host_at, host_ms, no_delay};
 use scheduler::{
     Error,
     store::{
@@ -17,7 +17,7 @@ use scheduler::{
 
 fn worker(store: &Store, name: &str, at: time::OffsetDateTime) -> WorkerId {
     store
-        .write(|tx| tx.register_worker(&NewWorker::new(name, "host-1", 2), at))
+        .write(|tx| tx.register_worker(&NewWorker::new(name, "host-1", 2), at, host_at(at)))
         .unwrap()
 }
 
@@ -42,7 +42,7 @@ fn workers_register_heartbeat_and_go_offline() {
     assert_eq!((row.pid, row.threads), (std::process::id(), 2));
     assert!(
         store
-            .write(|tx| tx.heartbeat_worker(w, at_ms(1_000)))
+            .write(|tx| tx.heartbeat_worker(w, at_ms(1_000), host_ms(1_000)))
             .unwrap()
     );
     assert_eq!(
@@ -52,7 +52,7 @@ fn workers_register_heartbeat_and_go_offline() {
     // A clock that went backwards does not move the heartbeat back.
     assert!(
         store
-            .write(|tx| tx.heartbeat_worker(w, at_ms(500)))
+            .write(|tx| tx.heartbeat_worker(w, at_ms(500), host_ms(500)))
             .unwrap()
     );
     assert_eq!(
@@ -76,14 +76,14 @@ fn workers_register_heartbeat_and_go_offline() {
     );
     assert!(
         !store
-            .write(|tx| tx.heartbeat_worker(w, at_ms(4_000)))
+            .write(|tx| tx.heartbeat_worker(w, at_ms(4_000), host_ms(4_000)))
             .unwrap()
     );
     assert!(store.read(|tx| tx.list_workers(false)).unwrap().is_empty());
     assert_eq!(store.read(|tx| tx.list_workers(true)).unwrap().len(), 1);
     assert!(
         store
-            .write(|tx| tx.reactivate_worker(w, at_ms(5_000)))
+            .write(|tx| tx.reactivate_worker(w, at_ms(5_000), host_ms(5_000)))
             .unwrap()
     );
     assert_eq!(
@@ -91,7 +91,7 @@ fn workers_register_heartbeat_and_go_offline() {
         WorkerStatus::Active
     );
     assert!(matches!(
-        store.write(|tx| tx.register_worker(&NewWorker::new("", "h", 1), T0)),
+        store.write(|tx| tx.register_worker(&NewWorker::new("", "h", 1), T0, H0)),
         Err(Error::InvalidArgument { .. })
     ));
 }
@@ -190,18 +190,27 @@ fn rescue_requeues_with_the_attempt_counted_or_fails_when_exhausted() {
     enqueue_n(&store, 3, 3); // attempts left
     enqueue_n(&store, 2, 1); // last attempt
     let claimed = store
-        .write(|tx| tx.claim_runs(w, 10, T0, Duration::from_secs(10), &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                10,
+                T0,
+                H0,
+                Duration::from_secs(10),
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     assert_eq!(claimed.len(), 5);
 
     // Not expired yet: nothing to do.
     let r = store
-        .write(|tx| tx.rescue_expired_leases(at_ms(9_999), 100))
+        .write(|tx| tx.rescue_expired_leases(at_ms(9_999), host_ms(9_999), 100, &no_delay()))
         .unwrap();
     assert!(r.runs.is_empty());
 
     let r = store
-        .write(|tx| tx.rescue_expired_leases(at_ms(10_000), 100))
+        .write(|tx| tx.rescue_expired_leases(at_ms(10_000), host_ms(10_000), 100, &no_delay()))
         .unwrap();
     assert_eq!((r.requeued(), r.failed(), r.leases_dropped), (3, 2, 5));
     for c in &claimed {
@@ -227,12 +236,12 @@ fn rescue_works_in_bounded_batches() {
     let w = worker(&store, "dead", T0);
     enqueue_n(&store, 25, 3);
     store
-        .write(|tx| tx.claim_runs(w, 25, T0, Duration::from_secs(1), &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 25, T0, H0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap();
     let mut sizes = Vec::new();
     loop {
         let r = store
-            .write(|tx| tx.rescue_expired_leases(at_ms(5_000), 10))
+            .write(|tx| tx.rescue_expired_leases(at_ms(5_000), host_ms(5_000), 10, &no_delay()))
             .unwrap();
         sizes.push(r.runs.len());
         if r.runs.len() < 10 {
@@ -253,7 +262,7 @@ fn rescue_never_overwrites_a_run_that_completed_just_as_its_lease_expired() {
     let w = worker(&store, "w", T0);
     enqueue_n(&store, 2, 3);
     let c = store
-        .write(|tx| tx.claim_runs(w, 2, T0, Duration::from_secs(1), &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 2, T0, H0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap();
     // Both leases expired. The holder of the first completes before the rescue runs;
     // the rescue then runs in the next transaction.
@@ -269,7 +278,7 @@ fn rescue_never_overwrites_a_run_that_completed_just_as_its_lease_expired() {
         })
         .unwrap();
     let r = store
-        .write(|tx| tx.rescue_expired_leases(at_ms(1_500), 100))
+        .write(|tx| tx.rescue_expired_leases(at_ms(1_500), host_ms(1_500), 100, &no_delay()))
         .unwrap();
     assert_eq!(r.runs.len(), 1);
     assert_eq!(r.runs[0].run, c[1].id);
@@ -328,10 +337,10 @@ fn a_rescued_run_that_fails_for_good_cancels_its_dependents() {
         })
         .unwrap();
     store
-        .write(|tx| tx.claim_runs(w, 1, T0, Duration::from_secs(1), &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 1, T0, H0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap();
     let r = store
-        .write(|tx| tx.rescue_expired_leases(at_ms(2_000), 10))
+        .write(|tx| tx.rescue_expired_leases(at_ms(2_000), host_ms(2_000), 10, &no_delay()))
         .unwrap();
     assert_eq!(r.failed(), 1);
     let d = store.read(|tx| tx.get_run(down)).unwrap();
@@ -345,7 +354,7 @@ fn finished_runs(store: &Store, n: usize, status: RunStatus, finished_ms: i64) {
     let w = worker(store, "w", T0);
     enqueue_n(store, n, 1);
     let c = store
-        .write(|tx| tx.claim_runs(w, n, T0, Duration::from_secs(60), &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, n, T0, H0, Duration::from_secs(60), &JobTypeFilter::any()))
         .unwrap();
     for run in c {
         let outcome = match status {
@@ -478,7 +487,16 @@ fn stale_workers_go_offline_and_their_runs_are_rescued() {
     let alive = worker(&store, "alive", T0);
     enqueue_n(&store, 4, 3);
     store
-        .write(|tx| tx.claim_runs(dead, 2, T0, Duration::from_secs(600), &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                dead,
+                2,
+                T0,
+                H0,
+                Duration::from_secs(600),
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     store
         .write(|tx| {
@@ -486,17 +504,18 @@ fn stale_workers_go_offline_and_their_runs_are_rescued() {
                 alive,
                 2,
                 T0,
+                H0,
                 Duration::from_secs(600),
                 &JobTypeFilter::any(),
             )
         })
         .unwrap();
     store
-        .write(|tx| tx.heartbeat_worker(alive, at_ms(55_000)))
+        .write(|tx| tx.heartbeat_worker(alive, at_ms(55_000), host_ms(55_000)))
         .unwrap();
 
     let stale = store
-        .write(|tx| tx.mark_stale_workers_offline(at_ms(60_000 - 30_000), at_ms(60_000), 100))
+        .write(|tx| tx.mark_stale_workers_offline(at_ms(60_000), host_ms(60_000), 100))
         .unwrap();
     assert_eq!(stale, vec![dead]);
     assert_eq!(
@@ -510,7 +529,7 @@ fn stale_workers_go_offline_and_their_runs_are_rescued() {
     // Its leases were expired at once (not after their 10 minutes): the same pass's
     // rescue takes its runs back, and only its runs.
     let r = store
-        .write(|tx| tx.rescue_expired_leases(at_ms(60_000), 100))
+        .write(|tx| tx.rescue_expired_leases(at_ms(60_000), host_ms(60_000), 100, &no_delay()))
         .unwrap();
     assert_eq!(r.requeued(), 2);
     assert_eq!(

@@ -5,7 +5,8 @@ mod common;
 
 use std::{collections::HashSet, time::Duration};
 
-use common::{T0, TestDb, at_ms};
+use common::{H0, T0, TestDb, at_ms, host_ms, no_delay};
+use scheduler::clock::HostInstant;
 use scheduler::{
     Error,
     store::{
@@ -18,7 +19,7 @@ const TTL: Duration = Duration::from_secs(30);
 
 fn worker(store: &Store, name: &str) -> WorkerId {
     store
-        .write(|tx| tx.register_worker(&NewWorker::new(name, "test-host", 4), T0))
+        .write(|tx| tx.register_worker(&NewWorker::new(name, "test-host", 4), T0, H0))
         .unwrap()
 }
 
@@ -150,7 +151,7 @@ fn a_unique_key_names_one_unfinished_run() {
 
     // Still unique while running.
     let claimed = store
-        .write(|tx| tx.claim_runs(w, 1, T0, TTL, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 1, T0, H0, TTL, &JobTypeFilter::any()))
         .unwrap();
     assert_eq!(
         store.write(|tx| tx.insert_run(&run, T0)).unwrap().id,
@@ -191,14 +192,14 @@ fn claims_take_the_highest_priority_then_the_oldest_and_only_due_runs() {
 
     let now = at_ms(100);
     let first = store
-        .write(|tx| tx.claim_runs(w, 3, now, TTL, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 3, now, HostInstant::now(), TTL, &JobTypeFilter::any()))
         .unwrap();
     assert_eq!(
         first.iter().map(|c| c.id).collect::<Vec<_>>(),
         vec![high_old, high_new, mid]
     );
     let rest = store
-        .write(|tx| tx.claim_runs(w, 10, now, TTL, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 10, now, HostInstant::now(), TTL, &JobTypeFilter::any()))
         .unwrap();
     assert_eq!(
         rest.iter().map(|c| c.id).collect::<Vec<_>>(),
@@ -221,7 +222,16 @@ fn claims_take_the_highest_priority_then_the_oldest_and_only_due_runs() {
         Some(at_ms(10_000))
     );
     let later = store
-        .write(|tx| tx.claim_runs(w, 10, at_ms(10_000), TTL, &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                10,
+                at_ms(10_000),
+                host_ms(10_000),
+                TTL,
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     assert_eq!(
         later.iter().map(|c| c.id).collect::<Vec<_>>(),
@@ -229,7 +239,14 @@ fn claims_take_the_highest_priority_then_the_oldest_and_only_due_runs() {
     );
     assert!(
         store
-            .write(|tx| tx.claim_runs(w, 10, at_ms(10_000), TTL, &JobTypeFilter::any()))
+            .write(|tx| tx.claim_runs(
+                w,
+                10,
+                at_ms(10_000),
+                host_ms(10_000),
+                TTL,
+                &JobTypeFilter::any()
+            ))
             .unwrap()
             .is_empty()
     );
@@ -245,14 +262,14 @@ fn nothing_is_claimed_while_paused() {
     assert!(store.read(|tx| tx.is_paused()).unwrap());
     assert!(
         store
-            .write(|tx| tx.claim_runs(w, 5, T0, TTL, &JobTypeFilter::any()))
+            .write(|tx| tx.claim_runs(w, 5, T0, H0, TTL, &JobTypeFilter::any()))
             .unwrap()
             .is_empty()
     );
     store.write(|tx| tx.set_paused(false, T0)).unwrap();
     assert_eq!(
         store
-            .write(|tx| tx.claim_runs(w, 5, T0, TTL, &JobTypeFilter::any()))
+            .write(|tx| tx.claim_runs(w, 5, T0, H0, TTL, &JobTypeFilter::any()))
             .unwrap()
             .len(),
         1
@@ -276,7 +293,7 @@ fn two_connections_racing_to_claim_never_claim_a_run_twice() {
                 start.wait();
                 loop {
                     let got = store
-                        .write(|tx| tx.claim_runs(w, 7, T0, TTL, &JobTypeFilter::any()))
+                        .write(|tx| tx.claim_runs(w, 7, T0, H0, TTL, &JobTypeFilter::any()))
                         .unwrap();
                     if got.is_empty() {
                         break;
@@ -316,17 +333,26 @@ fn a_worker_whose_lease_was_lost_cannot_finish_the_run() {
     let id = enqueue(&store, run_at("job", 0, 0));
     let ttl = Duration::from_secs(1);
     let first = store
-        .write(|tx| tx.claim_runs(a, 1, T0, ttl, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(a, 1, T0, H0, ttl, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
 
     // Worker a stalls; its lease expires and maintenance takes the run back.
     let rescue = store
-        .write(|tx| tx.rescue_expired_leases(at_ms(1_500), 100))
+        .write(|tx| tx.rescue_expired_leases(at_ms(1_500), host_ms(1_500), 100, &no_delay()))
         .unwrap();
     assert_eq!(rescue.requeued(), 1);
     let second = store
-        .write(|tx| tx.claim_runs(b, 1, at_ms(1_600), ttl, &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                b,
+                1,
+                at_ms(1_600),
+                host_ms(1_600),
+                ttl,
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap()
         .remove(0);
     assert_eq!(second.id, id);
@@ -379,7 +405,7 @@ fn a_late_completion_before_the_rescue_is_accepted_by_token() {
     let a = worker(&store, "a");
     let id = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(a, 1, T0, Duration::from_secs(1), &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(a, 1, T0, H0, Duration::from_secs(1), &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     // Past expiry, nobody rescued it yet: the holder's token still matches.
@@ -388,7 +414,7 @@ fn a_late_completion_before_the_rescue_is_accepted_by_token() {
         .unwrap();
     // The rescue that comes after must not touch the completed run.
     let rescue = store
-        .write(|tx| tx.rescue_expired_leases(at_ms(6_000), 10))
+        .write(|tx| tx.rescue_expired_leases(at_ms(6_000), host_ms(6_000), 10, &no_delay()))
         .unwrap();
     assert!(rescue.runs.is_empty());
     assert_eq!(
@@ -407,7 +433,7 @@ fn each_outcome_of_an_attempt_is_recorded() {
     // Retry: back to pending at the retry time, error kept.
     let id = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(5), TTL, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 1, at_ms(5), host_ms(5), TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     let err = AttemptError::new(1, at_ms(40), AttemptErrorKind::Panic, "boom");
@@ -436,7 +462,16 @@ fn each_outcome_of_an_attempt_is_recorded() {
 
     // Release: pending again, the attempt given back, the release in the history.
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(2_000), TTL, &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                1,
+                at_ms(2_000),
+                host_ms(2_000),
+                TTL,
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap()
         .remove(0);
     assert_eq!(c.attempt, 2);
@@ -460,7 +495,16 @@ fn each_outcome_of_an_attempt_is_recorded() {
 
     // Fail: failed for good with the error appended.
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(2_200), TTL, &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                1,
+                at_ms(2_200),
+                host_ms(2_200),
+                TTL,
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap()
         .remove(0);
     let last = AttemptError::new(
@@ -491,7 +535,16 @@ fn each_outcome_of_an_attempt_is_recorded() {
     // Cancel by the job itself.
     let id2 = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(3_000), TTL, &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                1,
+                at_ms(3_000),
+                host_ms(3_000),
+                TTL,
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap()
         .remove(0);
     store
@@ -514,7 +567,16 @@ fn each_outcome_of_an_attempt_is_recorded() {
     // Complete with a result.
     let id3 = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, at_ms(4_000), TTL, &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                w,
+                1,
+                at_ms(4_000),
+                host_ms(4_000),
+                TTL,
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap()
         .remove(0);
     store
@@ -570,7 +632,7 @@ fn cancel_and_retry_by_hand() {
     // cancels instead of retrying.
     let running = enqueue(&store, run_at("job", 0, 0));
     let c = store
-        .write(|tx| tx.claim_runs(w, 1, T0, TTL, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 1, T0, H0, TTL, &JobTypeFilter::any()))
         .unwrap()
         .remove(0);
     assert_eq!(
@@ -635,7 +697,7 @@ fn a_retried_run_with_a_taken_unique_key_is_refused() {
 }
 
 #[test]
-fn heartbeats_extend_held_leases_and_omit_lost_ones() {
+fn heartbeats_renew_the_named_attempts_and_omit_lost_ones() {
     let db = TestDb::new();
     let store = db.open();
     let (a, b) = (worker(&store, "a"), worker(&store, "b"));
@@ -643,35 +705,58 @@ fn heartbeats_extend_held_leases_and_omit_lost_ones() {
     enqueue(&store, run_at("job", 0, 1));
     let ttl = Duration::from_secs(1);
     let mine = store
-        .write(|tx| tx.claim_runs(a, 2, at_ms(1), ttl, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(a, 2, at_ms(1), host_ms(1), ttl, &JobTypeFilter::any()))
         .unwrap();
     assert_eq!(mine.len(), 2);
+    let both: Vec<(RunId, i64)> = mine.iter().map(|c| (c.id, c.token)).collect();
     let held = store
-        .write(|tx| tx.extend_leases(a, at_ms(900), ttl))
+        .write(|tx| tx.renew_leases(a, &both, at_ms(900), host_ms(900), ttl))
         .unwrap();
-    assert_eq!(held.len(), 2);
-    assert_eq!(
+    assert_eq!(held, both);
+    let expiry = |id| {
         store
-            .read(|tx| tx.lease_of(mine[0].id))
+            .read(|tx| tx.lease_of(id))
             .unwrap()
             .unwrap()
-            .expires_at,
-        at_ms(1_900)
+            .expires_at
+    };
+    assert_eq!(expiry(mine[0].id), at_ms(1_900));
+    // A lease the worker does not name is not renewed: it runs out instead of being
+    // kept alive by a heartbeat that no longer knows what it holds.
+    store
+        .write(|tx| tx.renew_leases(a, &both[1..], at_ms(1_000), host_ms(1_000), ttl))
+        .unwrap();
+    assert_eq!(expiry(mine[0].id), at_ms(1_900));
+    assert_eq!(expiry(mine[1].id), at_ms(2_000));
+    // A wrong token renews nothing.
+    let stale = [(mine[1].id, mine[1].token + 7)];
+    assert!(
+        store
+            .write(|tx| tx.renew_leases(a, &stale, at_ms(1_000), host_ms(1_000), ttl))
+            .unwrap()
+            .is_empty()
     );
-    // One lease is lost: it expires (no heartbeat in time), is rescued and taken by b.
-    store
-        .write(|tx| tx.extend_leases(a, at_ms(1_000), Duration::from_millis(1)))
+    // The first lease is lost: it expires, is rescued and taken by b.
+    let rescued = store
+        .write(|tx| tx.rescue_expired_leases(at_ms(1_950), host_ms(1_950), 10, &no_delay()))
         .unwrap();
+    assert_eq!(rescued.requeued(), 1);
     store
-        .write(|tx| tx.rescue_expired_leases(at_ms(1_500), 1))
-        .unwrap();
-    store
-        .write(|tx| tx.claim_runs(b, 1, at_ms(1_500), ttl, &JobTypeFilter::any()))
+        .write(|tx| {
+            tx.claim_runs(
+                b,
+                1,
+                at_ms(1_960),
+                host_ms(1_960),
+                ttl,
+                &JobTypeFilter::any(),
+            )
+        })
         .unwrap();
     let held = store
-        .write(|tx| tx.extend_leases(a, at_ms(1_600), ttl))
+        .write(|tx| tx.renew_leases(a, &both, at_ms(1_970), host_ms(1_970), ttl))
         .unwrap();
-    assert_eq!(held.len(), 1, "only the lease still held is reported");
+    assert_eq!(held, both[1..], "only the lease still held is reported");
     assert!(store.read(|tx| tx.leases_of_worker(b)).unwrap().len() == 1);
 }
 
@@ -687,7 +772,7 @@ fn list_and_count_runs() {
         enqueue(&store, run_at("beta", 0, i));
     }
     let c = store
-        .write(|tx| tx.claim_runs(w, 2, at_ms(10), TTL, &JobTypeFilter::any()))
+        .write(|tx| tx.claim_runs(w, 2, at_ms(10), host_ms(10), TTL, &JobTypeFilter::any()))
         .unwrap();
     store
         .write(|tx| tx.finish_attempt(c[0].id, c[0].token, &completed(), None, at_ms(20)))

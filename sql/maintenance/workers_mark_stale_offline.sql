@@ -1,6 +1,9 @@
--- Instances whose last heartbeat is older than :stale_before are presumed dead: mark them
--- offline (at most :batch per statement). Run leases_release_for_worker.sql for each
--- returned id so their runs are rescued by the lease expiry pass.
+-- Instances that have broken their own promise are presumed dead: marked offline (at most
+-- :batch per statement). A worker is judged by the limit it recorded (stale_after_ms),
+-- never by the observer's settings: on the shared monotonic clock when it runs in the
+-- observer's clock domain (one reading, :mono), else by its wall-clock heartbeat, with
+-- :fallback_ms for rows written before 0005 that recorded no limit. Run
+-- leases_release_for_worker.sql for each returned id so its runs are rescued.
 UPDATE workers
 SET status = 'offline',
     stopped_at = :now,
@@ -8,7 +11,12 @@ SET status = 'offline',
 WHERE id IN (
     SELECT id FROM workers
     WHERE status <> 'offline'
-      AND last_heartbeat < :stale_before
+      AND CASE
+              WHEN clock_domain = :domain AND heartbeat_mono IS NOT NULL
+                   AND stale_after_ms IS NOT NULL
+                  THEN heartbeat_mono + stale_after_ms <= :mono
+              ELSE last_heartbeat + coalesce(stale_after_ms, :fallback_ms) <= :now
+          END
     ORDER BY last_heartbeat
     LIMIT :batch
 )

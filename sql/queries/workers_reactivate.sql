@@ -3,6 +3,7 @@ UPDATE workers
 SET status = 'active',
     stopped_at = NULL,
     last_heartbeat = :now,
+    heartbeat_mono = :mono,
     updated_at = :now
 WHERE id = :id
   AND status = 'offline';

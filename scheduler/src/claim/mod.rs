@@ -6,7 +6,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::{
-    dispatch::inflight::{InFlight, Slot},
+    clock::HostInstant,
     error::Result,
     store::{ClaimedRun, JobTypeFilter, WorkerId, WriteTx},
 };
@@ -30,12 +30,14 @@ pub(crate) struct Claimed {
 }
 
 impl Claimer {
-    /// Claims up to `free` runs in the caller's transaction.
+    /// Claims up to `free` runs in the caller's transaction, with leases from `now` on
+    /// the wall clock and `host` on the monotonic clock.
     pub(crate) fn claim(
         &self,
         tx: &WriteTx<'_>,
         free: usize,
         now: OffsetDateTime,
+        host: HostInstant,
     ) -> Result<Claimed> {
         if free == 0 {
             return Ok(Claimed::default());
@@ -46,7 +48,8 @@ impl Claimer {
                 ..Claimed::default()
             });
         }
-        let runs = tx.claim_unpaused(self.worker, free, now, self.lease, &self.job_types)?;
+        let runs =
+            tx.claim_unpaused(self.worker, free, (now, host), self.lease, &self.job_types)?;
         let next_due = if runs.len() < free {
             tx.next_due_unpaused()?
         } else {
@@ -57,22 +60,5 @@ impl Claimer {
             next_due,
             paused: false,
         })
-    }
-
-    /// Gives each claimed run its slot, once the claim committed.
-    pub(crate) fn register(inflight: &InFlight, runs: &[ClaimedRun]) {
-        for run in runs {
-            inflight.insert(
-                run.id,
-                Slot::queued(
-                    run.token,
-                    run.job_type.clone(),
-                    run.attempt,
-                    run.max_attempts,
-                    run.backoff,
-                    run.timeout,
-                ),
-            );
-        }
     }
 }

@@ -1,18 +1,17 @@
 //! ⑥ Complete: how an attempt ended becomes the run's next state. The dispatcher writes
 //! these outcomes, fenced by the lease, many per transaction; events follow the commit.
 
-mod retry;
-
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use crate::{
     clock::{add_ms, from_ms, to_ms},
-    dispatch::inflight::SlotView,
+    dispatch::inflight::{Attempt, SlotView},
     events::Event,
     job::{JobErrorKind, registry::RunResult},
-    store::{AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, RunId, RunStatus},
+    retry::{FailedAttempt, RetryPolicy},
+    store::{AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, RunStatus},
 };
 
 /// How an attempt ended, as the worker or the dispatcher saw it.
@@ -24,22 +23,21 @@ pub(crate) enum Ending {
     },
     /// It was cancelled before it started.
     CancelledBeforeStart,
+    /// Its lease was no longer surely live when a worker took it: handed back unrun.
+    HandedBack,
     /// It ran past its timeout.
     TimedOut { ran_for: Duration },
     /// Handed back at shutdown.
     Released,
-    /// Its outcome was decided elsewhere: lease lost or released before a thread took
-    /// it, or completed by the job's own transaction. Nothing to write.
-    Skipped,
 }
 
 /// An outcome waiting to be written, with what its events need.
 #[derive(Debug)]
 pub(crate) struct PendingWrite {
-    pub(crate) run: RunId,
-    pub(crate) token: i64,
+    pub(crate) attempt: Attempt,
     pub(crate) job_type: String,
-    pub(crate) attempt: u32,
+    /// The attempt's number (1 for the first).
+    pub(crate) number: u32,
     pub(crate) outcome: AttemptOutcome,
     pub(crate) timing: Option<AttemptTiming>,
 }
@@ -47,7 +45,7 @@ pub(crate) struct PendingWrite {
 impl PendingWrite {
     /// The event to emit once the write committed with `status`.
     pub(crate) fn event(&self, status: RunStatus) -> Event {
-        let run = self.run;
+        let run = self.attempt.run;
         let job_type = self.job_type.clone();
         match (&self.outcome, status) {
             (_, RunStatus::Completed) => Event::Completed {
@@ -58,7 +56,7 @@ impl PendingWrite {
             (AttemptOutcome::Retry { error, retry_at }, RunStatus::Pending) => Event::Retried {
                 run,
                 job_type,
-                attempt: self.attempt,
+                attempt: self.number,
                 error: error.message.clone(),
                 retry_at: *retry_at,
             },
@@ -66,7 +64,7 @@ impl PendingWrite {
             (AttemptOutcome::Fail { error }, _) => Event::Failed {
                 run,
                 job_type,
-                attempt: self.attempt,
+                attempt: self.number,
                 error: error.message.clone(),
             },
             (AttemptOutcome::Cancel { reason }, _) => Event::Cancelled {
@@ -82,20 +80,14 @@ impl PendingWrite {
     }
 }
 
-/// The settings outcomes depend on.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Policy {
-    pub(crate) max_backoff: Duration,
-}
-
 /// Decides the outcome of an attempt.
 pub(crate) fn decide(
     view: &SlotView,
     ending: Ending,
     now: OffsetDateTime,
-    policy: Policy,
+    policy: &dyn RetryPolicy,
 ) -> PendingWrite {
-    let error = |kind, message: String| AttemptError::new(view.attempt, now, kind, message);
+    let error = |kind, message: String| AttemptError::new(view.number, now, kind, message);
     let (outcome, timing) = match ending {
         Ending::Ran { result, timing } => {
             let outcome = match result {
@@ -167,7 +159,15 @@ pub(crate) fn decide(
             ),
             None,
         ),
-        Ending::Released | Ending::Skipped => (
+        Ending::HandedBack => (
+            AttemptOutcome::Release {
+                reason: "handed back unrun: the lease was no longer surely live when a \
+                         worker took the run (this process was paused or could not renew it)"
+                    .to_owned(),
+            },
+            None,
+        ),
+        Ending::Released => (
             AttemptOutcome::Release {
                 reason: "released at shutdown".to_owned(),
             },
@@ -175,10 +175,9 @@ pub(crate) fn decide(
         ),
     };
     PendingWrite {
-        run: view.run,
-        token: view.token,
-        job_type: view.job_type.clone(),
         attempt: view.attempt,
+        job_type: view.job_type.clone(),
+        number: view.number,
         outcome,
         timing,
     }
@@ -189,18 +188,18 @@ fn retry_or_fail(
     error: AttemptError,
     after: Option<Duration>,
     now: OffsetDateTime,
-    policy: Policy,
+    policy: &dyn RetryPolicy,
 ) -> AttemptOutcome {
-    if view.attempt >= view.max_attempts {
+    if view.number >= view.max_attempts {
         return AttemptOutcome::Fail { error };
     }
     let delay = after.unwrap_or_else(|| {
-        retry::backoff(
+        policy.retry_delay(&FailedAttempt::new(
+            &view.job_type,
+            view.number,
             view.backoff,
-            view.attempt,
-            policy.max_backoff,
-            retry::jitter(),
-        )
+            error.kind,
+        ))
     });
     let retry_at = add_ms("backoff", to_ms(now), delay)
         .and_then(from_ms)

@@ -24,25 +24,38 @@ use std::{
 use crossbeam_channel::{Receiver, Sender, select};
 use time::OffsetDateTime;
 
+use crate::clock::HostInstant;
+
 use crate::{
     claim::{Claimed, Claimer},
-    complete::{self, Ending, PendingWrite, Policy},
+    complete::{self, Ending, PendingWrite},
     events::Event,
     schedule,
     scheduler::{Shared, ShutdownReport},
-    store::{AttemptOutcome, ClaimedRun, RunId, RunStatus},
+    store::{AttemptOutcome, ClaimedRun, RunStatus},
 };
 
-/// A claimed run on its way to a worker.
+use self::inflight::{Attempt, SlotView};
+
+/// A claimed run on its way to a worker: the attempt is named by the run and the
+/// fencing token of its lease.
 #[derive(Debug)]
 pub(crate) struct Dispatch {
     pub(crate) run: ClaimedRun,
 }
 
-/// A worker is done with a run.
+impl Dispatch {
+    pub(crate) fn attempt(&self) -> Attempt {
+        Attempt::new(self.run.id, self.run.token)
+    }
+}
+
+/// A worker is done with an attempt.
 pub(crate) struct Completion {
-    pub(crate) run: RunId,
-    pub(crate) ending: Ending,
+    /// The attempt's outcome, when the thread still owned it when the job returned;
+    /// `None` when it was decided elsewhere (the slot may have been freed: a reason to
+    /// claim again).
+    pub(crate) outcome: Option<(SlotView, Ending)>,
 }
 
 /// Requests to the dispatcher.
@@ -173,10 +186,8 @@ impl Dispatcher {
         self.shared.clock.now()
     }
 
-    fn policy(&self) -> Policy {
-        Policy {
-            max_backoff: self.shared.config.max_backoff,
-        }
+    fn policy(&self) -> &dyn crate::retry::RetryPolicy {
+        self.shared.config.retry_policy.as_ref()
     }
 
     fn wait_time(&self) -> Duration {
@@ -219,16 +230,10 @@ impl Dispatcher {
 
     fn on_completion(&mut self, c: Completion) {
         self.claim_wanted = true;
-        let cancelled = matches!(c.ending, Ending::CancelledBeforeStart);
-        let Some(view) = self.shared.inflight.thread_done(c.run, cancelled) else {
-            // Its outcome was decided elsewhere (timeout, lease lost, release): the
-            // job's own result is discarded.
+        let Some((view, ending)) = c.outcome else {
             return;
         };
-        if matches!(c.ending, Ending::Skipped) {
-            return;
-        }
-        let write = complete::decide(&view, c.ending, self.now(), self.policy());
+        let write = complete::decide(&view, ending, self.now(), self.policy());
         if let Some(timing) = write.timing {
             self.prefetch.job_ran(timing.duration);
         }
@@ -239,14 +244,14 @@ impl Dispatcher {
         let now = self.now();
         for (view, ran_for) in self.shared.inflight.take_timed_out(Instant::now()) {
             log::warn!(
-                "run {} ({}) ran past its timeout after {ran_for:.1?}: its attempt fails; the \
+                "{} ({}) ran past its timeout after {ran_for:.1?}: its attempt fails; the \
                  thread stays busy until the job returns",
-                view.run,
+                view.attempt,
                 view.job_type
             );
             self.shared.stats.timeouts.inc();
             self.shared.events.emit(Event::ThreadStuck {
-                run: view.run,
+                run: view.attempt.run,
                 job_type: view.job_type.clone(),
             });
             let write = complete::decide(&view, Ending::TimedOut { ran_for }, now, self.policy());
@@ -266,7 +271,7 @@ impl Dispatcher {
         let held = self
             .shared
             .inflight
-            .held_after(self.writes.iter().map(|w| w.run));
+            .held_after(self.writes.iter().map(|w| w.attempt));
         let free = self.prefetch.target().saturating_sub(held);
         let claim =
             self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
@@ -290,9 +295,10 @@ impl Dispatcher {
             // lock, a high-priority run enqueued meanwhile looked a millisecond early
             // and a lower one went first.
             let now = clock.now();
+            let host = HostInstant::now();
             let mut statuses = Vec::with_capacity(writes.len());
             for w in writes {
-                match tx.finish_attempt(w.run, w.token, &w.outcome, w.timing, now) {
+                match tx.finish_attempt(w.attempt.run, w.attempt.token, &w.outcome, w.timing, now) {
                     Ok(f) => statuses.push(Some(f.status)),
                     Err(e) if e.is_lease_lost() => statuses.push(None),
                     Err(e) => return Err(e),
@@ -303,7 +309,7 @@ impl Dispatcher {
             } else {
                 None
             };
-            let claimed = claimer.claim(tx, free, now)?;
+            let claimed = claimer.claim(tx, free, now, host)?;
             Ok((statuses, materialized, claimed, now))
         });
         self.prefetch.cycle_took(started.elapsed());
@@ -313,7 +319,7 @@ impl Dispatcher {
                 if let Some(m) = materialized {
                     self.after_materialize(m, now, now_instant);
                 }
-                self.after_commit(statuses, claimed, free, now, now_instant);
+                self.after_commit(statuses, claimed, free, now, started);
             }
             Err(e) => {
                 self.write_failures = self.write_failures.saturating_add(1);
@@ -365,16 +371,21 @@ impl Dispatcher {
         }
     }
 
+    /// `started`: when the transaction began, by this process's clock; the leases it
+    /// wrote are surely live until a lease duration after it.
     fn after_commit(
         &mut self,
         statuses: Vec<Option<RunStatus>>,
         claimed: Claimed,
         asked: usize,
         now: OffsetDateTime,
-        now_instant: Instant,
+        started: Instant,
     ) {
+        let now_instant = started;
         let writes = std::mem::take(&mut self.writes);
-        self.shared.inflight.settle(writes.iter().map(|w| w.run));
+        self.shared
+            .inflight
+            .written(writes.iter().map(|w| w.attempt));
         for (w, status) in writes.iter().zip(statuses) {
             match status {
                 Some(status) => {
@@ -385,7 +396,7 @@ impl Dispatcher {
                     }
                     if let Some(stop) = &mut self.stopping {
                         if matches!(w.outcome, AttemptOutcome::Release { .. }) {
-                            stop.report.released.push(w.run);
+                            stop.report.released.push(w.attempt.run);
                         } else {
                             stop.report.finished += 1;
                         }
@@ -395,15 +406,14 @@ impl Dispatcher {
                 None => {
                     self.shared.stats.lease_lost.inc();
                     log::warn!(
-                        "run {} ({}): lease {} was lost before its outcome was written; the \
+                        "{} ({}): the lease was lost before its outcome was written; the \
                          current holder's work stands",
-                        w.run,
+                        w.attempt,
                         w.job_type,
-                        w.token
                     );
                     self.shared.events.emit(Event::LeaseLost {
-                        run: w.run,
-                        token: w.token,
+                        run: w.attempt.run,
+                        token: w.attempt.token,
                     });
                 }
             }
@@ -418,17 +428,20 @@ impl Dispatcher {
                 .next_due
                 .filter(|due| *due > now)
                 .map(|due| now_instant + (due - now).try_into().unwrap_or(Duration::ZERO));
-            Claimer::register(&self.shared.inflight, &claimed.runs);
+            self.shared
+                .inflight
+                .claimed(&claimed.runs, started + self.claimer.lease);
             for run in claimed.runs {
-                let id = run.id;
+                let dispatch = Dispatch { run };
+                let attempt = dispatch.attempt();
                 let sent = self
                     .to_workers
                     .as_ref()
-                    .is_some_and(|tx| tx.send(Dispatch { run }).is_ok());
+                    .is_some_and(|tx| tx.send(dispatch).is_ok());
                 if !sent {
                     // Cannot happen while running (the channel holds one place per
                     // slot); if it does, the lease expires and the run is rescued.
-                    log::error!("run {id} could not be handed to a worker");
+                    log::error!("{attempt} could not be handed to a worker");
                 }
             }
         }
@@ -445,12 +458,13 @@ impl Dispatcher {
             report: ShutdownReport::default(),
         });
         // Runs still in the local queue go back at once; running jobs get the grace.
+        let now = self.now();
+        let mut released = self.shared.inflight.release_queued();
         while let Ok(d) = self.queue.try_recv() {
-            self.shared.inflight.drained(d.run.id);
+            released.extend(self.shared.inflight.drained(d.attempt()));
         }
         self.to_workers = None;
-        let now = self.now();
-        for view in self.shared.inflight.take_for_release(true) {
+        for view in released {
             let write = complete::decide(&view, Ending::Released, now, self.policy());
             self.writes.push(write);
         }
@@ -458,7 +472,7 @@ impl Dispatcher {
 
     fn step_stop(&mut self) {
         let now = self.now();
-        let policy = self.policy();
+        let policy = self.shared.config.retry_policy.clone();
         let Some(stop) = &mut self.stopping else {
             return;
         };
@@ -466,13 +480,13 @@ impl Dispatcher {
             return;
         }
         stop.give_up_at = Some(Instant::now() + STOP_JOIN_WAIT);
-        for view in self.shared.inflight.take_for_release(false) {
+        for view in self.shared.inflight.release_running() {
             log::warn!(
-                "run {} ({}) still running at the end of the shutdown grace period: released",
-                view.run,
+                "{} ({}) still running at the end of the shutdown grace period: released",
+                view.attempt,
                 view.job_type
             );
-            let write = complete::decide(&view, Ending::Released, now, policy);
+            let write = complete::decide(&view, Ending::Released, now, policy.as_ref());
             self.writes.push(write);
         }
     }

@@ -14,7 +14,7 @@ use parking_lot::{Condvar, Mutex};
 use time::OffsetDateTime;
 
 use super::JobError;
-use crate::store::RunId;
+use crate::{dispatch::inflight::Attempt, store::RunId};
 
 /// Why a running job is asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,16 +89,17 @@ impl CancelFlag {
 
 /// What a running job knows about its run, handed to [`crate::Perform::perform`].
 pub struct JobContext {
-    pub(crate) run_id: RunId,
+    /// The attempt: the run and the fencing token of the lease it runs under. Every
+    /// write this context makes is fenced by it.
+    pub(crate) attempt: Attempt,
     pub(crate) job_type: String,
-    pub(crate) attempt: u32,
+    /// The attempt's number (1 for the first).
+    pub(crate) number: u32,
     pub(crate) max_attempts: u32,
     pub(crate) scheduled_at: OffsetDateTime,
     pub(crate) deadline: Option<Instant>,
     pub(crate) idempotency_key: String,
     pub(crate) cancel: Arc<CancelFlag>,
-    /// The lease this attempt runs under.
-    pub(crate) token: i64,
     /// When the job code started, for the timing a transaction records.
     pub(crate) started_at: OffsetDateTime,
     pub(crate) started: Instant,
@@ -111,9 +112,10 @@ pub struct JobContext {
 impl fmt::Debug for JobContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobContext")
-            .field("run_id", &self.run_id)
+            .field("run_id", &self.attempt.run)
+            .field("lease_token", &self.attempt.token)
             .field("job_type", &self.job_type)
-            .field("attempt", &self.attempt)
+            .field("attempt", &self.number)
             .field("max_attempts", &self.max_attempts)
             .field("deadline", &self.deadline)
             .field("cancelled", &self.cancel.reason())
@@ -125,7 +127,7 @@ impl JobContext {
     /// The run being executed.
     #[must_use]
     pub fn run_id(&self) -> RunId {
-        self.run_id
+        self.attempt.run
     }
 
     /// The job type's name.
@@ -137,7 +139,7 @@ impl JobContext {
     /// This attempt's number: 1 for the first.
     #[must_use]
     pub fn attempt(&self) -> u32 {
-        self.attempt
+        self.number
     }
 
     /// Attempts allowed for the run.
@@ -149,7 +151,7 @@ impl JobContext {
     /// True when a failure of this attempt fails the run for good.
     #[must_use]
     pub fn is_last_attempt(&self) -> bool {
-        self.attempt >= self.max_attempts
+        self.number >= self.max_attempts
     }
 
     /// When the run was due.
@@ -243,12 +245,20 @@ impl JobContext {
             ));
         }
         let inflight = &self.shared.inflight;
-        // Marked before the write, so the heartbeat does not take the lease this
-        // transaction removes for a lost one.
-        if !inflight.begin_finishing(self.run_id) {
+        // The transaction owns the attempt's outcome while it writes: neither a timeout
+        // nor a release decides it meanwhile, and the heartbeat leaves its lease alone.
+        if !inflight.begin_commit(self.attempt) {
             let reason = self.cancel.reason().unwrap_or(CancelReason::LeaseLost);
             return Err(JobError::cancel(reason.to_string()));
         }
+        // Whatever way this function is left without a decision (the closure fails or
+        // panics, the database refuses the write), the outcome goes back to the job:
+        // its panic or error then fails the attempt like any other.
+        let guard = CommitGuard {
+            inflight,
+            attempt: self.attempt,
+            settled: false,
+        };
         let mut job_error = None;
         let now = self.shared.clock.now();
         let timing = crate::store::AttemptTiming::new(self.started_at, self.started.elapsed());
@@ -268,39 +278,43 @@ impl JobContext {
                 detail: e.to_string(),
             })?;
             let outcome = crate::store::AttemptOutcome::Completed { result: json };
-            tx.finish_attempt(self.run_id, self.token, &outcome, Some(timing), now)?;
+            tx.finish_attempt(
+                self.attempt.run,
+                self.attempt.token,
+                &outcome,
+                Some(timing),
+                now,
+            )?;
             Ok(value)
         });
         match result {
             Ok(value) => {
+                guard.settle();
                 self.completed.store(true, Ordering::Release);
-                // Decided and written: the slot goes when the thread is done with it.
-                inflight.settle([self.run_id]);
                 self.shared.stats.record(crate::store::RunStatus::Completed);
                 self.shared.events.emit(crate::Event::Completed {
-                    run: self.run_id,
+                    run: self.attempt.run,
                     job_type: self.job_type.clone(),
                     duration: timing.duration,
                 });
                 Ok(value)
             }
+            Err(e) if e.is_lease_lost() => {
+                guard.settle();
+                log::warn!(
+                    "{}: the lease was lost before its transaction; its writes were discarded",
+                    self.attempt
+                );
+                self.cancel.cancel(CancelReason::LeaseLost);
+                self.shared.stats.lease_lost.inc();
+                self.shared.events.emit(crate::Event::LeaseLost {
+                    run: self.attempt.run,
+                    token: self.attempt.token,
+                });
+                Err(JobError::cancel(CancelReason::LeaseLost.to_string()))
+            }
             Err(e) => {
-                if e.is_lease_lost() {
-                    log::warn!(
-                        "run {}: lease {} was lost before its transaction; its writes were discarded",
-                        self.run_id,
-                        self.token
-                    );
-                    self.cancel.cancel(CancelReason::LeaseLost);
-                    inflight.settle([self.run_id]);
-                    self.shared.stats.lease_lost.inc();
-                    self.shared.events.emit(crate::Event::LeaseLost {
-                        run: self.run_id,
-                        token: self.token,
-                    });
-                    return Err(JobError::cancel(CancelReason::LeaseLost.to_string()));
-                }
-                inflight.resume_running(self.run_id);
+                drop(guard);
                 Err(job_error.unwrap_or_else(|| JobError::retry(e.to_string())))
             }
         }
@@ -315,6 +329,30 @@ impl JobContext {
         match self.cancel.wait_until(until) {
             None => Ok(()),
             Some(reason) => Err(JobError::cancel(reason.to_string())),
+        }
+    }
+}
+
+/// Hands an attempt's outcome back to its job unless the job's transaction settled it:
+/// a panic unwinding through [`JobContext::transaction`] must not leave the attempt
+/// owned by a transaction that no longer exists.
+struct CommitGuard<'a> {
+    inflight: &'a crate::dispatch::inflight::InFlight,
+    attempt: Attempt,
+    settled: bool,
+}
+
+impl CommitGuard<'_> {
+    fn settle(mut self) {
+        self.settled = true;
+        self.inflight.commit_settled(self.attempt);
+    }
+}
+
+impl Drop for CommitGuard<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.inflight.commit_abandoned(self.attempt);
         }
     }
 }

@@ -1,8 +1,12 @@
 //! Takes back runs whose lease expired: their worker died (`kill -9`, a crash) or stalled
-//! past its lease. Each goes back to `pending` with the crashed attempt counted, or to
-//! `failed` when that was its last attempt; the update is guarded by the run's state and
-//! the lease's own token, so a run that completed meanwhile is never touched
-//! (`sql/maintenance/leases_rescue_expired_runs.sql`).
+//! past its lease. Each goes back to `pending` with the crashed attempt counted and the
+//! retry policy's delay (a job that crashes its process backs off like one that fails),
+//! or to `failed` when that was its last attempt; each update is fenced by the lease's
+//! own token, so a run that completed meanwhile is never touched
+//! (`sql/maintenance/leases_expired_*.sql`, `runs_rescue_fenced.sql`).
+//!
+//! Expiry is judged on the host's monotonic clock against the expiry each holder wrote
+//! itself, one reading per batch: a wall-clock jump, of any size, never takes a live run.
 //!
 //! Options: [`super::MaintenanceConfig::lease_rescue_interval`] (5 s),
 //! [`super::MaintenanceConfig::batch_size`] (1000), [`super::MaintenanceConfig::batch_pause`].
@@ -18,7 +22,9 @@ pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Res
     let (mut requeued, mut failed, mut unblocked) = (0u64, 0u64, 0u64);
     loop {
         let size = pass.size();
-        let batch = pass.batch(cx, |tx, now| tx.rescue_expired_leases(now, size))?;
+        let batch = pass.batch(cx, |tx, now, host| {
+            tx.rescue_expired_leases(now, host, size, cx.retry)
+        })?;
         requeued += batch.requeued() as u64;
         failed += batch.failed() as u64;
         unblocked += batch.unblocked as u64;

@@ -7,12 +7,19 @@
 //!
 //! * [`Service::LeaseRescue`]: runs whose lease expired go back to `pending` (attempt
 //!   counted) or `failed` when no attempt is left;
-//! * [`Service::StaleWorkers`]: instances whose heartbeat went stale are marked offline
-//!   and their leases expired at once, for the rescue to take back;
+//! * [`Service::StaleWorkers`]: instances silent for longer than the limit they recorded
+//!   themselves are marked offline and their leases expired at once, for the rescue to
+//!   take back;
 //! * [`Service::TokenPurge`]: revoked tokens past their expiry plus the leeway are
 //!   purged;
 //! * [`Service::RunRetention`]: finished runs past their status's retention are
 //!   archived to `task_runs_archive` or deleted.
+//!
+//! Liveness is judged by what each worker promised (its own heartbeat interval, lease
+//! and stale limit, recorded in its `workers` row) on the host's monotonic clock
+//! ([`crate::clock::HostInstant`]), with one reading of that clock per decision: neither
+//! the leader's own settings nor a wall clock that jumps, by any amount, can make a live
+//! worker look dead.
 //!
 //! When several processes share the file, one of them leads maintenance at a time
 //! (a lease in `system_state`, renewed at every tick; another takes over once it
@@ -36,8 +43,9 @@ use crossbeam_channel::{Receiver, select};
 use time::OffsetDateTime;
 
 use crate::{
-    clock::Clock,
+    clock::{Clock, HostInstant},
     error::{Error, Result},
+    retry::RetryPolicy,
     scheduler::Shared,
     store::{ArchiveMode, Store, WriteTx},
 };
@@ -46,7 +54,8 @@ use crate::{
 pub const DEFAULT_LEASE_RESCUE_INTERVAL: Duration = Duration::from_secs(5);
 /// Default interval of the stale-worker check.
 pub const DEFAULT_WORKER_CHECK_INTERVAL: Duration = Duration::from_secs(15);
-/// Default heartbeat age after which an instance is presumed dead.
+/// Default heartbeat age after which an instance is presumed dead (what it promises
+/// others, recorded in its `workers` row).
 pub const DEFAULT_STALE_WORKER_AFTER: Duration = Duration::from_secs(60);
 /// Default interval of the token purge.
 pub const DEFAULT_TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(60);
@@ -89,8 +98,11 @@ pub struct MaintenanceConfig {
     /// How often stale instances are looked for. Defaults to
     /// [`DEFAULT_WORKER_CHECK_INTERVAL`] (15 s).
     pub worker_check_interval: Duration,
-    /// Heartbeat age after which an instance is presumed dead. Defaults to
-    /// [`DEFAULT_STALE_WORKER_AFTER`] (60 s); must exceed twice the heartbeat interval.
+    /// How long this instance may go without a heartbeat before others presume it dead
+    /// (and take its runs). This is the instance's own promise, recorded in its
+    /// `workers` row: every process judges each instance by the limit that instance
+    /// recorded, never by its own. Defaults to [`DEFAULT_STALE_WORKER_AFTER`] (60 s);
+    /// must exceed twice the heartbeat interval.
     pub stale_worker_after: Duration,
     /// How often expired revoked tokens are purged. Defaults to
     /// [`DEFAULT_TOKEN_PURGE_INTERVAL`] (60 s).
@@ -354,6 +366,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) store: &'a Store,
     pub(crate) clock: &'a dyn Clock,
     pub(crate) config: &'a MaintenanceConfig,
+    pub(crate) retry: &'a dyn RetryPolicy,
 }
 
 impl Ctx<'_> {
@@ -362,12 +375,14 @@ impl Ctx<'_> {
             store: &shared.store,
             clock: shared.clock.as_ref(),
             config: &shared.config.maintenance,
+            retry: shared.config.retry_policy.as_ref(),
         }
     }
 }
 
 /// Runs one pass of `service` on `store` now, with `config`'s settings, and records it
-/// in `system_state` as the maintenance thread does. For tools (the operator CLI) that
+/// in `system_state` as the maintenance thread does. Runs taken back from expired
+/// leases are retried after the delay `retry` gives. For tools (the operator CLI) that
 /// run maintenance without a running scheduler.
 ///
 /// # Errors
@@ -376,12 +391,14 @@ pub fn run_pass(
     store: &Store,
     config: &MaintenanceConfig,
     clock: &dyn Clock,
+    retry: &dyn RetryPolicy,
     service: Service,
 ) -> Result<PassReport> {
     let cx = Ctx {
         store,
         clock,
         config,
+        retry,
     };
     run_service(&cx, service, &crossbeam_channel::never())
 }
@@ -427,15 +444,17 @@ impl Pass {
     }
 
     /// One batch: one write transaction, timed, of at most [`Pass::size`] rows; the
-    /// time it took sizes the next.
+    /// time it took sizes the next. Both clocks are read once the write lock is held,
+    /// once each: every decision of the batch is made on those readings.
     fn batch<T>(
         &mut self,
         cx: &Ctx<'_>,
-        f: impl FnOnce(&WriteTx<'_>, OffsetDateTime) -> Result<T>,
+        f: impl FnOnce(&WriteTx<'_>, OffsetDateTime, HostInstant) -> Result<T>,
     ) -> Result<T> {
-        let now = cx.clock.now();
         let t = Instant::now();
-        let out = cx.store.write(|tx| f(tx, now))?;
+        let out = cx
+            .store
+            .write(|tx| f(tx, cx.clock.now(), HostInstant::now()))?;
         let took = t.elapsed();
         self.batches += 1;
         self.longest = self.longest.max(took);
@@ -490,47 +509,6 @@ pub(crate) fn run_service(
     Ok(report)
 }
 
-/// Notices the wall clock jumping forward (it moved further than monotonic time did).
-///
-/// After such a jump every lease and every heartbeat looks older than it is; rescuing
-/// or reaping at once would take live runs from live workers. Both services therefore
-/// wait two heartbeat intervals, time for every live holder to renew at the new time.
-/// A jump backward only makes leases look longer: expiry is delayed, never early.
-#[derive(Debug, Default)]
-pub(crate) struct JumpGuard {
-    last: Option<(Instant, OffsetDateTime)>,
-    hold_until: Option<Instant>,
-}
-
-/// How far the wall clock may run ahead of monotonic time between two looks before it
-/// counts as a jump.
-const JUMP_TOLERANCE: Duration = Duration::from_secs(2);
-
-impl JumpGuard {
-    /// Records a look at both clocks; false while lease rescue and worker reaping must
-    /// wait.
-    pub(crate) fn allows_expiry(
-        &mut self,
-        wall: OffsetDateTime,
-        mono: Instant,
-        heartbeat: Duration,
-    ) -> bool {
-        if let Some((last_mono, last_wall)) = self.last {
-            let mono_elapsed = mono.saturating_duration_since(last_mono);
-            let wall_elapsed = Duration::try_from(wall - last_wall).unwrap_or(Duration::ZERO);
-            if wall_elapsed > mono_elapsed + JUMP_TOLERANCE {
-                log::warn!(
-                    "the wall clock jumped forward by {:.1?}: lease rescue waits two heartbeats",
-                    wall_elapsed - mono_elapsed
-                );
-                self.hold_until = Some(mono + heartbeat * 2);
-            }
-        }
-        self.last = Some((mono, wall));
-        self.hold_until.is_none_or(|h| mono >= h)
-    }
-}
-
 /// The maintenance thread.
 pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let config = &shared.config.maintenance;
@@ -539,11 +517,8 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let renew_every = (leader_lease(shared) / 3).max(Duration::from_millis(1));
     let mut next_renewal = start;
     let mut leading = false;
-    let mut jumps = JumpGuard::default();
     loop {
         let now = Instant::now();
-        let expiry_allowed =
-            jumps.allows_expiry(shared.clock.now(), now, shared.config.heartbeat_interval);
         if now >= next_renewal {
             leading = match lead(shared) {
                 Ok(l) => l,
@@ -560,11 +535,6 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
                 if Instant::now() < at {
                     continue;
                 }
-                if !expiry_allowed
-                    && matches!(service, Service::LeaseRescue | Service::StaleWorkers)
-                {
-                    continue;
-                }
                 // Late passes do not pile up: the next one is an interval after this one.
                 next[i].1 = Instant::now() + config.interval(service);
                 match run_service(&Ctx::of(shared), service, stop) {
@@ -575,12 +545,8 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
         }
         let mut wake = next_renewal;
         if leading {
-            let hold = jumps.hold_until.unwrap_or(now);
-            for (service, at) in &next {
-                // A service held back by a clock jump is not due before the hold ends.
-                let held = !expiry_allowed
-                    && matches!(service, Service::LeaseRescue | Service::StaleWorkers);
-                wake = wake.min(if held { (*at).max(hold) } else { *at });
+            for (_, at) in &next {
+                wake = wake.min(*at);
             }
         }
         select! {

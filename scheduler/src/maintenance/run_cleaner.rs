@@ -23,7 +23,7 @@ pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Res
         let mut removed = 0u64;
         loop {
             let size = pass.size();
-            let n = pass.batch(cx, |tx, now| {
+            let n = pass.batch(cx, |tx, now, _| {
                 let before = crate::clock::shift(now, keep, false);
                 tx.remove_finished_runs(status, before, size, config.archive_mode, now)
             })?;

@@ -12,7 +12,7 @@ pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Res
     let mut purged = 0u64;
     loop {
         let size = pass.size();
-        let n = pass.batch(cx, |tx, now| {
+        let n = pass.batch(cx, |tx, now, _| {
             let before = crate::clock::shift(now, config.token_leeway, false);
             tx.purge_expired_tokens(before, size)
         })?;

@@ -21,7 +21,7 @@ use super::{
     },
 };
 use crate::{
-    clock::{add_ms, duration_ms},
+    clock::{HostInstant, add_ms, duration_ms},
     error::{Error, Result},
 };
 
@@ -143,8 +143,9 @@ impl ReadTx<'_> {
 impl WriteTx<'_> {
     /// Claims up to `limit` due runs of the job types in `job_types` for `worker`,
     /// highest priority first and oldest first within a priority, each under a new lease
-    /// of `lease_ttl` with a new fencing token. Claims nothing while the scheduler is
-    /// paused. Each claim counts an attempt.
+    /// of `lease_ttl` with a new fencing token, expiring `lease_ttl` after `now` on the
+    /// wall clock and after `host` on the host's monotonic clock (what the rescue judges
+    /// by). Claims nothing while the scheduler is paused. Each claim counts an attempt.
     ///
     /// The claimer seeks the top priority group, claims that group's due runs in
     /// scheduled order (an index range scan that stops at the first run not yet due),
@@ -158,13 +159,14 @@ impl WriteTx<'_> {
         worker: WorkerId,
         limit: usize,
         now: OffsetDateTime,
+        host: HostInstant,
         lease_ttl: Duration,
         job_types: &JobTypeFilter,
     ) -> Result<Vec<ClaimedRun>> {
         if self.is_paused()? {
             return Ok(Vec::new());
         }
-        self.claim_unpaused(worker, limit, now, lease_ttl, job_types)
+        self.claim_unpaused(worker, limit, (now, host), lease_ttl, job_types)
     }
 
     /// [`WriteTx::claim_runs`] for a caller that read the pause flag itself in this
@@ -173,12 +175,13 @@ impl WriteTx<'_> {
         &self,
         worker: WorkerId,
         limit: usize,
-        now: OffsetDateTime,
+        (now, host): (OffsetDateTime, HostInstant),
         lease_ttl: Duration,
         job_types: &JobTypeFilter,
     ) -> Result<Vec<ClaimedRun>> {
         let now_ms = ms(now);
         let expires_ms = add_ms("lease duration", now_ms, lease_ttl)?;
+        let expires_mono = host.after(lease_ttl).millis();
         let lease_expires_at = ts(expires_ms)?;
         let mut claimed = Vec::new();
         if limit == 0 {
@@ -226,34 +229,56 @@ impl WriteTx<'_> {
             // RETURNING does not promise the subquery's order.
             claimed[first..].sort_by_key(|c| (c.scheduled_at, c.id));
             for c in &claimed[first..] {
-                // (:run_id, :worker_id, :token, :now, :expires_at), checked in sql.rs.
-                lock.execute(params![c.id, worker, c.token, now_ms, expires_ms])?;
+                // (:run_id, :worker_id, :token, :now, :expires_at, :expires_mono),
+                // checked in sql.rs.
+                lock.execute(params![
+                    c.id,
+                    worker,
+                    c.token,
+                    now_ms,
+                    expires_ms,
+                    expires_mono
+                ])?;
             }
             at_most = priority - 1;
         }
         Ok(claimed)
     }
 
-    /// Extends every lease `worker` holds to `now + lease_ttl` and returns the leases it
-    /// still holds as `(run, token)`. A lease the caller believes it holds but that is
-    /// missing here was lost.
+    /// Renews the leases of `attempts` (each named by its run and fencing token) that
+    /// `worker` still holds, to `lease_ttl` after `now` on the wall clock and after
+    /// `host` on the monotonic clock, and returns those renewed. An attempt missing from
+    /// the answer was lost (rescued after expiry, or taken by another worker). Leases of
+    /// `worker` that are not named are left to expire: a worker renews only what it
+    /// knows it runs.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a lease that does not fit in time; database errors.
-    pub fn extend_leases(
+    pub fn renew_leases(
         &self,
         worker: WorkerId,
+        attempts: &[(RunId, i64)],
         now: OffsetDateTime,
+        host: HostInstant,
         lease_ttl: Duration,
     ) -> Result<Vec<(RunId, i64)>> {
         let expires_ms = add_ms("lease duration", ms(now), lease_ttl)?;
-        let mut stmt = self.conn().prepare_cached(sql::LOCKS_EXTEND_FOR_WORKER)?;
-        let rows = stmt.query_map(
-            named_params! { ":worker_id": worker, ":expires_at": expires_ms },
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(Error::from)
+        let expires_mono = host.after(lease_ttl).millis();
+        let mut stmt = self.conn().prepare_cached(sql::LOCKS_RENEW)?;
+        let mut renewed = Vec::with_capacity(attempts.len());
+        for &(run, token) in attempts {
+            let n = stmt.execute(named_params! {
+                ":run_id": run,
+                ":token": token,
+                ":worker_id": worker,
+                ":expires_at": expires_ms,
+                ":expires_mono": expires_mono,
+            })?;
+            if n == 1 {
+                renewed.push((run, token));
+            }
+        }
+        Ok(renewed)
     }
 
     /// Records how an attempt ended, fenced by the lease `(run, token)`, drops the lease,

@@ -77,7 +77,7 @@ pub use self::{
         OnUpstreamFailure, Run, RunId, RunStatus, TaskId, WorkerId, WorkerStatus,
     },
     views::View,
-    workers::{NewWorker, Worker},
+    workers::{NewWorker, Promise, Worker},
 };
 use crate::{
     clock::{Clock, SystemClock},

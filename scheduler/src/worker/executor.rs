@@ -1,4 +1,4 @@
-//! ⑤ Execute one claimed run, as a readable pipeline: take it (or learn it must not
+//! ⑤ Execute one claimed attempt, as a readable pipeline: take it (or learn it must not
 //! run), resolve its job type, build its context, run it under `catch_unwind`, and hand
 //! back how it ended. The dispatcher turns that into the run's next state.
 
@@ -18,69 +18,67 @@ use crate::{
     store::AttemptTiming,
 };
 
+/// Runs one attempt, or learns it must not run, and reports how it ended.
 pub(crate) fn execute(shared: &Arc<Shared>, dispatch: Dispatch) -> Completion {
+    let attempt = dispatch.attempt();
     let run = dispatch.run;
-    let (deadline, cancel) = match shared.inflight.begin(run.id, Instant::now()) {
-        Begin::Run { deadline, cancel } => (deadline, cancel),
-        Begin::Cancelled => {
-            return Completion {
-                run: run.id,
-                ending: Ending::CancelledBeforeStart,
+    let ending = match shared.inflight.begin(attempt, Instant::now()) {
+        Begin::Run { deadline, cancel } => {
+            let started_at = shared.clock.now();
+            let started = Instant::now();
+            let result = match shared.registry.get(&run.job_type) {
+                None => RunResult::NotRegistered,
+                Some(runner) => {
+                    let ctx = JobContext {
+                        attempt,
+                        job_type: run.job_type.clone(),
+                        number: run.attempt,
+                        max_attempts: run.max_attempts,
+                        scheduled_at: run.scheduled_at,
+                        deadline,
+                        idempotency_key: format!("{}:{}", shared.database_id, run.id),
+                        cancel,
+                        started_at,
+                        started,
+                        shared: shared.clone(),
+                        completed: std::sync::atomic::AtomicBool::new(false),
+                    };
+                    shared.events.emit(Event::Started {
+                        run: run.id,
+                        job_type: run.job_type.clone(),
+                        attempt: run.attempt,
+                    });
+                    catch_unwind(AssertUnwindSafe(|| runner.run(&run.payload, &ctx)))
+                        .unwrap_or_else(|panic| RunResult::Panic(panic_message(panic.as_ref())))
+                }
             };
-        }
-        Begin::Skip => {
-            return Completion {
-                run: run.id,
-                ending: Ending::Skipped,
-            };
-        }
-    };
-    let started_at = shared.clock.now();
-    let started = Instant::now();
-    let result = match shared.registry.get(&run.job_type) {
-        None => RunResult::NotRegistered,
-        Some(runner) => {
-            let ctx = JobContext {
-                run_id: run.id,
-                job_type: run.job_type.clone(),
-                attempt: run.attempt,
-                max_attempts: run.max_attempts,
-                scheduled_at: run.scheduled_at,
-                deadline,
-                idempotency_key: format!("{}:{}", shared.database_id, run.id),
-                cancel,
-                token: run.token,
-                started_at,
-                started,
-                shared: shared.clone(),
-                completed: std::sync::atomic::AtomicBool::new(false),
-            };
-            shared.events.emit(Event::Started {
-                run: run.id,
-                job_type: run.job_type.clone(),
-                attempt: run.attempt,
-            });
-            let result = catch_unwind(AssertUnwindSafe(|| runner.run(&run.payload, &ctx)))
-                .unwrap_or_else(|panic| RunResult::Panic(panic_message(panic.as_ref())));
-            if ctx.completed.load(std::sync::atomic::Ordering::Acquire) {
-                // The job's transaction already recorded the completion.
-                return Completion {
-                    run: run.id,
-                    ending: Ending::Skipped,
-                };
+            if matches!(result, RunResult::Panic(_)) {
+                shared.stats.panics.inc();
             }
-            result
+            Ending::Ran {
+                result,
+                timing: AttemptTiming::new(started_at, started.elapsed()),
+            }
         }
+        Begin::Cancelled => Ending::CancelledBeforeStart,
+        Begin::HandBack => {
+            log::warn!(
+                "{attempt} ({}): its lease was no longer surely live when a worker took it \
+                 (this process was paused or could not renew it); handed back without running",
+                run.job_type
+            );
+            Ending::HandedBack
+        }
+        Begin::Skip => return Completion { outcome: None },
     };
-    if matches!(result, RunResult::Panic(_)) {
-        shared.stats.panics.inc();
-    }
+    // The outcome is the thread's only if nothing decided it meanwhile (a timeout, a
+    // lost lease, a release, the job's own transaction): then the job's ending is
+    // discarded.
     Completion {
-        run: run.id,
-        ending: Ending::Ran {
-            result,
-            timing: AttemptTiming::new(started_at, started.elapsed()),
-        },
+        outcome: shared
+            .inflight
+            .thread_done(attempt)
+            .map(|view| (view, ending)),
     }
 }
 

@@ -306,3 +306,68 @@ impl Perform for Unregistered {
         Ok(())
     }
 }
+
+/// Waits for the gate `"{gate}:{attempt}"` of its own attempt (at most `max_ms`),
+/// logging `"{attempt} started"` and how it ended in the log of `gate`; stops when
+/// cancelled if `cooperative`. Returns `"attempt {n}"`.
+#[derive(Serialize, Deserialize)]
+pub struct PerAttempt {
+    pub gate: String,
+    pub max_ms: u64,
+    pub cooperative: bool,
+}
+
+impl Job for PerAttempt {
+    const NAME: &'static str = "per_attempt";
+    fn options() -> JobOptions {
+        JobOptions::new().max_attempts(5)
+    }
+}
+
+impl Perform for PerAttempt {
+    type Output = String;
+    fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
+        let n = ctx.attempt();
+        push_log(&self.gate, &format!("{n} started"));
+        let gate = format!("{}:{n}", self.gate);
+        let deadline = Instant::now() + Duration::from_millis(self.max_ms);
+        loop {
+            if gate_wait(&gate, Duration::from_millis(5)) {
+                push_log(&self.gate, &format!("{n} returned"));
+                return Ok(format!("attempt {n}"));
+            }
+            if self.cooperative {
+                if let Some(reason) = ctx.cancel_reason() {
+                    push_log(&self.gate, &format!("{n} cancelled: {reason:?}"));
+                    return Err(JobError::cancel(reason.to_string()));
+                }
+            }
+            if Instant::now() >= deadline {
+                push_log(&self.gate, &format!("{n} gave up"));
+                return Ok(format!("attempt {n} gave up"));
+            }
+        }
+    }
+}
+
+/// Runs a transaction whose closure panics with `message`.
+#[derive(Serialize, Deserialize)]
+pub struct PanicInTransaction {
+    pub message: String,
+}
+
+impl Job for PanicInTransaction {
+    const NAME: &'static str = "panic_in_transaction";
+    fn options() -> JobOptions {
+        JobOptions::new()
+            .max_attempts(2)
+            .backoff(Duration::from_millis(1))
+    }
+}
+
+impl Perform for PanicInTransaction {
+    type Output = ();
+    fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        ctx.transaction(|_db| -> Result<(), JobError> { panic!("{}", self.message) })
+    }
+}

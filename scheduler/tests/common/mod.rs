@@ -3,7 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use scheduler::store::{Store, StoreOptions};
+use scheduler::{
+    ExponentialBackoff,
+    clock::HostInstant,
+    store::{Store, StoreOptions},
+};
 use tempfile::TempDir;
 use time::{OffsetDateTime, macros::datetime};
 
@@ -13,6 +17,28 @@ pub const T0: OffsetDateTime = datetime!(2026-01-05 09:00 UTC);
 /// Milliseconds after `T0`.
 pub fn at_ms(ms: i64) -> OffsetDateTime {
     T0 + time::Duration::milliseconds(ms)
+}
+
+/// The reading of the host's monotonic clock that store tests pair with `T0`: leases and
+/// heartbeats are judged on that clock, and the store takes its readings as arguments,
+/// so a test moves both clocks together (`at_ms(n)` with `host_ms(n)`). Only for stores
+/// no running scheduler judges: a scheduler reads the real clock.
+pub const H0: HostInstant = HostInstant::from_millis(1_000_000_000);
+
+/// `H0` plus `ms` milliseconds.
+pub fn host_ms(ms: i64) -> HostInstant {
+    HostInstant::from_millis(H0.millis() + ms)
+}
+
+/// The monotonic reading that goes with a wall-clock time of a store test.
+pub fn host_at(t: OffsetDateTime) -> HostInstant {
+    let ms = (t - T0).whole_milliseconds();
+    host_ms(i64::try_from(ms).unwrap())
+}
+
+/// A retry policy without delay: a rescued run is due again at once.
+pub fn no_delay() -> ExponentialBackoff {
+    ExponentialBackoff::new(std::time::Duration::ZERO)
 }
 
 /// A temporary folder with a database path in it (the file is not created).

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use scheduler::{Clock, MaintenanceConfig, Service, SystemClock, store::NewRun};
+use scheduler::{
+    Clock, ExponentialBackoff, MaintenanceConfig, Service, SystemClock, store::NewRun,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -94,14 +96,11 @@ pub(crate) fn set_paused(ctx: &Ctx, paused: bool) -> CliResult<()> {
 pub(crate) fn maintenance(ctx: &Ctx, cmd: &MaintenanceCommand) -> CliResult<()> {
     let MaintenanceCommand::Run { only } = cmd;
     let store = ctx.open()?;
-    let mut config = MaintenanceConfig::default();
-    // Judge workers stale by the threshold the hosts use (they record it), not by the
-    // library's default, so a pass here never reaps a live host that a host's own
-    // pass would spare.
-    let stale_ms = store.read(|tx| tx.get_state("maintenance.stale_worker_after_ms"))?;
-    if let Some(ms) = stale_ms.and_then(|v| v.parse::<u64>().ok()) {
-        config = config.stale_worker_after(Duration::from_millis(ms));
-    }
+    // Workers are judged by the limits each recorded itself, whatever this config says;
+    // runs taken back from dead workers back off by the default retry policy (a host's
+    // own policy is code this tool does not have).
+    let config = MaintenanceConfig::default();
+    let retry = ExponentialBackoff::default();
     let mut reports = Vec::new();
     for service in Service::ALL {
         if only.is_none_or(|o| o == service) {
@@ -109,6 +108,7 @@ pub(crate) fn maintenance(ctx: &Ctx, cmd: &MaintenanceCommand) -> CliResult<()> 
                 &store,
                 &config,
                 &SystemClock,
+                &retry,
                 service,
             )?);
         }
