@@ -217,6 +217,15 @@ pub enum Error {
     UnknownTimeZone(String),
     /// The scheduler was shut down; it accepts no more work.
     ShutDown,
+    /// A shutdown ended at its deadline without finishing everything: what it did is in
+    /// the report (outcomes it could not write are in `unwritten`; their runs are safe,
+    /// their leases run out and other workers take them back).
+    ShutdownIncomplete {
+        /// What the shutdown did.
+        report: Box<crate::ShutdownReport>,
+        /// What it could not do.
+        reason: String,
+    },
     /// A scheduler thread could not be started.
     Thread(std::io::Error),
     /// A JSON value stored in the database could not be read back.
@@ -421,6 +430,9 @@ impl fmt::Display for Error {
             }
             Error::UnknownTimeZone(z) => write!(f, "unknown time zone {z:?}"),
             Error::ShutDown => write!(f, "the scheduler was shut down"),
+            Error::ShutdownIncomplete { reason, .. } => {
+                write!(f, "the shutdown did not finish everything: {reason}")
+            }
             Error::Thread(e) => write!(f, "could not start a scheduler thread: {e}"),
             Error::CorruptValue { column, detail } => {
                 write!(f, "unreadable value in {column}: {detail}")

@@ -125,6 +125,7 @@ mod dispatch;
 pub mod enqueue;
 pub mod error;
 mod events;
+mod failing;
 mod heartbeat;
 pub mod job;
 pub mod maintenance;
@@ -148,7 +149,7 @@ pub use crate::{
     maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
     retry::{ExponentialBackoff, FailedAttempt, RetryPolicy},
     schedule::ScheduleSpec,
-    scheduler::{Scheduler, SchedulerStats, ShutdownReport},
+    scheduler::{SHUTDOWN_OVERRUN, Scheduler, SchedulerStats, ShutdownReport},
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, MisfirePolicy, NewDependency,
         OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, Task, UPSTREAM_FAILED,

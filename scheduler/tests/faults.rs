@@ -7,7 +7,7 @@ use std::{fs, sync::Arc, time::Duration};
 
 use common::{
     T0, TestDb, builder,
-    jobs::{Gate, Noop, attempts_of, open_gate},
+    jobs::{Deep, Double, Gate, Noop, attempts_of, open_gate},
     wait_event, wait_for,
 };
 use scheduler::{
@@ -368,4 +368,44 @@ fn an_enqueue_into_a_database_locked_past_the_busy_timeout_is_a_typed_error() {
     assert!(s.schedules().unwrap().is_empty());
     let id = s.enqueue(Noop).unwrap().id;
     assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+}
+
+#[test]
+fn an_outcome_the_database_refuses_fails_its_attempt_and_the_others_are_written() {
+    let db = TestDb::new();
+    let s = builder(&db)
+        .worker_threads(2)
+        .register::<Deep>()
+        .register::<Double>()
+        .start()
+        .unwrap();
+    // Its result nests deeper than SQLite's JSON accepts: the write of that outcome is
+    // refused for good, every time it is tried.
+    let poison = s.enqueue(Deep { depth: 1_100 }).unwrap().id;
+    let first: Vec<_> = (0..20)
+        .map(|i| s.enqueue(Double { value: i }).unwrap().id)
+        .collect();
+    assert!(
+        wait_for(WAIT, || s.run(poison).unwrap().status == RunStatus::Failed),
+        "the refused outcome stalled the scheduler: {:?}",
+        s.run(poison).unwrap()
+    );
+    let run = s.run(poison).unwrap();
+    assert_eq!(run.attempt, 2, "each attempt failed, then the run");
+    for e in &run.errors {
+        assert!(
+            e.message.contains("could not be stored"),
+            "the error names the refusal: {e:?}"
+        );
+    }
+    // Everything else was written, and the scheduler goes on.
+    let later: Vec<_> = (0..20)
+        .map(|i| s.enqueue(Double { value: i }).unwrap().id)
+        .collect();
+    for id in first.iter().chain(&later) {
+        assert!(wait_for(WAIT, || s.run(*id).unwrap().status == RunStatus::Completed));
+    }
+    // A plain depth is stored as usual.
+    let fine = s.enqueue(Deep { depth: 10 }).unwrap().id;
+    assert!(wait_for(WAIT, || s.run(fine).unwrap().status == RunStatus::Completed));
 }

@@ -32,21 +32,23 @@ pub(crate) enum Ending {
 }
 
 /// An outcome waiting to be written, with what its events need.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct PendingWrite {
-    pub(crate) attempt: Attempt,
-    pub(crate) job_type: String,
-    /// The attempt's number (1 for the first).
-    pub(crate) number: u32,
+    /// The attempt and what deciding its outcome again needs.
+    pub(crate) view: SlotView,
     pub(crate) outcome: AttemptOutcome,
     pub(crate) timing: Option<AttemptTiming>,
 }
 
 impl PendingWrite {
+    pub(crate) fn attempt(&self) -> Attempt {
+        self.view.attempt
+    }
+
     /// The event to emit once the write committed with `status`.
     pub(crate) fn event(&self, status: RunStatus) -> Event {
-        let run = self.attempt.run;
-        let job_type = self.job_type.clone();
+        let run = self.view.attempt.run;
+        let job_type = self.view.job_type.clone();
         match (&self.outcome, status) {
             (_, RunStatus::Completed) => Event::Completed {
                 run,
@@ -56,7 +58,7 @@ impl PendingWrite {
             (AttemptOutcome::Retry { error, retry_at }, RunStatus::Pending) => Event::Retried {
                 run,
                 job_type,
-                attempt: self.number,
+                attempt: self.view.number,
                 error: error.message.clone(),
                 retry_at: *retry_at,
             },
@@ -64,7 +66,7 @@ impl PendingWrite {
             (AttemptOutcome::Fail { error }, _) => Event::Failed {
                 run,
                 job_type,
-                attempt: self.number,
+                attempt: self.view.number,
                 error: error.message.clone(),
             },
             (AttemptOutcome::Cancel { reason }, _) => Event::Cancelled {
@@ -175,11 +177,32 @@ pub(crate) fn decide(
         ),
     };
     PendingWrite {
-        attempt: view.attempt,
-        job_type: view.job_type.clone(),
-        number: view.number,
+        view: view.clone(),
         outcome,
         timing,
+    }
+}
+
+/// What to write instead of an outcome the database refused for good (a result it
+/// rejects, say): the attempt fails with the storage error, retried while attempts
+/// remain like any failure. The rest of the transaction goes on without it.
+pub(crate) fn unstorable(
+    write: &PendingWrite,
+    refusal: &crate::Error,
+    now: OffsetDateTime,
+    policy: &dyn RetryPolicy,
+) -> PendingWrite {
+    let view = &write.view;
+    let error = AttemptError::new(
+        view.number,
+        now,
+        AttemptErrorKind::Error,
+        format!("the attempt's outcome could not be stored: {refusal}"),
+    );
+    PendingWrite {
+        view: view.clone(),
+        outcome: retry_or_fail(view, error, None, now, policy),
+        timing: write.timing,
     }
 }
 

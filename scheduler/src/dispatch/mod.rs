@@ -11,7 +11,20 @@
 //!
 //! When idle it sleeps until the first of: a nudge (an enqueue in this process), the
 //! poll interval (work written by other processes), the next due run it knows of, the
-//! earliest job deadline, or the shutdown grace period.
+//! earliest job deadline, or the shutdown's next step.
+//!
+//! **Failures.** A transaction that fails for a reason that may pass (the disk is full,
+//! another process holds the lock, an I/O error) is retried with a growing pause, up to
+//! a second, and claims wait with it; outcomes stay in memory meanwhile, never dropped.
+//! The log gets one line when writing starts failing and one when it recovers. On a
+//! full disk the write-ahead log is also checkpointed and truncated before the next
+//! try, so space freed on the disk goes to the backlog instead of to the log. An
+//! outcome the database refuses for good (a result it rejects, say) is found by writing
+//! each outcome on its own, and only that attempt fails, with the refusal as its error;
+//! the rest are written.
+//!
+//! **Shutdown** has a deadline: whatever cannot be written by then is reported (its
+//! leases expire and other workers take the runs; fencing keeps late writes out).
 
 pub(crate) mod inflight;
 mod prefetch;
@@ -24,18 +37,18 @@ use std::{
 use crossbeam_channel::{Receiver, Sender, select};
 use time::OffsetDateTime;
 
-use crate::clock::HostInstant;
-
+use self::inflight::{Attempt, SlotView};
 use crate::{
     claim::{Claimed, Claimer},
+    clock::HostInstant,
     complete::{self, Ending, PendingWrite},
+    error::{Error, Result},
     events::Event,
+    failing::Failing,
     schedule,
     scheduler::{Shared, ShutdownReport},
-    store::{AttemptOutcome, ClaimedRun, RunStatus},
+    store::{AttemptOutcome, ClaimedRun, RunStatus, WriteTx},
 };
-
-use self::inflight::{Attempt, SlotView};
 
 /// A claimed run on its way to a worker: the attempt is named by the run and the
 /// fencing token of its lease.
@@ -61,9 +74,11 @@ pub(crate) struct Completion {
 /// Requests to the dispatcher.
 #[derive(Debug)]
 pub(crate) enum Control {
-    /// Stop claiming, let running jobs finish for `grace`, release the rest, then reply.
+    /// Stop claiming, let running jobs finish until `grace_until`, release the rest,
+    /// write what can be written by `deadline`, then reply.
     Shutdown {
-        grace: Duration,
+        grace_until: Instant,
+        deadline: Instant,
         reply: Sender<ShutdownReport>,
     },
 }
@@ -72,18 +87,24 @@ pub(crate) enum Control {
 /// before they are reported stuck (their runs are already released by then).
 const STOP_JOIN_WAIT: Duration = Duration::from_secs(1);
 
-/// How long to wait after a failed write before the next try, growing with each
-/// consecutive failure up to a second: the outcomes stay pending, never dropped.
-fn write_backoff(failures: u32) -> Duration {
-    Duration::from_millis(1u64 << failures.min(10)).min(Duration::from_secs(1))
-}
-
 struct Stopping {
     grace_until: Instant,
+    /// Past it, outcomes still unwritten are given up (and reported).
+    deadline: Instant,
     reply: Option<Sender<ShutdownReport>>,
     /// Set once running runs were released: until when their threads may return.
     give_up_at: Option<Instant>,
     report: ShutdownReport,
+}
+
+/// How the last write transaction ended, for the next one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WriteMode {
+    /// All outcomes in one go: the hot path.
+    Batch,
+    /// One savepoint per outcome, after a transaction failed on something the database
+    /// refuses for good: that outcome is replaced, the others are written.
+    OneByOne,
 }
 
 pub(crate) struct Dispatcher {
@@ -104,7 +125,14 @@ pub(crate) struct Dispatcher {
     schedules_left: bool,
     /// When schedules were last looked at (another process may have added one).
     last_schedule_check: Instant,
-    write_failures: u32,
+    /// The write transaction's failures, and the pause they impose.
+    failing: Failing,
+    /// No write transaction is tried before this (set after a failure).
+    retry_at: Option<Instant>,
+    mode: WriteMode,
+    /// Occurrences the database refused to create: schedules wait until this.
+    schedules_retry_at: Option<Instant>,
+    schedule_failures: Failing,
     stopping: Option<Stopping>,
     prefetch: prefetch::Prefetch,
     /// The last claim found claiming paused: until a resume from this process or the
@@ -119,6 +147,19 @@ pub(crate) struct Channels {
     pub(crate) completions: Receiver<Completion>,
     pub(crate) wake: Receiver<()>,
     pub(crate) control: Receiver<Control>,
+}
+
+/// What one write transaction did.
+struct Committed {
+    /// Per pending write (same order): the run's new status, `None` when the lease
+    /// was lost, and the write that was finally stored (an outcome the database refused
+    /// is replaced).
+    written: Vec<(PendingWrite, Option<RunStatus>)>,
+    /// Occurrences created, or the database's refusal to create them (the rest of the
+    /// transaction committed without them).
+    materialized: Option<Result<schedule::Materialized>>,
+    claimed: Claimed,
+    now: OffsetDateTime,
 }
 
 impl Dispatcher {
@@ -143,7 +184,11 @@ impl Dispatcher {
             next_schedule: None,
             schedules_left: false,
             last_schedule_check: Instant::now(),
-            write_failures: 0,
+            failing: Failing::new("writing outcomes and claims"),
+            retry_at: None,
+            mode: WriteMode::Batch,
+            schedules_retry_at: None,
+            schedule_failures: Failing::new("creating schedule occurrences"),
             stopping: None,
             prefetch,
             paused: false,
@@ -165,8 +210,13 @@ impl Dispatcher {
                     }
                 }
                 recv(self.control) -> msg => match msg {
-                    Ok(Control::Shutdown { grace, reply }) => self.begin_stop(grace, Some(reply)),
-                    Err(_) => self.begin_stop(Duration::ZERO, None),
+                    Ok(Control::Shutdown { grace_until, deadline, reply }) => {
+                        self.begin_stop(grace_until, deadline, Some(reply));
+                    }
+                    Err(_) => {
+                        let now = Instant::now();
+                        self.begin_stop(now, now + STOP_JOIN_WAIT, None);
+                    }
                 },
                 default(wait) => {}
             }
@@ -190,40 +240,50 @@ impl Dispatcher {
         self.shared.config.retry_policy.as_ref()
     }
 
+    /// True while a failed transaction's pause runs.
+    fn backing_off(&self, now: Instant) -> bool {
+        self.retry_at.is_some_and(|t| now < t)
+    }
+
     fn wait_time(&self) -> Duration {
         let now = Instant::now();
-        if !self.writes.is_empty() && self.write_failures == 0 {
-            return Duration::ZERO;
-        }
         let mut until = now + Duration::from_secs(3600);
-        if self.stopping.is_none() {
-            // Claim timers only matter when a claim is possible: with every slot busy,
-            // the next completion wakes the loop instead.
-            let free = self.shared.inflight.len() < self.prefetch.target();
-            if free && self.claim_wanted {
-                // Slots freed by the last write while a claim is owed (the outcomes
-                // that freed them were written with no slot to claim into).
+        if let Some(retry) = self.retry_at.filter(|t| now < *t) {
+            // Nothing is written or claimed before the pause ends, however much is
+            // waiting: only deadlines (to record timeouts) and the shutdown come first.
+            until = retry;
+        } else {
+            if !self.writes.is_empty() {
                 return Duration::ZERO;
             }
-            if free {
-                until = until.min(self.last_claim + self.shared.config.poll_interval);
-                if let Some(due) = self.next_due {
-                    until = until.min(due);
+            if self.stopping.is_none() {
+                // Claim timers only matter when a claim is possible: with every slot
+                // busy, the next completion wakes the loop instead.
+                let free = self.shared.inflight.len() < self.prefetch.target();
+                if free && self.claim_wanted {
+                    // Slots freed by the last write while a claim is owed (the outcomes
+                    // that freed them were written with no slot to claim into).
+                    return Duration::ZERO;
                 }
-            }
-            until = until.min(self.last_schedule_check + self.shared.config.poll_interval);
-            if let Some(at) = self.next_schedule {
-                until = until.min(at);
+                if free {
+                    until = until.min(self.last_claim + self.shared.config.poll_interval);
+                    if let Some(due) = self.next_due {
+                        until = until.min(due);
+                    }
+                }
+                until = until.min(self.last_schedule_check + self.shared.config.poll_interval);
+                if let Some(at) = self.next_schedule {
+                    until = until.min(at);
+                }
             }
         }
         if let Some(deadline) = self.shared.inflight.next_deadline() {
             until = until.min(deadline);
         }
-        if self.write_failures > 0 {
-            until = until.min(now + write_backoff(self.write_failures));
-        }
         if let Some(stop) = &self.stopping {
-            until = until.min(stop.give_up_at.unwrap_or(stop.grace_until));
+            until = until
+                .min(stop.give_up_at.unwrap_or(stop.grace_until))
+                .min(stop.deadline);
         }
         until.saturating_duration_since(now)
     }
@@ -263,6 +323,9 @@ impl Dispatcher {
     /// claim into the free slots (which can take those occurrences at once).
     fn write_cycle(&mut self) {
         let now_instant = Instant::now();
+        if self.backing_off(now_instant) {
+            return;
+        }
         let poll_due = now_instant >= self.last_claim + self.shared.config.poll_interval;
         let due_reached = self.next_due.is_some_and(|d| now_instant >= d);
         // The slots of the outcomes written in this transaction are free once it
@@ -271,11 +334,12 @@ impl Dispatcher {
         let held = self
             .shared
             .inflight
-            .held_after(self.writes.iter().map(|w| w.attempt));
+            .held_after(self.writes.iter().map(PendingWrite::attempt));
         let free = self.prefetch.target().saturating_sub(held);
         let claim =
             self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
         let schedules = self.stopping.is_none()
+            && self.schedules_retry_at.is_none_or(|t| now_instant >= t)
             && (self.shared.schedules_changed.swap(false, Ordering::AcqRel)
                 || now_instant >= self.last_schedule_check + self.shared.config.poll_interval
                 || self.schedules_left
@@ -284,65 +348,156 @@ impl Dispatcher {
             return;
         }
         let free = if claim { free } else { 0 };
-        let threshold = self.shared.config.misfire_threshold;
-        let writes = &self.writes;
-        let claimer = &self.claimer;
-        let clock = &self.shared.clock;
+        // Every write waits for the lock as long as the busy timeout allows, and never
+        // past the end of a shutdown.
+        let mut deadline = now_instant + self.shared.store.options().busy_timeout_value();
+        if let Some(stop) = &self.stopping {
+            deadline = deadline.min(stop.deadline);
+        }
         let started = Instant::now();
-        let result = self.shared.store.write(|tx| {
-            // Read once the write lock is held: a run enqueued "now" by a transaction
-            // that committed before this one is due in this claim. Read before the
-            // lock, a high-priority run enqueued meanwhile looked a millisecond early
-            // and a lower one went first.
-            let now = clock.now();
-            let host = HostInstant::now();
-            let mut statuses = Vec::with_capacity(writes.len());
-            for w in writes {
-                match tx.finish_attempt(w.attempt.run, w.attempt.token, &w.outcome, w.timing, now) {
-                    Ok(f) => statuses.push(Some(f.status)),
-                    Err(e) if e.is_lease_lost() => statuses.push(None),
-                    Err(e) => return Err(e),
-                }
-            }
-            let materialized = if schedules {
-                Some(schedule::materialize(tx, now, threshold)?)
-            } else {
-                None
-            };
-            let claimed = claimer.claim(tx, free, now, host)?;
-            Ok((statuses, materialized, claimed, now))
+        let mode = self.mode;
+        let cutoff = &self.shared.dispatch_cutoff;
+        let result = self.shared.store.write_cut(deadline, Some(cutoff), |tx| {
+            self.transaction(tx, mode, schedules, free)
         });
         self.prefetch.cycle_took(started.elapsed());
         match result {
-            Ok((statuses, materialized, claimed, now)) => {
-                self.write_failures = 0;
-                if let Some(m) = materialized {
-                    self.after_materialize(m, now, now_instant);
-                }
-                self.after_commit(statuses, claimed, free, now, started);
-            }
-            Err(e) => {
-                self.write_failures = self.write_failures.saturating_add(1);
-                if schedules {
-                    // Look again on the next turn.
-                    self.schedules_left = true;
-                }
-                let pending = self.writes.len();
-                if e.is_busy() {
-                    log::warn!(
-                        "database busy: {pending} outcome(s) wait for the next try (attempt {})",
-                        self.write_failures
-                    );
-                } else {
-                    log::error!(
-                        "writing {pending} outcome(s) failed, retrying (attempt {}): {e}",
-                        self.write_failures
-                    );
-                }
+            Ok(committed) => {
+                self.failing.succeeded();
+                self.retry_at = None;
+                self.mode = WriteMode::Batch;
                 if claim {
                     self.last_claim = now_instant;
                 }
+                self.after_commit(committed, free, started, now_instant);
             }
+            Err(e) if mode == WriteMode::Batch && refused_for_good(&e) => {
+                // Something in this transaction will never be accepted: write each
+                // outcome on its own next time, at once, to find it.
+                log::warn!(
+                    "a write transaction was refused ({e}); writing its {} outcome(s) one \
+                     by one to isolate the refusal",
+                    self.writes.len()
+                );
+                self.mode = WriteMode::OneByOne;
+            }
+            Err(e) => self.write_failed(&e, schedules, claim, now_instant),
+        }
+    }
+
+    /// The body of one write transaction; `Err` rolls all of it back.
+    fn transaction(
+        &self,
+        tx: &WriteTx<'_>,
+        mode: WriteMode,
+        schedules: bool,
+        free: usize,
+    ) -> Result<Committed> {
+        // Read once the write lock is held: a run enqueued "now" by a transaction that
+        // committed before this one is due in this claim. Read before the lock, a
+        // high-priority run enqueued meanwhile looked a millisecond early and a lower
+        // one went first.
+        let now = self.shared.clock.now();
+        let host = HostInstant::now();
+        let mut written = Vec::with_capacity(self.writes.len());
+        for w in &self.writes {
+            let status = match mode {
+                WriteMode::Batch => finish(tx, w, now)?,
+                WriteMode::OneByOne => {
+                    let (stored, status) = self.finish_alone(tx, w, now)?;
+                    written.push((stored, status));
+                    continue;
+                }
+            };
+            written.push((w.clone(), status));
+        }
+        let materialized = if schedules {
+            let threshold = self.shared.config.misfire_threshold;
+            // In a savepoint: a schedule the database refuses must not keep the
+            // outcomes and claims of this transaction from committing.
+            match tx.step(|tx| schedule::materialize(tx, now, threshold)) {
+                Ok(m) => Some(Ok(m)),
+                Err(e) if refused_for_good(&e) => Some(Err(e)),
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let claimed = self.claimer.claim(tx, free, now, host)?;
+        Ok(Committed {
+            written,
+            materialized,
+            claimed,
+            now,
+        })
+    }
+
+    /// One outcome in its own savepoint. Refused for good, it is replaced by a failed
+    /// attempt carrying the refusal; if even that is refused, by a release (the attempt
+    /// given back); if that too, nothing is written for it and its lease runs out.
+    fn finish_alone(
+        &self,
+        tx: &WriteTx<'_>,
+        w: &PendingWrite,
+        now: OffsetDateTime,
+    ) -> Result<(PendingWrite, Option<RunStatus>)> {
+        let refusal = match tx.step(|tx| finish(tx, w, now)) {
+            Ok(status) => return Ok((w.clone(), status)),
+            Err(e) if refused_for_good(&e) => e,
+            Err(e) => return Err(e),
+        };
+        log::error!(
+            "{} ({}): the database refused its outcome for good; the attempt fails with \
+             the refusal: {refusal}",
+            w.view.attempt,
+            w.view.job_type
+        );
+        let failed = complete::unstorable(w, &refusal, now, self.policy());
+        match tx.step(|tx| finish(tx, &failed, now)) {
+            Ok(status) => return Ok((failed, status)),
+            Err(e) if refused_for_good(&e) => {}
+            Err(e) => return Err(e),
+        }
+        let released = PendingWrite {
+            view: w.view.clone(),
+            outcome: AttemptOutcome::Release {
+                reason: format!("its outcome could not be stored: {refusal}"),
+            },
+            timing: None,
+        };
+        match tx.step(|tx| finish(tx, &released, now)) {
+            Ok(status) => Ok((released, status)),
+            Err(e) if refused_for_good(&e) => {
+                log::error!(
+                    "{}: nothing could be written for it ({e}); its lease will run out and \
+                     the run be taken back",
+                    w.view.attempt
+                );
+                Ok((released, None))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write_failed(&mut self, e: &Error, schedules: bool, claim: bool, now: Instant) {
+        if schedules {
+            // Look again on the next turn.
+            self.schedules_left = true;
+        }
+        if claim {
+            self.last_claim = now;
+        }
+        let pending = self.writes.len();
+        let pause = self.failing.failed(
+            e,
+            &format!("{pending} outcome(s) wait in memory, none is lost"),
+        );
+        self.retry_at = Some(Instant::now() + pause);
+        if e.is_disk_full() {
+            // The write-ahead log may be what filled the disk, and it keeps its size
+            // until it is checkpointed in full and truncated: the checkpoint thread
+            // gives the space back as soon as it can.
+            self.shared.store.request_reclaim();
         }
     }
 
@@ -375,52 +530,42 @@ impl Dispatcher {
     /// wrote are surely live until a lease duration after it.
     fn after_commit(
         &mut self,
-        statuses: Vec<Option<RunStatus>>,
-        claimed: Claimed,
+        committed: Committed,
         asked: usize,
-        now: OffsetDateTime,
         started: Instant,
+        now_instant: Instant,
     ) {
-        let now_instant = started;
-        let writes = std::mem::take(&mut self.writes);
+        let Committed {
+            written,
+            materialized,
+            claimed,
+            now,
+        } = committed;
+        self.writes.clear();
         self.shared
             .inflight
-            .written(writes.iter().map(|w| w.attempt));
-        for (w, status) in writes.iter().zip(statuses) {
-            match status {
-                Some(status) => {
-                    if matches!(w.outcome, AttemptOutcome::Release { .. }) {
-                        self.shared.stats.released.inc();
-                    } else {
-                        self.shared.stats.record(status);
-                    }
-                    if let Some(stop) = &mut self.stopping {
-                        if matches!(w.outcome, AttemptOutcome::Release { .. }) {
-                            stop.report.released.push(w.attempt.run);
-                        } else {
-                            stop.report.finished += 1;
-                        }
-                    }
-                    self.shared.events.emit(w.event(status));
-                }
-                None => {
-                    self.shared.stats.lease_lost.inc();
-                    log::warn!(
-                        "{} ({}): the lease was lost before its outcome was written; the \
-                         current holder's work stands",
-                        w.attempt,
-                        w.job_type,
-                    );
-                    self.shared.events.emit(Event::LeaseLost {
-                        run: w.attempt.run,
-                        token: w.attempt.token,
-                    });
-                }
+            .written(written.iter().map(|(w, _)| w.attempt()));
+        for (w, status) in &written {
+            self.record(w, *status);
+        }
+        match materialized {
+            Some(Ok(m)) => {
+                self.schedule_failures.succeeded();
+                self.schedules_retry_at = None;
+                self.after_materialize(m, now, now_instant);
             }
+            Some(Err(e)) => {
+                // Outcomes and claims went through; schedules wait, backing off.
+                self.last_schedule_check = now_instant;
+                let pause = self
+                    .schedule_failures
+                    .failed(&e, "schedules wait; runs and outcomes go on");
+                self.schedules_retry_at = Some(now_instant + pause);
+            }
+            None => {}
         }
         if asked > 0 {
             self.paused = claimed.paused;
-            self.last_claim = now_instant;
             self.claim_wanted = claimed.runs.len() == asked;
             // A due time already past (due runs of job types this process does not
             // run) is no reason to wake before the next poll.
@@ -447,12 +592,50 @@ impl Dispatcher {
         }
     }
 
-    fn begin_stop(&mut self, grace: Duration, reply: Option<Sender<ShutdownReport>>) {
+    /// Statistics, the shutdown report and the event of one written outcome.
+    fn record(&mut self, w: &PendingWrite, status: Option<RunStatus>) {
+        let released = matches!(w.outcome, AttemptOutcome::Release { .. });
+        let Some(status) = status else {
+            self.shared.stats.lease_lost.inc();
+            log::warn!(
+                "{} ({}): the lease was lost before its outcome was written; the current \
+                 holder's work stands",
+                w.view.attempt,
+                w.view.job_type,
+            );
+            self.shared.events.emit(Event::LeaseLost {
+                run: w.view.attempt.run,
+                token: w.view.attempt.token,
+            });
+            return;
+        };
+        if released {
+            self.shared.stats.released.inc();
+        } else {
+            self.shared.stats.record(status);
+        }
+        if let Some(stop) = &mut self.stopping {
+            if released {
+                stop.report.released.push(w.view.attempt.run);
+            } else {
+                stop.report.finished += 1;
+            }
+        }
+        self.shared.events.emit(w.event(status));
+    }
+
+    fn begin_stop(
+        &mut self,
+        grace_until: Instant,
+        deadline: Instant,
+        reply: Option<Sender<ShutdownReport>>,
+    ) {
         if self.stopping.is_some() {
             return;
         }
         self.stopping = Some(Stopping {
-            grace_until: Instant::now() + grace,
+            grace_until,
+            deadline,
             reply,
             give_up_at: None,
             report: ShutdownReport::default(),
@@ -468,6 +651,8 @@ impl Dispatcher {
             let write = complete::decide(&view, Ending::Released, now, self.policy());
             self.writes.push(write);
         }
+        // A shutdown is worth one prompt try even after failures.
+        self.retry_at = None;
     }
 
     fn step_stop(&mut self) {
@@ -479,7 +664,7 @@ impl Dispatcher {
         if stop.give_up_at.is_some() || Instant::now() < stop.grace_until {
             return;
         }
-        stop.give_up_at = Some(Instant::now() + STOP_JOIN_WAIT);
+        stop.give_up_at = Some((Instant::now() + STOP_JOIN_WAIT).min(stop.deadline));
         for view in self.shared.inflight.release_running() {
             log::warn!(
                 "{} ({}) still running at the end of the shutdown grace period: released",
@@ -491,26 +676,71 @@ impl Dispatcher {
         }
     }
 
-    /// True when the dispatcher is done: stopping, nothing left to write, and every slot
-    /// either gone or held by a thread that did not return in time.
+    /// True when the dispatcher is done: stopping, and either nothing left to write
+    /// with every slot gone (or held by a thread that did not return in time), or the
+    /// shutdown's deadline reached (what is left unwritten is reported).
     fn finish_stop(&mut self) -> bool {
         let Some(stop) = &self.stopping else {
             return false;
         };
-        if !self.writes.is_empty() {
+        let now = Instant::now();
+        let out_of_time = now >= stop.deadline;
+        if !self.writes.is_empty() && !out_of_time {
             return false;
         }
-        let gave_up = stop.give_up_at.is_some_and(|t| Instant::now() >= t);
-        if !self.shared.inflight.is_empty() && !gave_up {
+        let gave_up = stop.give_up_at.is_some_and(|t| now >= t);
+        if !self.shared.inflight.is_empty() && !gave_up && !out_of_time {
             return false;
         }
         let Some(mut stop) = self.stopping.take() else {
             return false;
         };
         stop.report.stuck = self.shared.inflight.busy_threads();
+        stop.report.unwritten = self.writes.drain(..).map(|w| w.view.attempt.run).collect();
+        if !stop.report.unwritten.is_empty() {
+            log::error!(
+                "shutdown reached its deadline with {} outcome(s) unwritten: their leases \
+                 will run out and other workers take the runs",
+                stop.report.unwritten.len()
+            );
+        }
         if let Some(reply) = stop.reply.take() {
             let _ = reply.send(stop.report);
         }
         true
+    }
+}
+
+/// Writes one outcome; `None` when the lease was lost (nothing written).
+fn finish(tx: &WriteTx<'_>, w: &PendingWrite, now: OffsetDateTime) -> Result<Option<RunStatus>> {
+    let a = w.view.attempt;
+    match tx.finish_attempt(a.run, a.token, &w.outcome, w.timing, now) {
+        Ok(f) => Ok(Some(f.status)),
+        Err(e) if e.is_lease_lost() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// True for an error that trying again cannot cure: the database refused this data
+/// (a constraint, a value too big or of the wrong type) or the data could not even be
+/// encoded. Busy, full, I/O and other errors of the database itself may pass.
+pub(crate) fn refused_for_good(e: &Error) -> bool {
+    use rusqlite::ErrorCode;
+    match e {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+            f.code,
+            ErrorCode::ConstraintViolation
+                | ErrorCode::TooBig
+                | ErrorCode::TypeMismatch
+                | ErrorCode::ParameterOutOfRange
+        ),
+        Error::Sqlite(
+            rusqlite::Error::ToSqlConversionFailure(_)
+            | rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::InvalidColumnType(..),
+        ) => true,
+        Error::InvalidArgument { .. } | Error::CorruptValue { .. } | Error::Payload { .. } => true,
+        _ => false,
     }
 }

@@ -14,22 +14,32 @@ use std::{sync::Arc, time::Instant};
 
 use crossbeam_channel::{Receiver, select};
 
-use crate::{clock::HostInstant, dispatch::inflight::Attempt, events::Event, scheduler::Shared};
+use crate::{
+    clock::HostInstant, dispatch::inflight::Attempt, error::Result, events::Event,
+    failing::Failing, scheduler::Shared,
+};
 
 pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let interval = shared.config.heartbeat_interval;
+    let mut failing = Failing::new("the heartbeat");
     loop {
         select! {
             recv(stop) -> _ => return,
             default(interval) => {}
         }
-        beat(shared);
+        match beat(shared) {
+            Ok(()) => failing.succeeded(),
+            // The next beat is the retry: leases are long enough (at least two
+            // intervals) that one failed beat loses nothing.
+            Err(e) => {
+                failing.failed(&e, "leases are renewed at the next beat");
+            }
+        }
     }
 }
 
-/// One heartbeat. Errors are logged and the next beat tries again; leases are long
-/// enough (at least two intervals) that one failed beat loses nothing.
-pub(crate) fn beat(shared: &Shared) {
+/// One heartbeat.
+pub(crate) fn beat(shared: &Shared) -> Result<()> {
     let lease = shared.config.lease_duration;
     let worker = shared.worker_id;
     let asked = shared.inflight.renewal_list();
@@ -37,7 +47,13 @@ pub(crate) fn beat(shared: &Shared) {
     // What the renewal guarantees is measured from before it: the leases it writes
     // expire a lease duration after a reading taken later than this.
     let started = Instant::now();
-    let result = shared.store.write(|tx| {
+    // A renewal that waits longer than an interval for the lock is worth less than the
+    // next beat: give up then (and keep the writer free for the others).
+    let wait = shared
+        .config
+        .heartbeat_interval
+        .min(shared.store.options().busy_timeout_value());
+    let result = shared.store.write_until(started + wait, |tx| {
         let now = shared.clock.now();
         let host = HostInstant::now();
         let mut reactivated = false;
@@ -72,8 +88,9 @@ pub(crate) fn beat(shared: &Shared) {
             for run in cancels {
                 shared.inflight.request_cancel(run);
             }
+            Ok(())
         }
-        Err(e) => log::warn!("heartbeat failed (the next one will retry): {e}"),
+        Err(e) => Err(e),
     }
 }
 

@@ -45,6 +45,7 @@ use time::OffsetDateTime;
 use crate::{
     clock::{Clock, HostInstant},
     error::{Error, Result},
+    failing::Failing,
     retry::RetryPolicy,
     scheduler::Shared,
     store::{ArchiveMode, Store, WriteTx},
@@ -517,13 +518,21 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let renew_every = (leader_lease(shared) / 3).max(Duration::from_millis(1));
     let mut next_renewal = start;
     let mut leading = false;
+    let mut leadership = Failing::new("the maintenance leadership check");
+    let mut failures: Vec<Failing> = Service::ALL
+        .iter()
+        .map(|s| Failing::new(format!("maintenance of {s}")))
+        .collect();
     loop {
         let now = Instant::now();
         if now >= next_renewal {
             leading = match lead(shared) {
-                Ok(l) => l,
+                Ok(l) => {
+                    leadership.succeeded();
+                    l
+                }
                 Err(e) => {
-                    log::warn!("maintenance leadership check failed (will retry): {e}");
+                    leadership.failed(&e, "retried at the next renewal");
                     false
                 }
             };
@@ -538,8 +547,13 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
                 // Late passes do not pile up: the next one is an interval after this one.
                 next[i].1 = Instant::now() + config.interval(service);
                 match run_service(&Ctx::of(shared), service, stop) {
-                    Ok(report) => after_pass(shared, &report, &mut next),
-                    Err(e) => log::warn!("maintenance {service} failed (will retry): {e}"),
+                    Ok(report) => {
+                        failures[i].succeeded();
+                        after_pass(shared, &report, &mut next);
+                    }
+                    Err(e) => {
+                        failures[i].failed(&e, "retried at its next interval");
+                    }
                 }
             }
         }

@@ -38,6 +38,8 @@ const IDLE_WAIT: Duration = Duration::from_millis(20);
 const BUSY_WAIT: Duration = Duration::from_millis(2);
 /// A log at least this long counts as busy.
 const BUSY_FRAMES: i64 = 256;
+/// How long a truncating checkpoint waits for readers and the writer.
+pub(crate) const RECLAIM_WAIT: Duration = Duration::from_millis(200);
 
 /// What one checkpoint did (`PRAGMA wal_checkpoint` reports it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -79,6 +81,46 @@ impl Store {
         })
     }
 
+    /// Copies the whole write-ahead log into the database file and truncates it to zero
+    /// bytes (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting at most [`RECLAIM_WAIT`] for
+    /// readers and the writer: after the disk filled up, this gives back the space the
+    /// log grew into. `busy` in the answer means it could not finish yet. A no-op in
+    /// memory.
+    ///
+    /// # Errors
+    /// Database errors (on a disk still full, among others).
+    pub fn reclaim_log(&self) -> Result<Checkpoint> {
+        if !matches!(self.inner.options.location, Location::File(_)) {
+            return Ok(Checkpoint::default());
+        }
+        let mut slot = self.inner.checkpointer.lock();
+        let conn = match &mut *slot {
+            Some(conn) => conn,
+            None => slot.insert(self.checkpoint_connection()?),
+        };
+        conn.busy_timeout(RECLAIM_WAIT)?;
+        let answer = conn.query_row(sql::SCHEMA_WAL_TRUNCATE, [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        });
+        conn.busy_timeout(self.inner.options.busy_timeout)?;
+        let (busy, log_frames, checkpointed_frames) = answer?;
+        Ok(Checkpoint {
+            busy: busy != 0,
+            log_frames,
+            checkpointed_frames,
+        })
+    }
+
+    /// Asks the checkpoint thread to truncate the log as soon as it can (a write found
+    /// the disk full).
+    pub(crate) fn request_reclaim(&self) {
+        self.inner.reclaim.store(true, Ordering::Release);
+    }
+
     fn checkpoint_connection(&self) -> Result<Connection> {
         let options = &self.inner.options;
         let conn = connection::open_checked(&options.location, options.busy_timeout)?;
@@ -107,10 +149,28 @@ impl Store {
 pub(crate) fn run_checkpointer(store: &Store, stop: &Receiver<()>) {
     let mut seen = store.commits();
     let mut wait = IDLE_WAIT;
+    let mut failing = crate::failing::Failing::new("giving back the log's disk space");
+    let mut checkpoints = crate::failing::Failing::new("checkpointing the log");
     loop {
         select! {
             recv(stop) -> _ => return,
             default(wait) => {}
+        }
+        if store.inner.reclaim.load(Ordering::Acquire) {
+            match store.reclaim_log() {
+                Ok(c) if !c.busy => {
+                    failing.succeeded();
+                    store.inner.reclaim.store(false, Ordering::Release);
+                    log::info!("the write-ahead log was truncated: its disk space is free again");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    wait = failing
+                        .failed(&e, "the disk may still be full")
+                        .max(IDLE_WAIT);
+                    continue;
+                }
+            }
         }
         let commits = store.commits();
         if commits == seen {
@@ -119,12 +179,17 @@ pub(crate) fn run_checkpointer(store: &Store, stop: &Receiver<()>) {
         }
         seen = commits;
         wait = match store.checkpoint() {
-            Ok(c) if c.log_frames >= BUSY_FRAMES => BUSY_WAIT,
-            Ok(_) => IDLE_WAIT,
-            Err(e) => {
-                log::warn!("checkpoint failed (the next one will retry): {e}");
-                IDLE_WAIT
+            Ok(c) => {
+                checkpoints.succeeded();
+                if c.log_frames >= BUSY_FRAMES {
+                    BUSY_WAIT
+                } else {
+                    IDLE_WAIT
+                }
             }
+            Err(e) => checkpoints
+                .failed(&e, "the writer's own checkpoints keep the log bounded")
+                .max(IDLE_WAIT),
         };
     }
 }

@@ -26,6 +26,7 @@
 //! # Ok::<(), scheduler::Error>(())
 //! ```
 
+mod busy;
 mod checkpoint;
 mod connection;
 mod deps;
@@ -50,13 +51,16 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use parking_lot::Mutex;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
+pub(crate) use self::busy::Cutoff;
+#[cfg(test)]
+pub(crate) use self::busy::timed_out as busy_error;
 pub(crate) use self::checkpoint::run_checkpointer;
 pub(crate) use self::types::{
     DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, validate_attempts, validate_name, validate_priority,
@@ -258,6 +262,9 @@ struct Inner {
     writer: Mutex<Connection>,
     /// Commits on `writer`, for the checkpoint thread.
     commits: AtomicU64,
+    /// A write found the disk full: the checkpoint thread truncates the log (once it
+    /// can) so the space it grew into is given back.
+    reclaim: std::sync::atomic::AtomicBool,
     /// The connection [`Store::checkpoint`] uses, opened on first use.
     checkpointer: Mutex<Option<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
@@ -318,6 +325,8 @@ impl Store {
         if options.migrate {
             migrator.up(&mut writer, None, options.clock.now())?;
         }
+        // From here on the writer waits for locks until each transaction's deadline.
+        busy::install(&writer)?;
 
         let (name, flags) = connection::target(&options.location);
         let manager = SqliteConnectionManager::file(name)
@@ -332,6 +341,7 @@ impl Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
                 commits: AtomicU64::new(0),
+                reclaim: std::sync::atomic::AtomicBool::new(false),
                 checkpointer: Mutex::new(None),
                 readers,
                 options,
@@ -342,6 +352,13 @@ impl Store {
 
     fn settings(&self) -> connection::ConnectionSettings {
         self.inner.options.settings()
+    }
+
+    /// The write connection, for what runs on it outside [`Store::write`] (migrations,
+    /// pragmas): its lock waits last the busy timeout, as for any write.
+    fn writer(&self) -> (parking_lot::MutexGuard<'_, Connection>, busy::Scope) {
+        let scope = busy::scope(Instant::now() + self.inner.options.busy_timeout, None);
+        (self.inner.writer.lock(), scope)
     }
 
     /// The options the store was opened with.
@@ -358,7 +375,42 @@ impl Store {
     /// The error of `f`; a busy error when another process held the write lock for
     /// longer than the busy timeout (see [`Error::is_busy`]); other database errors.
     pub fn write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.inner.writer.lock();
+        self.write_until(Instant::now() + self.inner.options.busy_timeout, f)
+    }
+
+    /// [`Store::write`], waiting for the write lock (this process's and other
+    /// processes') only until `deadline` instead of the busy timeout.
+    ///
+    /// # Errors
+    /// As [`Store::write`]; a busy error once the deadline passes.
+    pub fn write_until<T>(
+        &self,
+        deadline: Instant,
+        f: impl FnOnce(&WriteTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.write_cut(deadline, None, f)
+    }
+
+    /// [`Store::write_until`], whose waits also end once `cutoff` (which another thread
+    /// may set meanwhile) has passed.
+    pub(crate) fn write_cut<T>(
+        &self,
+        deadline: Instant,
+        cutoff: Option<&Arc<Cutoff>>,
+        f: impl FnOnce(&WriteTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = loop {
+            let until = busy::earliest(deadline, cutoff.map(Arc::as_ref));
+            // In slices, so a cutoff set meanwhile is seen.
+            let slice = (Instant::now() + Duration::from_millis(10)).min(until);
+            if let Some(conn) = self.inner.writer.try_lock_until(slice) {
+                break conn;
+            }
+            if Instant::now() >= until {
+                return Err(busy::timed_out("this process's writer is in use"));
+            }
+        };
+        let _deadline = busy::scope(deadline, cutoff.cloned());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&WriteTx {
             read: ReadTx { conn: &tx },
@@ -387,7 +439,7 @@ impl Store {
     /// # Errors
     /// Database errors, or a refusal as at open.
     pub fn migration_status(&self) -> Result<Vec<MigrationStatus>> {
-        self.inner.migrator.status(&self.inner.writer.lock())
+        self.inner.migrator.status(&self.writer().0)
     }
 
     /// The database's migration version.
@@ -395,9 +447,7 @@ impl Store {
     /// # Errors
     /// Database errors, or a refusal as at open.
     pub fn schema_version(&self) -> Result<u32> {
-        self.inner
-            .migrator
-            .current_version(&self.inner.writer.lock())
+        self.inner.migrator.current_version(&self.writer().0)
     }
 
     /// Applies migrations up to `target` (all when `None`); with `dry_run`, only reports
@@ -406,7 +456,7 @@ impl Store {
     /// # Errors
     /// As [`Migrator::up`].
     pub fn migrate_up(&self, target: Option<u32>, dry_run: bool) -> Result<Vec<MigrationStep>> {
-        let mut conn = self.inner.writer.lock();
+        let (mut conn, _deadline) = self.writer();
         if dry_run {
             return self.inner.migrator.plan_up(&conn, target);
         }
@@ -421,7 +471,7 @@ impl Store {
     /// # Errors
     /// As [`Migrator::down`].
     pub fn migrate_down(&self, target: u32, dry_run: bool) -> Result<Vec<MigrationStep>> {
-        let mut conn = self.inner.writer.lock();
+        let (mut conn, _deadline) = self.writer();
         if dry_run {
             return self.inner.migrator.plan_down(&conn, target);
         }
@@ -433,7 +483,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub fn diagnostics(&self) -> Result<Diagnostics> {
-        let conn = self.inner.writer.lock();
+        let (conn, _deadline) = self.writer();
         let text = |name: &str| -> Result<String> {
             Ok(conn.pragma_query_value(None, name, |r| {
                 Ok(match r.get_ref(0)? {
@@ -451,7 +501,10 @@ impl Store {
             journal_mode: text("journal_mode")?,
             synchronous,
             foreign_keys: text("foreign_keys")? == "1",
-            busy_timeout_ms: text("busy_timeout")?.parse().unwrap_or(0),
+            // The writer waits by its own handler (per-transaction deadlines); the
+            // configured timeout is what readers use and writes default to.
+            busy_timeout_ms: u64::try_from(self.inner.options.busy_timeout.as_millis())
+                .unwrap_or(u64::MAX),
             page_count: text("page_count")?.parse().unwrap_or(0),
             page_size: text("page_size")?.parse().unwrap_or(0),
         })
@@ -463,7 +516,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub fn set_max_size(&self, bytes: Option<u64>) -> Result<()> {
-        let conn = self.inner.writer.lock();
+        let (conn, _deadline) = self.writer();
         // SQLite's own ceiling when no limit is wanted.
         connection::limit_size(&conn, bytes.unwrap_or(u64::MAX / 2))
     }
@@ -476,7 +529,7 @@ impl Store {
     /// Database errors (a file damaged badly enough may fail to be checked at all:
     /// [`Error::is_corrupt`] tells).
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        connection::quick_check(&self.inner.writer.lock())
+        connection::quick_check(&self.writer().0)
     }
 
     /// The schema as `(type, name, table, sql)` rows, sorted, without SQLite's internal
@@ -485,7 +538,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub fn schema_objects(&self) -> Result<Vec<(String, String, String, String)>> {
-        let conn = self.inner.writer.lock();
+        let (conn, _deadline) = self.writer();
         let mut stmt = conn.prepare(sql::SCHEMA_OBJECTS)?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -564,6 +617,33 @@ impl<'a> WriteTx<'a> {
     pub fn from_host(tx: &'a rusqlite::Transaction<'a>) -> Self {
         WriteTx {
             read: ReadTx { conn: tx },
+        }
+    }
+}
+
+impl WriteTx<'_> {
+    /// Runs `f` as one step of this transaction: if it fails, what it wrote is undone
+    /// (a savepoint) and the transaction can go on without it.
+    pub(crate) fn step<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        self.conn()
+            .prepare_cached(sql::SAVEPOINT_BEGIN)?
+            .execute([])?;
+        match f(self) {
+            Ok(v) => {
+                self.conn()
+                    .prepare_cached(sql::SAVEPOINT_RELEASE)?
+                    .execute([])?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.conn()
+                    .prepare_cached(sql::SAVEPOINT_ROLLBACK)?
+                    .execute([])?;
+                self.conn()
+                    .prepare_cached(sql::SAVEPOINT_RELEASE)?
+                    .execute([])?;
+                Err(e)
+            }
         }
     }
 }

@@ -371,3 +371,30 @@ impl Perform for PanicInTransaction {
         ctx.transaction(|_db| -> Result<(), JobError> { panic!("{}", self.message) })
     }
 }
+
+/// Returns a JSON value nested `depth` arrays deep (deeper than SQLite's JSON functions
+/// accept past 1000).
+#[derive(Serialize, Deserialize)]
+pub struct Deep {
+    pub depth: usize,
+}
+
+impl Job for Deep {
+    const NAME: &'static str = "deep";
+    fn options() -> JobOptions {
+        JobOptions::new()
+            .max_attempts(2)
+            .backoff(Duration::from_millis(1))
+    }
+}
+
+impl Perform for Deep {
+    type Output = serde_json::Value;
+    fn perform(&self, _: &JobContext) -> Result<serde_json::Value, JobError> {
+        let mut v = serde_json::Value::from(0);
+        for _ in 0..self.depth {
+            v = serde_json::Value::Array(vec![v]);
+        }
+        Ok(v)
+    }
+}

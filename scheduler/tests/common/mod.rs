@@ -94,6 +94,7 @@ pub fn schema_of(conn: &rusqlite::Connection) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
+pub mod child;
 pub mod jobs;
 
 /// Polls `cond` until it holds or `max` passes; returns whether it held. For states in
