@@ -160,6 +160,16 @@ pub enum Error {
     },
     /// A dependency edge names a run that does not exist.
     UnknownDependency(RunId),
+    /// A run cannot be retried while one of its upstream runs stays failed or cancelled
+    /// and the edge between them cancels it on failure: retry the upstream first.
+    UpstreamNotRetried {
+        /// The run that was to be retried.
+        run: RunId,
+        /// The upstream run that bars it.
+        upstream: RunId,
+        /// The upstream's status.
+        status: RunStatus,
+    },
     /// A dependency edge on a run that can no longer wait (it started or finished).
     DependencyNotAllowed {
         /// The run that would wait.
@@ -396,6 +406,15 @@ impl fmt::Display for Error {
                  for {downstream} (cycle)"
             ),
             Error::UnknownDependency(id) => write!(f, "dependency on unknown run {id}"),
+            Error::UpstreamNotRetried {
+                run,
+                upstream,
+                status,
+            } => write!(
+                f,
+                "cannot retry run {run}: its upstream run {upstream} is {status}, which cancels \
+                 it; retry run {upstream} first (run {run} then waits for it)"
+            ),
             Error::DependencyNotAllowed { downstream, status } => write!(
                 f,
                 "run {downstream} is {status} and can no longer wait for another run"

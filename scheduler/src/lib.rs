@@ -152,7 +152,8 @@ pub use crate::{
     scheduler::{SHUTDOWN_OVERRUN, Scheduler, SchedulerStats, ShutdownReport},
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, MisfirePolicy, NewDependency,
-        OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, Task, UPSTREAM_FAILED,
+        OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, SCHEDULE_CHANGED, SCHEDULE_DISABLED,
+        SCHEDULE_REMOVED, Task, UPSTREAM_FAILED,
     },
 };
 

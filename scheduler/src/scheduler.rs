@@ -572,8 +572,28 @@ impl Scheduler {
     /// The dispatcher notices it within the poll interval; call
     /// [`Scheduler::notify`] after the commit to start it at once.
     ///
+    /// Begin the transaction with `TransactionBehavior::Immediate`: it then holds the
+    /// write lock from the start. A deferred transaction is accepted if it has written
+    /// already, or has not read yet (the lock is taken here, within the connection's
+    /// busy timeout); one that has read but not written is refused, because SQLite
+    /// cannot reliably upgrade it to a write.
+    ///
+    /// ```no_run
+    /// # use scheduler::{EnqueueOptions, Job, Scheduler};
+    /// # fn f<J: Job>(scheduler: &Scheduler, conn: &mut rusqlite::Connection, job: J)
+    /// # -> Result<(), Box<dyn std::error::Error>> {
+    /// let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    /// tx.execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1", [])?;
+    /// scheduler.enqueue_tx(&tx, job, EnqueueOptions::new())?;
+    /// tx.commit()?;
+    /// scheduler.notify();
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
-    /// As [`Scheduler::enqueue_with`].
+    /// As [`Scheduler::enqueue_with`]; [`Error::InvalidArgument`] for a deferred
+    /// transaction that has read but not written.
     pub fn enqueue_tx<J: Job>(
         &self,
         tx: &rusqlite::Transaction<'_>,
@@ -583,7 +603,7 @@ impl Scheduler {
         self.check_running()?;
         let now = self.now();
         let run = self.enqueuer().run_for(&job, &opts, now)?;
-        let inserted = WriteTx::from_host(tx).insert_run(&run, now)?;
+        let inserted = WriteTx::from_host_locked(tx)?.insert_run(&run, now)?;
         Ok(inserted)
     }
 
@@ -806,11 +826,14 @@ impl Scheduler {
         Ok(outcome)
     }
 
-    /// Puts a failed or cancelled run back to `pending`, due now, with one more attempt.
+    /// Puts a failed or cancelled run back, due now, with one more attempt: `pending`,
+    /// or `blocked` while an upstream run it depends on has not finished (it waits for
+    /// it again). Runs cancelled because of it stay cancelled; retry them in turn.
     ///
     /// # Errors
     /// [`Error::RunNotFound`]; [`Error::InvalidRunState`];
-    /// [`Error::UniqueKeyTaken`].
+    /// [`Error::UpstreamNotRetried`] while an upstream whose failure cancels it stays
+    /// failed or cancelled (retry that one first); [`Error::UniqueKeyTaken`].
     pub fn retry(&self, run: RunId) -> Result<()> {
         let now = self.now();
         self.shared.store.write(|tx| tx.retry_run(run, now))?;

@@ -258,6 +258,15 @@ fn global_flags_go_before_or_after_the_command_and_usage_errors_exit_2() {
         vec!["--db", path, "frobnicate"],
         vec!["--db", path, "migrate", "down"],
         vec!["--db", path, "maintenance", "run", "--only", "everything"],
+        // Once a panic (capacity overflow): a count past the limit is a usage error.
+        vec![
+            "--db",
+            path,
+            "tasks",
+            "list",
+            "--next",
+            "18446744073709551615",
+        ],
     ] {
         let out = cli(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

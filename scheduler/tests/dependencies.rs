@@ -14,14 +14,14 @@ use std::{
 };
 
 use common::{
-    TestDb, builder,
+    T0, TestDb, builder,
     jobs::{Decides, Gate, Noop, Record, log_of, open_gate},
     wait_for,
 };
 use proptest::prelude::*;
 use scheduler::{
-    DependencyLimits, Error, NewDependency, OnUpstreamFailure, RunId, RunStatus, Scheduler,
-    UPSTREAM_FAILED,
+    DependencyLimits, Error, ManualClock, NewDependency, OnUpstreamFailure, RunId, RunStatus,
+    Scheduler, UPSTREAM_FAILED,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -440,4 +440,89 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_retried_run_waits_again_for_an_upstream_that_has_not_finished() {
+    let db = TestDb::new();
+    let clock = Arc::new(ManualClock::new(T0));
+    let s = builder(&db)
+        .clock(clock.clone())
+        .register::<Record>()
+        .start()
+        .unwrap();
+    let test = "retry-waits";
+    let mut b = s.batch();
+    let a = b
+        .add_with(
+            rec(test, "a"),
+            scheduler::EnqueueOptions::new().delay(Duration::from_secs(3600)),
+        )
+        .unwrap();
+    let c = b.add(rec(test, "b")).unwrap();
+    b.depends_on(c, a).unwrap();
+    let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
+    s.cancel(ids[1]).unwrap();
+    s.retry(ids[1]).unwrap();
+    let r = s.run(ids[1]).unwrap();
+    assert_eq!(
+        (r.status, r.blocked_on),
+        (RunStatus::Blocked, 1),
+        "the retried run waits for its upstream again"
+    );
+    // Many poll intervals pass: it does not run before its upstream.
+    assert!(!wait_for(Duration::from_millis(300), || !log_of(test).is_empty()));
+    clock.advance(Duration::from_secs(3600));
+    s.notify();
+    assert!(wait_finished(&s, &ids));
+    assert_eq!(log_of(test), ["a", "b"]);
+    assert_eq!(s.run(ids[1]).unwrap().status, RunStatus::Completed);
+}
+
+#[test]
+fn a_run_cancelled_by_a_failed_upstream_is_retried_after_its_upstream() {
+    let db = TestDb::new();
+    let s = builder(&db)
+        .register::<Decides>()
+        .register::<Record>()
+        .start()
+        .unwrap();
+    let test = "retry-after-upstream";
+    let mut b = s.batch();
+    let a = b.add(Decides { how: "fail".into() }).unwrap();
+    let c = b.add(rec(test, "b")).unwrap();
+    b.depends_on(c, a).unwrap();
+    let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
+    assert!(wait_finished(&s, &ids));
+    assert_eq!(s.run(ids[0]).unwrap().status, RunStatus::Failed);
+    let cancelled = s.run(ids[1]).unwrap();
+    assert_eq!(cancelled.cancel_reason.as_deref(), Some(UPSTREAM_FAILED));
+    // While its upstream stays failed, retrying it is refused, and changes nothing.
+    let err = s.retry(ids[1]).unwrap_err();
+    assert!(
+        matches!(err, Error::UpstreamNotRetried { run, upstream, status: RunStatus::Failed }
+            if run == ids[1] && upstream == ids[0]),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("retry run"), "{err}");
+    assert_eq!(s.run(ids[1]).unwrap(), cancelled);
+    // The upstream is retried first, then the dependent, which waits for it again (paused
+    // meanwhile, so the upstream cannot fail again in between)...
+    s.pause().unwrap();
+    s.retry(ids[0]).unwrap();
+    s.retry(ids[1]).unwrap();
+    let waiting = s.run(ids[1]).unwrap();
+    assert_eq!(
+        (waiting.status, waiting.blocked_on),
+        (RunStatus::Blocked, 1)
+    );
+    s.resume().unwrap();
+    assert!(wait_finished(&s, &ids));
+    // ...and the dependent, waiting for it again, is cancelled again.
+    let again = s.run(ids[1]).unwrap();
+    assert_eq!(
+        (again.status, again.cancel_reason.as_deref()),
+        (RunStatus::Cancelled, Some(UPSTREAM_FAILED))
+    );
+    assert!(log_of(test).is_empty(), "the dependent never ran");
 }

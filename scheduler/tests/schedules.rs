@@ -6,7 +6,11 @@ mod common;
 
 use std::{sync::Arc, time::Duration};
 
-use common::{TestDb, builder, jobs::Count, wait_for};
+use common::{
+    TestDb, builder,
+    jobs::{Count, Gate},
+    wait_for,
+};
 use scheduler::{
     Error, ManualClock, MisfirePolicy, RunFilter, RunStatus, ScheduleSpec, Scheduler, Task,
 };
@@ -508,4 +512,146 @@ fn notify_makes_the_dispatcher_look_at_schedules_written_around_it() {
             .any(|r| r.status == RunStatus::Completed)
     }));
     s.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn occurrences_not_started_follow_the_schedules_latest_definition() {
+    let db = TestDb::new();
+    let t0 = datetime!(2026-06-01 12:00:10 UTC);
+    let clock = Arc::new(ManualClock::new(t0));
+    let s = builder(&db)
+        .clock(clock.clone())
+        .register::<Count>()
+        .register::<Gate>()
+        .start()
+        .unwrap();
+    // Paused: occurrences are created but wait, as behind busy workers.
+    s.pause().unwrap();
+    let every_minute = || ScheduleSpec::cron("0 * * * * *");
+    let task = s
+        .schedule("edit-me", Count { key: "old".into() }, every_minute())
+        .unwrap();
+    let waiting = |s: &Scheduler| -> Vec<scheduler::Run> {
+        s.runs(&RunFilter::new().task(task.id).status(RunStatus::Pending))
+            .unwrap()
+    };
+    let run_at = |s: &Scheduler, at: OffsetDateTime| -> scheduler::Run {
+        s.runs(&RunFilter::new().task(task.id))
+            .unwrap()
+            .into_iter()
+            .find(|r| r.scheduled_at == at)
+            .unwrap()
+    };
+    let first = datetime!(2026-06-01 12:01:00 UTC);
+    advance_to(&s, &clock, &task, first - Duration::from_millis(500), 1);
+
+    // New payload and options: the waiting occurrence takes them.
+    s.schedule(
+        "edit-me",
+        Count { key: "new".into() },
+        every_minute().priority(9),
+    )
+    .unwrap();
+    let r = run_at(&s, first);
+    assert_eq!(
+        (r.payload.as_str(), r.priority, r.status),
+        (r#"{"key":"new"}"#, 9, RunStatus::Pending)
+    );
+    // New timing that still fires at its time: it stays.
+    s.schedule(
+        "edit-me",
+        Count { key: "new".into() },
+        ScheduleSpec::cron("0 */1 * * * *").priority(9),
+    )
+    .unwrap();
+    assert_eq!(run_at(&s, first).status, RunStatus::Pending);
+    // New timing without its time: cancelled.
+    s.schedule(
+        "edit-me",
+        Count { key: "new".into() },
+        ScheduleSpec::cron("30 * * * * *"),
+    )
+    .unwrap();
+    let r = run_at(&s, first);
+    assert_eq!(
+        (r.status, r.cancel_reason.as_deref()),
+        (RunStatus::Cancelled, Some(scheduler::SCHEDULE_CHANGED))
+    );
+    // Disabled: the next waiting occurrence is cancelled.
+    let second = datetime!(2026-06-01 12:01:30 UTC);
+    advance_to(&s, &clock, &task, second - Duration::from_millis(500), 2);
+    s.schedule(
+        "edit-me",
+        Count { key: "new".into() },
+        ScheduleSpec::cron("30 * * * * *").enabled(false),
+    )
+    .unwrap();
+    let r = run_at(&s, second);
+    assert_eq!(
+        (r.status, r.cancel_reason.as_deref()),
+        (RunStatus::Cancelled, Some(scheduler::SCHEDULE_DISABLED))
+    );
+    assert!(waiting(&s).is_empty());
+    // Enabled again, then removed: cancelled too.
+    s.schedule(
+        "edit-me",
+        Count { key: "new".into() },
+        ScheduleSpec::cron("30 * * * * *"),
+    )
+    .unwrap();
+    let third = datetime!(2026-06-01 12:02:30 UTC);
+    advance_to(&s, &clock, &task, third - Duration::from_millis(500), 3);
+    assert!(s.unschedule("edit-me").unwrap());
+    let r = run_at(&s, third);
+    assert_eq!(
+        (r.status, r.cancel_reason.as_deref()),
+        (RunStatus::Cancelled, Some(scheduler::SCHEDULE_REMOVED))
+    );
+    assert!(waiting(&s).is_empty());
+    // Nothing ran: every occurrence was cancelled before it started.
+    assert_eq!(common::jobs::attempts_of("new"), 0);
+}
+
+#[test]
+fn an_occurrence_that_started_runs_to_its_end_when_its_schedule_is_removed() {
+    let db = TestDb::new();
+    let t0 = datetime!(2026-06-01 12:00:10 UTC);
+    let clock = Arc::new(ManualClock::new(t0));
+    let s = builder(&db)
+        .clock(clock.clone())
+        .register::<Gate>()
+        .start()
+        .unwrap();
+    let gate = "started-occurrence";
+    let task = s
+        .schedule(
+            "long",
+            Gate {
+                gate: gate.into(),
+                max_ms: 30_000,
+                cooperative: true,
+            },
+            ScheduleSpec::cron("0 * * * * *"),
+        )
+        .unwrap();
+    advance_to(&s, &clock, &task, datetime!(2026-06-01 12:01:00 UTC), 1);
+    assert!(
+        wait_for(WAIT, || common::jobs::attempts_of(&format!(
+            "{gate}:started"
+        )) == 1),
+        "{:?}",
+        s.runs(&RunFilter::new().task(task.id)).unwrap()
+    );
+    assert!(s.unschedule("long").unwrap());
+    common::jobs::open_gate(gate);
+    let id = occurrences_runs(&s, &task)[0];
+    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+}
+
+fn occurrences_runs(s: &Scheduler, task: &Task) -> Vec<scheduler::RunId> {
+    s.runs(&RunFilter::new().task(task.id))
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect()
 }

@@ -218,7 +218,9 @@ fn claims_take_the_highest_priority_then_the_oldest_and_only_due_runs() {
         );
     }
     assert_eq!(
-        store.read(|tx| tx.next_due_at()).unwrap(),
+        store
+            .read(|tx| tx.next_due_at(now, &JobTypeFilter::any()))
+            .unwrap(),
         Some(at_ms(10_000))
     );
     let later = store

@@ -51,7 +51,7 @@ impl Claimer {
         let runs =
             tx.claim_unpaused(self.worker, free, (now, host), self.lease, &self.job_types)?;
         let next_due = if runs.len() < free {
-            tx.next_due_unpaused()?
+            tx.next_due_unpaused(now, &self.job_types)?
         } else {
             None
         };

@@ -171,6 +171,11 @@ impl Enqueuer<'_> {
                 limit: self.max_payload_bytes,
             });
         }
+        // What the schema's json_valid will refuse, refused here with the reason.
+        store::check_json(&payload).map_err(|detail| Error::Payload {
+            job_type: job_type.to_owned(),
+            detail,
+        })?;
         opts.job.validate()?;
         let options = opts.job.or(defaults);
         let scheduled_at = match (opts.at, opts.delay) {

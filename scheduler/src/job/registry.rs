@@ -2,8 +2,6 @@
 
 use std::{collections::HashMap, fmt, sync::Arc};
 
-use serde::de::IgnoredAny;
-
 use super::{JobContext, JobError, JobOptions, Perform};
 use crate::error::{Error, Result};
 
@@ -114,7 +112,5 @@ impl Registry {
 /// Checks that `payload` is JSON at all (used for foreign job types, whose Rust type
 /// this binary does not know).
 pub(crate) fn check_json(payload: &str) -> std::result::Result<(), String> {
-    serde_json::from_str::<IgnoredAny>(payload)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    crate::store::check_json(payload)
 }

@@ -36,6 +36,9 @@ pub const DEFAULT_MISFIRE_THRESHOLD: Duration = Duration::from_secs(5);
 /// How far ahead of their time occurrences are created.
 pub(crate) const HORIZON: Duration = Duration::from_secs(1);
 
+/// Most fire times [`next_fire_times`] lists at once.
+pub const MAX_FIRE_TIMES: usize = 10_000;
+
 /// Most schedules materialised per transaction (the rest in the next ones).
 pub(crate) const BATCH: usize = 256;
 
@@ -288,6 +291,12 @@ pub fn next_fire_times(
     after: OffsetDateTime,
     n: usize,
 ) -> Result<Vec<OffsetDateTime>> {
+    if n > MAX_FIRE_TIMES {
+        return Err(Error::invalid(
+            "n",
+            format!("at most {MAX_FIRE_TIMES} fire times are listed at once, not {n}"),
+        ));
+    }
     let Some(recurrence) = Recurrence::of(&task.schedule)? else {
         return Ok(Vec::new());
     };

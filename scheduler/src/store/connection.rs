@@ -94,14 +94,16 @@ pub(crate) fn prepare_file(path: &Path, create_if_missing: bool) -> Result<()> {
         source,
     };
     match fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => Err(Error::NotADatabase(path.to_owned())),
+        // A folder, a device (/dev/null), a pipe: not a file SQLite can keep a
+        // database and its journals beside.
+        Ok(meta) if !meta.is_file() => Err(Error::NotADatabase(path.to_owned())),
         Ok(meta) => check_header(path, meta.len()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             if !create_if_missing {
                 return Err(Error::DatabaseMissing(path.to_owned()));
             }
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                fs::create_dir_all(parent).map_err(|source| Error::Io {
+                create_private_dirs(parent).map_err(|source| Error::Io {
                     path: parent.to_owned(),
                     source,
                 })?;
@@ -110,6 +112,19 @@ pub(crate) fn prepare_file(path: &Path, create_if_missing: bool) -> Result<()> {
         }
         Err(e) => Err(io_err(e)),
     }
+}
+
+/// Creates the missing folders of `dir`, readable only by their owner: they hold the
+/// database and its journals.
+fn create_private_dirs(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 #[cfg(unix)]

@@ -106,21 +106,29 @@ impl ReadTx<'_> {
             .map_err(Error::from)
     }
 
-    /// When the next pending run becomes due, if any is pending and claiming is not
-    /// paused.
+    /// When the next pending run of the job types in `job_types` becomes due after
+    /// `after`, if one is pending and claiming is not paused.
     ///
     /// # Errors
     /// Database errors.
-    pub fn next_due_at(&self) -> Result<Option<OffsetDateTime>> {
+    pub fn next_due_at(
+        &self,
+        after: OffsetDateTime,
+        job_types: &JobTypeFilter,
+    ) -> Result<Option<OffsetDateTime>> {
         if self.is_paused()? {
             return Ok(None);
         }
-        self.next_due_unpaused()
+        self.next_due_unpaused(after, job_types)
     }
 
     /// [`ReadTx::next_due_at`] for a caller that read the pause flag itself in this
     /// transaction (the claimer: one read of it per claim, not three).
-    pub(crate) fn next_due_unpaused(&self) -> Result<Option<OffsetDateTime>> {
+    pub(crate) fn next_due_unpaused(
+        &self,
+        after: OffsetDateTime,
+        job_types: &JobTypeFilter,
+    ) -> Result<Option<OffsetDateTime>> {
         let mut next: Option<i64> = None;
         let mut at_most = i64::from(MAX_PRIORITY);
         let mut group = self.conn().prepare_cached(sql::RUNS_CLAIM_NEXT_PRIORITY)?;
@@ -130,7 +138,14 @@ impl ReadTx<'_> {
                 .query_row(named_params! { ":at_most": at_most }, |r| r.get(0))
                 .optional()?;
             let Some(p) = p else { break };
-            let at: Option<i64> = due.query_row(named_params! { ":priority": p }, |r| r.get(0))?;
+            let at: Option<i64> = due
+                .query_row(
+                    named_params! {
+                        ":priority": p, ":now": ms(after), ":job_types": job_types.0,
+                    },
+                    |r| r.get(0),
+                )
+                .optional()?;
             if let Some(at) = at {
                 next = Some(next.map_or(at, |n| n.min(at)));
             }

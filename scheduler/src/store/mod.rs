@@ -63,8 +63,8 @@ pub(crate) use self::busy::Cutoff;
 pub(crate) use self::busy::timed_out as busy_error;
 pub(crate) use self::checkpoint::run_checkpointer;
 pub(crate) use self::types::{
-    DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, validate_attempts, validate_name, validate_priority,
-    validate_timeout,
+    DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, check_json, no_nul, validate_attempts, validate_name,
+    validate_priority, validate_timeout,
 };
 pub use self::{
     checkpoint::Checkpoint,
@@ -74,11 +74,14 @@ pub use self::{
     maintenance::{ArchiveMode, LeaseRescue, RescuedRun},
     migrate::{Direction, Migration, MigrationState, MigrationStatus, MigrationStep, Migrator},
     runs::{RunFilter, StatusCounts},
-    tasks::{NewTask, Schedule, Task, TaskUpdate},
+    tasks::{
+        NewTask, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task, TaskUpdate,
+    },
     types::{
         AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun,
-        Inserted, Lease, MAX_ATTEMPTS, MAX_PRIORITY, MAX_UNIQUE_KEY_LEN, MisfirePolicy, NewRun,
-        OnUpstreamFailure, Run, RunId, RunStatus, TaskId, WorkerId, WorkerStatus,
+        Inserted, Lease, MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY, MAX_UNIQUE_KEY_LEN,
+        MisfirePolicy, NewRun, OnUpstreamFailure, Run, RunId, RunStatus, TaskId, WorkerId,
+        WorkerStatus,
     },
     views::View,
     workers::{NewWorker, Promise, Worker},
@@ -618,6 +621,34 @@ impl<'a> WriteTx<'a> {
         WriteTx {
             read: ReadTx { conn: tx },
         }
+    }
+
+    /// [`WriteTx::from_host`], once the host's transaction holds the write lock: one
+    /// begun `IMMEDIATE`, or one that wrote already, is used as it is; a deferred one
+    /// that has not read yet takes the lock now (waiting with the connection's busy
+    /// timeout). A deferred one that has read cannot take it safely (SQLite fails such
+    /// an upgrade at once with a busy error when another connection wrote meanwhile), so
+    /// it is refused.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a transaction that has read but not written;
+    /// a busy error when the lock cannot be had in the busy timeout.
+    pub fn from_host_locked(tx: &'a rusqlite::Transaction<'a>) -> Result<Self> {
+        match tx.transaction_state(Some(rusqlite::MAIN_DB))? {
+            rusqlite::TransactionState::Write => {}
+            rusqlite::TransactionState::None => {
+                tx.prepare_cached(sql::STATE_TAKE_WRITE_LOCK)?.execute([])?;
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "transaction",
+                    "a deferred transaction that has already read cannot be written to \
+                     safely: begin it with TransactionBehavior::Immediate (or write before \
+                     reading)",
+                ));
+            }
+        }
+        Ok(Self::from_host(tx))
     }
 }
 

@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 use super::{
     ReadTx, WriteTx, sql,
     types::{
-        AttemptError, CancelOutcome, Inserted, MAX_ATTEMPTS, NewRun, Run, RunId, RunStatus, TaskId,
-        dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt,
+        AttemptError, CancelOutcome, Inserted, MAX_ATTEMPTS, NewRun, OnUpstreamFailure, Run, RunId,
+        RunStatus, TaskId, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt,
     },
 };
 use crate::{
@@ -340,10 +340,7 @@ impl WriteTx<'_> {
         let status = self.run_status(id)?;
         match status {
             RunStatus::Blocked | RunStatus::Pending => {
-                self.conn()
-                    .prepare_cached(sql::RUNS_CANCEL_WAITING)?
-                    .execute(named_params! { ":id": id, ":reason": reason, ":now": ms(now) })?;
-                self.settle_dependents(id, false, now)?;
+                self.cancel_waiting(id, reason, now)?;
                 Ok(CancelOutcome::Cancelled)
             }
             RunStatus::Running => {
@@ -360,13 +357,38 @@ impl WriteTx<'_> {
         }
     }
 
-    /// Puts a failed or cancelled run back to `pending`, due now, with at least one
-    /// attempt left. Its history (attempts, errors) is kept. Dependents that were
-    /// cancelled because of it stay cancelled.
+    /// Cancels a run that has not started (blocked or pending) and its dependents.
+    pub(crate) fn cancel_waiting(
+        &self,
+        id: RunId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let changed = self
+            .conn()
+            .prepare_cached(sql::RUNS_CANCEL_WAITING)?
+            .execute(named_params! { ":id": id, ":reason": reason, ":now": ms(now) })?;
+        if changed > 0 {
+            self.settle_dependents(id, false, now)?;
+        }
+        Ok(())
+    }
+
+    /// Puts a failed or cancelled run back, due now, with at least one attempt left.
+    /// Its history (attempts, errors) is kept. Dependents that were cancelled because
+    /// of it stay cancelled (retry them in turn).
+    ///
+    /// Its upstream edges are looked at again: an upstream that completed (or that
+    /// ended otherwise, through an `on_failure = run` edge) stays settled; one that has
+    /// not finished makes the run wait for it again, so the run goes back to `blocked`,
+    /// not `pending`. A run whose upstream failed or was cancelled through an
+    /// `on_failure = cancel` edge cannot be retried while that upstream stays so:
+    /// retry the upstream first, then this run waits for it.
     ///
     /// # Errors
     /// [`Error::RunNotFound`]; [`Error::InvalidRunState`] when the run is not failed or
     /// cancelled, or has used the most attempts a run may have;
+    /// [`Error::UpstreamNotRetried`] when an upstream still bars it;
     /// [`Error::UniqueKeyTaken`] when another unfinished run holds its unique key.
     pub fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
         let run = self.get_run(id)?;
@@ -387,9 +409,41 @@ impl WriteTx<'_> {
                 });
             }
         }
+        let mut blocked_on = 0u32;
+        let mut reopen = Vec::new();
+        for edge in self.upstream_of(id)? {
+            let settled = match edge.upstream_status {
+                RunStatus::Completed => true,
+                RunStatus::Failed | RunStatus::Cancelled => {
+                    if edge.on_failure == OnUpstreamFailure::Cancel {
+                        return Err(Error::UpstreamNotRetried {
+                            run: id,
+                            upstream: edge.upstream,
+                            status: edge.upstream_status,
+                        });
+                    }
+                    true
+                }
+                RunStatus::Blocked | RunStatus::Pending | RunStatus::Running => false,
+            };
+            if !settled {
+                blocked_on += 1;
+            }
+            if edge.resolved != settled {
+                reopen.push((edge.upstream, settled));
+            }
+        }
+        let mut set = self.conn().prepare_cached(sql::DEPS_SET_RESOLVED)?;
+        for (upstream, settled) in reopen {
+            set.execute(named_params! {
+                ":downstream_id": id,
+                ":upstream_id": upstream,
+                ":resolved": i64::from(settled),
+            })?;
+        }
         self.conn()
             .prepare_cached(sql::RUNS_RETRY_FINISHED)?
-            .execute(named_params! { ":id": id, ":now": ms(now) })?;
+            .execute(named_params! { ":id": id, ":now": ms(now), ":blocked_on": blocked_on })?;
         Ok(())
     }
 }

@@ -1,5 +1,12 @@
 //! `tasks`: persisted definitions of work (schedules and named tasks), with optimistic
 //! locking on every change and soft delete.
+//!
+//! **Occurrences already created** when a task changes. An occurrence that has started
+//! (it is running, or waits for a retry) runs to its end under the definition it started
+//! with. One that has not started yet follows the task's latest definition: removing or
+//! disabling the task cancels it (reason `schedule removed` / `schedule disabled`),
+//! changing the task's timing cancels it unless its time is also a time of the new
+//! timing (`schedule changed`), and a new payload or new run options apply to it.
 
 use std::time::Duration;
 
@@ -16,7 +23,17 @@ use super::{
 use crate::{
     clock::duration_ms,
     error::{Error, Result},
+    schedule::Recurrence,
+    store::types::RunId,
 };
+
+/// The reason recorded on occurrences cancelled because their task was removed.
+pub const SCHEDULE_REMOVED: &str = "schedule removed";
+/// The reason recorded on occurrences cancelled because their task was disabled.
+pub const SCHEDULE_DISABLED: &str = "schedule disabled";
+/// The reason recorded on occurrences cancelled because their task's timing changed and
+/// their time is not one of the new timing.
+pub const SCHEDULE_CHANGED: &str = "schedule changed";
 
 /// When a task produces runs on its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +73,9 @@ impl Schedule {
                         return Err(Error::invalid("timezone", "must be 1 to 100 bytes"));
                     }
                 }
-                Ok(())
+                // Parsed here too, whoever writes the task: a schedule stored unreadable
+                // would silently never fire.
+                Recurrence::cron(expr, timezone.as_deref()).map(|_| ())
             }
             Schedule::Interval(d) => {
                 if duration_ms("interval", *d)? < 1 {
@@ -385,18 +404,30 @@ impl WriteTx<'_> {
             current.job_type.clone(),
             current.payload.clone(),
         );
-        next.payload = update.payload.clone().unwrap_or(current.payload);
+        next.payload = update
+            .payload
+            .clone()
+            .unwrap_or_else(|| current.payload.clone());
         next.priority = update.priority.unwrap_or(current.priority);
         next.max_attempts = update.max_attempts.unwrap_or(current.max_attempts);
         next.timeout = update.timeout.unwrap_or(current.timeout);
         next.backoff = update.backoff.unwrap_or(current.backoff);
         next.unique_key = update.unique_key.clone().unwrap_or(current.unique_key);
-        next.schedule = update.schedule.clone().unwrap_or(current.schedule);
+        next.schedule = update
+            .schedule
+            .clone()
+            .unwrap_or_else(|| current.schedule.clone());
         next.misfire_policy = update.misfire_policy.unwrap_or(current.misfire_policy);
         next.misfire_cap = update.misfire_cap.unwrap_or(current.misfire_cap);
         next.next_run_at = update.next_run_at.unwrap_or(current.next_run_at);
         next.enabled = update.enabled.unwrap_or(current.enabled);
         next.validate()?;
+        let timing_changed = next.schedule != current.schedule;
+        let options_changed = next.payload != current.payload
+            || next.priority != current.priority
+            || next.max_attempts != current.max_attempts
+            || next.timeout != current.timeout
+            || next.backoff != current.backoff;
         let last_run_at = update.last_run_at.unwrap_or(current.last_run_at);
         let s = schedule_columns(&next.schedule)?;
         let changed = self
@@ -425,7 +456,59 @@ impl WriteTx<'_> {
         if changed == 0 {
             return Err(self.version_conflict(id, expected_version));
         }
+        if !next.enabled {
+            self.cancel_waiting_occurrences(id, SCHEDULE_DISABLED, |_| true, now)?;
+            return self.get_task(id);
+        }
+        if timing_changed {
+            let recurrence = Recurrence::of(&next.schedule)?;
+            let anchor = next.next_run_at;
+            self.cancel_waiting_occurrences(
+                id,
+                SCHEDULE_CHANGED,
+                |t| !is_time_of(recurrence.as_ref(), anchor, t),
+                now,
+            )?;
+        }
+        if options_changed {
+            self.conn()
+                .prepare_cached(sql::RUNS_UPDATE_WAITING_OCCURRENCES)?
+                .execute(named_params! {
+                    ":task_id": id,
+                    ":payload": next.payload,
+                    ":priority": next.priority,
+                    ":max_attempts": next.max_attempts,
+                    ":timeout_ms": next.timeout.map(|t| duration_ms("timeout", t)).transpose()?,
+                    ":backoff_ms": duration_ms("backoff", next.backoff)?,
+                })?;
+        }
         self.get_task(id)
+    }
+
+    /// Cancels the occurrences of `task` that have not started and whose time `drop`
+    /// selects, with their dependents. Returns how many were cancelled.
+    fn cancel_waiting_occurrences(
+        &self,
+        task: TaskId,
+        reason: &str,
+        drop: impl Fn(OffsetDateTime) -> bool,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        let waiting: Vec<(RunId, i64)> = self
+            .conn()
+            .prepare_cached(sql::RUNS_WAITING_OCCURRENCES)?
+            .query_map(named_params! { ":task_id": task }, |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut cancelled = 0;
+        for (run, at) in waiting {
+            if drop(ts(at)?) {
+                self.cancel_waiting(run, reason, now)?;
+                cancelled += 1;
+            }
+        }
+        Ok(cancelled)
     }
 
     /// Soft-deletes the task if it is still at `expected_version`: it stops producing
@@ -446,6 +529,7 @@ impl WriteTx<'_> {
         if changed == 0 {
             return Err(self.version_conflict(id, expected_version));
         }
+        self.cancel_waiting_occurrences(id, SCHEDULE_REMOVED, |_| true, now)?;
         Ok(())
     }
 
@@ -469,5 +553,21 @@ impl WriteTx<'_> {
             },
             Err(e) => Error::Sqlite(e),
         }
+    }
+}
+
+/// Whether `t` is a time the schedule fires at: for cron, any of its times; for an
+/// interval, a point of the grid that starts at `anchor` (its next occurrence).
+fn is_time_of(
+    recurrence: Option<&Recurrence>,
+    anchor: Option<OffsetDateTime>,
+    t: OffsetDateTime,
+) -> bool {
+    match (recurrence, anchor) {
+        (Some(r @ Recurrence::Cron { .. }), _) => r.first_at_or_after(t, t) == Some(t),
+        (Some(r @ Recurrence::Every(_)), Some(anchor)) if t >= anchor => {
+            r.first_at_or_after(anchor, t) == Some(t)
+        }
+        _ => false,
     }
 }

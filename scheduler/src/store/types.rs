@@ -435,6 +435,7 @@ impl NewRun {
                     format!("must be 1 to {MAX_UNIQUE_KEY_LEN} bytes, got {}", key.len()),
                 ));
             }
+            no_nul("unique_key", key)?;
         }
         validate_json("payload", &self.payload)
     }
@@ -447,7 +448,50 @@ pub(crate) fn validate_name(name: &'static str, value: &str) -> Result<()> {
             format!("must be 1 to {MAX_NAME_LEN} bytes, got {}", value.len()),
         ));
     }
-    Ok(())
+    no_nul(name, value)
+}
+
+/// SQLite's text functions (the length checks of the schema among them) stop at a NUL
+/// byte, so a name holding one would be stored as something else than it says.
+pub(crate) fn no_nul(name: &'static str, value: &str) -> Result<()> {
+    match value.find('\0') {
+        Some(at) => Err(Error::invalid(
+            name,
+            format!("must not contain a NUL byte (found one at byte {at})"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The deepest nesting SQLite's JSON functions accept (`JSON_MAX_DEPTH`): the schema
+/// checks every stored document with `json_valid`.
+pub const MAX_JSON_DEPTH: usize = 1000;
+
+/// How deeply a JSON text nests arrays and objects (0 for a scalar), without
+/// recursion: serde's own check of a document does not bound its depth.
+pub(crate) fn json_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 pub(crate) fn validate_priority(p: u8) -> Result<()> {
@@ -481,9 +525,21 @@ pub(crate) fn validate_timeout(t: Option<Duration>) -> Result<()> {
 }
 
 pub(crate) fn validate_json(name: &'static str, text: &str) -> Result<()> {
+    check_json(text).map_err(|reason| Error::invalid(name, reason))
+}
+
+/// Checks a JSON document the way the schema will (`json_valid`): well formed, and
+/// nested at most [`MAX_JSON_DEPTH`] deep.
+pub(crate) fn check_json(text: &str) -> std::result::Result<(), String> {
     serde_json::from_str::<serde::de::IgnoredAny>(text)
-        .map(|_| ())
-        .map_err(|e| Error::invalid(name, format!("not valid JSON: {e}")))
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    let depth = json_depth(text);
+    if depth > MAX_JSON_DEPTH {
+        return Err(format!(
+            "nests {depth} levels deep, more than the {MAX_JSON_DEPTH} the database accepts"
+        ));
+    }
+    Ok(())
 }
 
 /// What inserting a run did.

@@ -33,9 +33,14 @@ pub(crate) enum TasksCommand {
         /// Also list deleted tasks.
         #[arg(long)]
         all: bool,
-        /// How many upcoming fire times to compute for each schedule.
-        #[arg(long, default_value_t = 1, value_name = "N")]
-        next: usize,
+        /// How many upcoming fire times to compute for each schedule (at most 10000).
+        #[arg(
+            long,
+            default_value_t = 1,
+            value_name = "N",
+            value_parser = clap::value_parser!(u64).range(0..=scheduler::schedule::MAX_FIRE_TIMES as u64)
+        )]
+        next: u64,
     },
 }
 
@@ -101,6 +106,8 @@ fn fire_times(task: &Task, now: OffsetDateTime, n: usize) -> Result<Vec<OffsetDa
 /// Runs a `tasks` command.
 pub(crate) fn tasks(ctx: &Ctx, cmd: &TasksCommand) -> CliResult<()> {
     let TasksCommand::List { all, next } = cmd;
+    // Bounded by the parser; the conversion cannot fail on any platform it runs on.
+    let next = &usize::try_from(*next).unwrap_or(scheduler::schedule::MAX_FIRE_TIMES);
     let store = ctx.open()?;
     let tasks = store.read(|tx| tx.list_tasks(*all))?;
     let now = SystemClock.now();
