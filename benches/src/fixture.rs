@@ -103,10 +103,14 @@ pub fn fill_maintenance(store: &Store, n: usize) -> Result<()> {
              SELECT 'noop', '{}', 'running', 1, ?2, ?2, ?3, 1, ?2 FROM c",
             rusqlite::params![n as i64, old, holder],
         )?;
+        // Expired on both clocks, a month ago (the rescue judges the monotonic one).
+        let old_mono = HostInstant::now().millis() - 30 * 24 * 3_600_000;
         c.execute(
-            "INSERT INTO task_locks (run_id, worker_id, token, acquired_at, expires_at)
-             SELECT id, ?2, 1, ?1, ?1 + 1000 + id FROM task_runs WHERE status = 'running'",
-            rusqlite::params![old, holder],
+            "INSERT INTO task_locks (run_id, worker_id, token, acquired_at, expires_at,
+                                     expires_mono)
+             SELECT id, ?2, 1, ?1, ?1 + 1000 + id, ?3 + 1000 + id
+             FROM task_runs WHERE status = 'running'",
+            rusqlite::params![old, holder, old_mono],
         )?;
         c.execute(
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT ?1)
@@ -117,9 +121,12 @@ pub fn fill_maintenance(store: &Store, n: usize) -> Result<()> {
         c.execute(
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT ?1)
              INSERT INTO workers (name, host, pid, threads, version, status, started_at,
-                                  last_heartbeat, updated_at)
-             SELECT 'dead-' || x, 'localhost', x, 4, '0', 'active', ?2, ?2 + x, ?2 FROM c",
-            rusqlite::params![n as i64, old],
+                                  last_heartbeat, updated_at, heartbeat_ms, lease_ms,
+                                  stale_after_ms, clock_domain, heartbeat_mono)
+             SELECT 'dead-' || x, 'localhost', x, 4, '0', 'active', ?2, ?2 + x, ?2,
+                    5000, 30000, 60000, ?3, ?4 + x
+             FROM c",
+            rusqlite::params![n as i64, old, scheduler::clock::clock_domain(), old_mono],
         )?;
         Ok(())
     })?)

@@ -6,9 +6,11 @@
 //! * [`raw`] is the baseline: the minimal SQL of the same work on a minimal schema;
 //! * [`ours`] drives the scheduler through its public API, end to end;
 //! * [`fixture`] fills databases quickly for the figures that need big tables;
+//! * [`holds`] measures how long large pieces of work hold the write lock;
 //! * [`stats`] turns samples into rates and percentiles.
 
 pub mod fixture;
+pub mod holds;
 pub mod ours;
 pub mod raw;
 pub mod stats;

@@ -550,10 +550,7 @@ impl Scheduler {
     pub fn add_dependencies(&self, edges: &[NewDependency]) -> Result<usize> {
         let now = self.now();
         let limits = self.shared.config.dependency_limits;
-        let added = self
-            .shared
-            .store
-            .write(|tx| tx.add_dependencies(edges, &limits, now))?;
+        let added = self.shared.store.add_dependencies(edges, &limits, now)?;
         self.shared.nudge();
         Ok(added)
     }
@@ -821,6 +818,8 @@ impl Scheduler {
                     run,
                     reason: "cancelled by request".to_owned(),
                 });
+                // A large cascade goes on in the dispatcher's transactions.
+                self.shared.nudge();
             }
         }
         Ok(outcome)

@@ -526,3 +526,32 @@ fn a_run_cancelled_by_a_failed_upstream_is_retried_after_its_upstream() {
     );
     assert!(log_of(test).is_empty(), "the dependent never ran");
 }
+
+#[test]
+fn a_failure_at_the_head_of_a_long_chain_cancels_all_of_it_in_the_background() {
+    let db = TestDb::new();
+    let s = builder(&db)
+        .register::<Decides>()
+        .register::<Noop>()
+        .start()
+        .unwrap();
+    let mut b = s.batch();
+    let head = b.add(Decides { how: "fail".into() }).unwrap();
+    let mut prev = head;
+    for _ in 0..2_500 {
+        let next = b.add(Noop).unwrap();
+        b.depends_on(next, prev).unwrap();
+        prev = next;
+    }
+    let ids: Vec<RunId> = b.submit().unwrap().iter().map(|r| r.id).collect();
+    // The cascade is more than one transaction settles: the dispatcher goes on with it.
+    assert!(wait_finished(&s, &ids));
+    assert_eq!(s.run(ids[0]).unwrap().status, RunStatus::Failed);
+    for id in &ids[1..] {
+        let r = s.run(*id).unwrap();
+        assert_eq!(
+            (r.status, r.cancel_reason.as_deref()),
+            (RunStatus::Cancelled, Some(UPSTREAM_FAILED))
+        );
+    }
+}

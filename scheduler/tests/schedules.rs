@@ -655,3 +655,58 @@ fn occurrences_runs(s: &Scheduler, task: &Task) -> Vec<scheduler::RunId> {
         .map(|r| r.id)
         .collect()
 }
+
+#[test]
+fn a_long_catch_up_is_created_in_bounded_transactions_and_misses_nothing() {
+    let db = TestDb::new();
+    let t0 = datetime!(2026-06-01 12:00:00 UTC);
+    let clock = Arc::new(ManualClock::new(t0));
+    let spec = ScheduleSpec::every(Duration::from_secs(1))
+        .misfire(MisfirePolicy::RunAll)
+        .misfire_cap(1_500);
+    let task = {
+        let s = start(&db, &clock);
+        let task = s
+            .schedule("catch-up", Count { key: "c".into() }, spec)
+            .unwrap();
+        s.shutdown(Duration::from_secs(5)).unwrap();
+        task
+    };
+    // Down for 2 000 s: 2 000 occurrences were missed; the latest 1 500 are to run,
+    // more than one transaction creates.
+    let back = t0 + Duration::from_secs(2_000) + Duration::from_millis(500);
+    clock.set(back);
+    // This process runs no job type: the occurrences are created and wait.
+    let s = builder(&db).clock(clock.clone()).start().unwrap();
+    assert!(
+        wait_for(WAIT, || occurrences(&s, &task).len() >= 1_500),
+        "{} occurrences",
+        occurrences(&s, &task).len()
+    );
+    let got = occurrences(&s, &task);
+    // Missed: after the one created before the downtime (t0 + 1 s), older than the
+    // misfire threshold (5 s) at the restart.
+    let before_downtime = t0 + Duration::from_secs(1);
+    let missed_before = back - scheduler::schedule::DEFAULT_MISFIRE_THRESHOLD;
+    let missed: Vec<OffsetDateTime> = got
+        .iter()
+        .copied()
+        .filter(|t| *t > before_downtime && *t < missed_before)
+        .collect();
+    assert_eq!(missed.len(), 1_500, "exactly the cap");
+    let first = t0 + Duration::from_secs(1_995 - 1_500 + 1);
+    let expected: Vec<OffsetDateTime> =
+        (0..1_500).map(|i| first + Duration::from_secs(i)).collect();
+    assert_eq!(
+        missed, expected,
+        "the latest 1 500, none twice, none skipped"
+    );
+    // And the ones on time after them, once each.
+    let on_time: Vec<OffsetDateTime> = got.into_iter().filter(|t| *t >= missed_before).collect();
+    assert_eq!(
+        on_time,
+        (1_996..=2_001)
+            .map(|s| t0 + Duration::from_secs(s))
+            .collect::<Vec<_>>()
+    );
+}

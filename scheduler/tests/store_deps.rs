@@ -384,3 +384,43 @@ fn a_manually_retried_upstream_does_not_count_twice() {
     let run2 = store.read(|tx| tx.get_run(r[2])).unwrap();
     assert_eq!((run2.status, run2.blocked_on), (RunStatus::Blocked, 1));
 }
+
+#[test]
+fn a_cascade_through_thousands_of_runs_settles_in_bounded_transactions() {
+    let db = TestDb::new();
+    let store = db.open();
+    let chain = runs(&store, 3_000);
+    let edges: Vec<NewDependency> = chain.windows(2).map(|w| dep(w[1], w[0])).collect();
+    add(&store, &edges).unwrap();
+    store
+        .write(|tx| tx.cancel_run(chain[0], "stop", at_ms(1)))
+        .unwrap();
+    let cancelled = |store: &Store| {
+        chain
+            .iter()
+            .filter(|id| status(store, **id) == RunStatus::Cancelled)
+            .count()
+    };
+    let first = cancelled(&store);
+    assert!(
+        first > 1 && first < chain.len(),
+        "one transaction settles a bounded part of the cascade, not all of it: {first}"
+    );
+    assert!(store.read(|tx| tx.has_queued_settles()).unwrap());
+    let mut transactions = 0;
+    while store.write(|tx| tx.settle_queued(at_ms(2))).unwrap() {
+        transactions += 1;
+        assert!(transactions < 100, "the queue does not drain");
+    }
+    assert!(transactions >= 1);
+    assert_eq!(
+        cancelled(&store),
+        chain.len(),
+        "the whole chain, transitively"
+    );
+    for id in &chain[1..] {
+        let r = store.read(|tx| tx.get_run(*id)).unwrap();
+        assert_eq!(r.cancel_reason.as_deref(), Some(UPSTREAM_FAILED));
+    }
+    assert!(!store.read(|tx| tx.has_queued_settles()).unwrap());
+}

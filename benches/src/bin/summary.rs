@@ -265,7 +265,7 @@ fn main() -> Res<()> {
     };
     // `summary SECTION…` measures only those sections (while working on one figure).
     let only: Vec<&str> = args[1..].iter().map(String::as_str).collect();
-    let sections: [(&str, Section); 9] = [
+    let sections: [(&str, Section); 10] = [
         ("enqueue", enqueue),
         ("cycles", cycles),
         ("throughput", throughput),
@@ -274,6 +274,7 @@ fn main() -> Res<()> {
         ("growth", growth),
         ("cron", cron),
         ("maintenance", maintenance),
+        ("holds", holds),
         ("memory", memory),
     ];
     let names: Vec<&str> = sections.iter().map(|(n, _)| *n).collect();
@@ -642,6 +643,47 @@ fn maintenance(t: &mut Table) -> Res<()> {
         });
     }
     h.stop()?;
+    Ok(())
+}
+
+/// The longest write-lock hold of large pieces of work beside maintenance (retention
+/// is in the maintenance section): dependency insertion, a cancellation cascade, a
+/// schedule's catch-up.
+fn holds(t: &mut Table) -> Res<()> {
+    type Measure = fn(usize) -> Res<(Duration, Duration)>;
+    let cases: [(&str, &str, Measure); 3] = [
+        (
+            "dependency insertion, chain of 10 000 onto existing runs, one call",
+            "raw inserts + updates, one tx",
+            scheduler_benches::holds::add_chain,
+        ),
+        (
+            "cancellation cascade through a chain of 10 000",
+            "raw: all cancelled in one tx",
+            scheduler_benches::holds::cascade,
+        ),
+        (
+            "schedule catch-up, 10 000 missed occurrences (RunAll)",
+            "raw inserts, one tx",
+            scheduler_benches::holds::catch_up,
+        ),
+    ];
+    for (name, baseline, measure) in cases {
+        let mut ours = Vec::new();
+        let mut base = Vec::new();
+        for _ in 0..TRIES {
+            let (o, b) = measure(10_000)?;
+            ours.push(Value::Time(o));
+            base.push(Value::Time(b));
+        }
+        t.push(Row {
+            figure: format!("{name}: longest write-lock hold"),
+            ours: med(ours),
+            baseline: baseline.into(),
+            base: Some(med(base)),
+            target: Target::AtMost(Duration::from_millis(50)),
+        });
+    }
     Ok(())
 }
 

@@ -138,6 +138,8 @@ pub(crate) struct Dispatcher {
     /// The last claim found claiming paused: until a resume from this process or the
     /// next poll, wake-ups from enqueues are no reason to try again.
     paused: bool,
+    /// The settle queue was not empty after the last transaction.
+    settling: bool,
 }
 
 /// The channels the dispatcher works with.
@@ -158,6 +160,8 @@ struct Committed {
     /// Occurrences created, or the database's refusal to create them (the rest of the
     /// transaction committed without them).
     materialized: Option<Result<schedule::Materialized>>,
+    /// Runs are left in the settle queue: go on in the next transaction.
+    settling: bool,
     claimed: Claimed,
     now: OffsetDateTime,
 }
@@ -192,6 +196,7 @@ impl Dispatcher {
             stopping: None,
             prefetch,
             paused: false,
+            settling: false,
         }
     }
 
@@ -253,7 +258,7 @@ impl Dispatcher {
             // waiting: only deadlines (to record timeouts) and the shutdown come first.
             until = retry;
         } else {
-            if !self.writes.is_empty() {
+            if !self.writes.is_empty() || self.settling {
                 return Duration::ZERO;
             }
             if self.stopping.is_none() {
@@ -344,7 +349,7 @@ impl Dispatcher {
                 || now_instant >= self.last_schedule_check + self.shared.config.poll_interval
                 || self.schedules_left
                 || self.next_schedule.is_some_and(|t| now_instant >= t));
-        if self.writes.is_empty() && !claim && !schedules {
+        if self.writes.is_empty() && !claim && !schedules && !self.settling {
             return;
         }
         let free = if claim { free } else { 0 };
@@ -411,6 +416,9 @@ impl Dispatcher {
             };
             written.push((w.clone(), status));
         }
+        // Dependents left by large cascades (of this process or any other) settle with
+        // what this transaction's budget has left.
+        let settling = tx.settle_queued(now)?;
         let materialized = if schedules {
             let threshold = self.shared.config.misfire_threshold;
             // In a savepoint: a schedule the database refuses must not keep the
@@ -427,6 +435,7 @@ impl Dispatcher {
         Ok(Committed {
             written,
             materialized,
+            settling,
             claimed,
             now,
         })
@@ -538,9 +547,11 @@ impl Dispatcher {
         let Committed {
             written,
             materialized,
+            settling,
             claimed,
             now,
         } = committed;
+        self.settling = settling;
         self.writes.clear();
         self.shared
             .inflight

@@ -42,6 +42,12 @@ pub const MAX_FIRE_TIMES: usize = 10_000;
 /// Most schedules materialised per transaction (the rest in the next ones).
 pub(crate) const BATCH: usize = 256;
 
+/// Most occurrences created per transaction, whatever the schedules and their misfire
+/// policies ask for: a schedule catching up on thousands of missed occurrences
+/// (`RunAll` with a large cap) continues in the next transactions, so the write lock is
+/// held briefly each time.
+pub(crate) const OCCURRENCES_PER_TX: usize = 500;
+
 /// A recurring task's definition: when it fires and how its runs behave.
 ///
 /// ```
@@ -232,7 +238,12 @@ pub(crate) fn materialize(
         more: due.len() == BATCH,
         ..Materialized::default()
     };
+    let mut budget = OCCURRENCES_PER_TX;
     for task in due {
+        if budget == 0 {
+            out.more = true;
+            break;
+        }
         let Some(next) = task.next_run_at else {
             continue;
         };
@@ -270,6 +281,15 @@ pub(crate) fn materialize(
             occurrences.push(t);
             at = recurrence.step(t);
         }
+        if occurrences.len() > budget {
+            // The oldest first; the schedule moves on to the one after the last created,
+            // and the next transaction creates the rest (still missed, they fall under
+            // the same misfire policy and cap).
+            occurrences.truncate(budget);
+            at = occurrences.last().and_then(|t| recurrence.step(*t));
+            out.more = true;
+        }
+        budget -= occurrences.len();
         for t in &occurrences {
             if let Some(id) = tx.insert_occurrence(&task, *t, now)? {
                 out.created.push((id, task.job_type.clone()));

@@ -501,14 +501,17 @@ fn retry(ctx: &Ctx, id: RunId) -> CliResult<()> {
 fn cancel(ctx: &Ctx, id: RunId, reason: &str) -> CliResult<()> {
     let store = ctx.open()?;
     let now = SystemClock.now();
-    let (outcome, run, dependents) = store.write(|tx| {
-        let outcome = tx.cancel_run(id, reason, now)?;
+    let outcome = store.write(|tx| tx.cancel_run(id, reason, now))?;
+    // A large cascade goes on in short transactions of its own, so no other process
+    // waits long for the write lock.
+    while store.write(|tx| tx.settle_queued(now))? {}
+    let (run, dependents) = store.read(|tx| {
         let dependents = tx
             .downstream_of(id)?
             .iter()
             .filter(|e| e.downstream_status == RunStatus::Cancelled)
             .count();
-        Ok((outcome, tx.get_run(id)?, dependents))
+        Ok((tx.get_run(id)?, dependents))
     })?;
     let outcome_name = match outcome {
         CancelOutcome::Cancelled => "cancelled",
