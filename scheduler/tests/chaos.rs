@@ -136,6 +136,9 @@ fn schedulers(dir: &Path, db: &Path, offset: &Path) -> Vec<Settings> {
     for s in &mut all {
         s.clock = Some(offset.to_owned());
         s.grace_ms = 2_000;
+        // A run taken back dozens of times would otherwise back off for hours (the
+        // crash-loop protection): the test waits for every run to finish.
+        s.max_backoff_ms = Some(1_000);
     }
     all
 }
@@ -192,6 +195,7 @@ fn chaos(n: usize, faults_for: Duration, seed: u64) -> Figures {
     let mut rescuer = Settings::scheduler(dir, &db.path, "rescuer");
     rescuer.role = Role::Rescuer;
     rescuer.clock = Some(offset.clone());
+    rescuer.max_backoff_ms = Some(1_000);
     let rescuer = Proc::spawn(rescuer);
 
     let mut f = Figures {
@@ -289,8 +293,15 @@ fn chaos(n: usize, faults_for: Duration, seed: u64) -> Figures {
             RunStatus::Running => {
                 f.stuck_running += 1;
                 f.lost += 1;
+                eprintln!("run {id} stuck running: {r:?}");
             }
-            s if !s.is_finished() => f.lost += 1,
+            s if !s.is_finished() => {
+                f.lost += 1;
+                eprintln!(
+                    "run {id} unfinished ({s}, due {}, attempt {}): {:?}",
+                    r.scheduled_at, r.attempt, r.errors
+                );
+            }
             _ => {}
         }
         let expiries = r

@@ -354,7 +354,9 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         .collect();
     assert_eq!(
         states,
-        ["applied", "applied", "pending", "pending", "pending", "pending"]
+        [
+            "applied", "applied", "pending", "pending", "pending", "pending"
+        ]
     );
     assert_eq!(status["version"], 2);
 

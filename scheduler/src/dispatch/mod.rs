@@ -140,6 +140,10 @@ pub(crate) struct Dispatcher {
     paused: bool,
     /// The settle queue was not empty after the last transaction.
     settling: bool,
+    /// Schedules are materialised in a savepoint (after the database refused one).
+    schedules_guarded: bool,
+    /// Set by a transaction whose materialisation the database refused for good.
+    schedules_refused: std::cell::Cell<bool>,
 }
 
 /// The channels the dispatcher works with.
@@ -197,6 +201,8 @@ impl Dispatcher {
             prefetch,
             paused: false,
             settling: false,
+            schedules_guarded: false,
+            schedules_refused: std::cell::Cell::new(false),
         }
     }
 
@@ -361,6 +367,7 @@ impl Dispatcher {
         }
         let started = Instant::now();
         let mode = self.mode;
+        self.schedules_refused.set(false);
         let cutoff = &self.shared.dispatch_cutoff;
         let result = self.shared.store.write_cut(deadline, Some(cutoff), |tx| {
             self.transaction(tx, mode, schedules, free)
@@ -375,6 +382,11 @@ impl Dispatcher {
                     self.last_claim = now_instant;
                 }
                 self.after_commit(committed, free, started, now_instant);
+            }
+            Err(_) if self.schedules_refused.get() => {
+                // Again at once, the schedules in a savepoint of their own.
+                self.schedules_guarded = true;
+                self.schedules_left = true;
             }
             Err(e) if mode == WriteMode::Batch && refused_for_good(&e) => {
                 // Something in this transaction will never be accepted: write each
@@ -421,12 +433,24 @@ impl Dispatcher {
         let settling = tx.settle_queued(now)?;
         let materialized = if schedules {
             let threshold = self.shared.config.misfire_threshold;
-            // In a savepoint: a schedule the database refuses must not keep the
-            // outcomes and claims of this transaction from committing.
-            match tx.step(|tx| schedule::materialize(tx, now, threshold)) {
-                Ok(m) => Some(Ok(m)),
-                Err(e) if refused_for_good(&e) => Some(Err(e)),
-                Err(e) => return Err(e),
+            if self.schedules_guarded {
+                // In a savepoint, after a refusal: a schedule the database refuses must
+                // not keep the outcomes and claims of this transaction from committing.
+                match tx.step(|tx| schedule::materialize(tx, now, threshold)) {
+                    Ok(m) => Some(Ok(m)),
+                    Err(e) if refused_for_good(&e) => Some(Err(e)),
+                    Err(e) => return Err(e),
+                }
+            } else {
+                // No savepoint on the usual path: SQLite journals every page a savepoint
+                // touches (a third of materialisation's time).
+                match schedule::materialize(tx, now, threshold) {
+                    Ok(m) => Some(Ok(m)),
+                    Err(e) => {
+                        self.schedules_refused.set(refused_for_good(&e));
+                        return Err(e);
+                    }
+                }
             }
         } else {
             None
@@ -563,6 +587,7 @@ impl Dispatcher {
             Some(Ok(m)) => {
                 self.schedule_failures.succeeded();
                 self.schedules_retry_at = None;
+                self.schedules_guarded = false;
                 self.after_materialize(m, now, now_instant);
             }
             Some(Err(e)) => {

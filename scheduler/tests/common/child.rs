@@ -57,6 +57,8 @@ pub struct Settings {
     pub grace_ms: u64,
     /// Where the child's log records go (one line each), if anywhere.
     pub log_file: Option<PathBuf>,
+    /// The default retry policy's cap, when not the scheduler's default.
+    pub max_backoff_ms: Option<u64>,
 }
 
 impl Settings {
@@ -78,6 +80,7 @@ impl Settings {
             worker_check_ms: 100,
             grace_ms: 5_000,
             log_file: None,
+            max_backoff_ms: None,
         }
     }
 
@@ -98,7 +101,12 @@ impl Settings {
     }
 
     pub fn builder(&self, clock: Arc<dyn Clock>) -> scheduler::SchedulerBuilder {
-        Scheduler::builder()
+        let builder = Scheduler::builder();
+        let builder = match self.max_backoff_ms {
+            Some(ms) => builder.max_backoff(Duration::from_millis(ms)),
+            None => builder,
+        };
+        builder
             .database(&self.db)
             .clock(clock)
             .worker_threads(self.threads)
@@ -318,7 +326,11 @@ pub fn run_child() {
             )
             .unwrap();
             let config = MaintenanceConfig::default();
-            let retry = ExponentialBackoff::default();
+            let retry = settings
+                .max_backoff_ms
+                .map_or_else(ExponentialBackoff::default, |ms| {
+                    ExponentialBackoff::new(Duration::from_millis(ms))
+                });
             while !settings.stop.exists() {
                 let _ = scheduler::maintenance::run_pass(
                     &store,
