@@ -41,9 +41,11 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to, for tests: cross a lease expiry, a retry
-/// backoff or a cron occurrence without sleeping. Shared by reference (`Arc`) between the
-/// test and the scheduler.
+/// A wall clock that only moves when told to, for tests: cross a retry backoff, a delay
+/// or a cron occurrence without sleeping. Shared by reference (`Arc`) between the test
+/// and the scheduler. It does not move leases: those are judged on the host's monotonic
+/// clock ([`HostInstant`]), which no wall-clock move affects (that is the point), so a
+/// test of lease expiry uses short real leases.
 ///
 /// ```
 /// use std::time::Duration;

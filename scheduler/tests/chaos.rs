@@ -28,7 +28,7 @@ use std::{
 };
 
 use common::{
-    TestDb,
+    Lcg, TestDb,
     child::{EFFECTS_TABLE, Hold, Role, Settings, set_offset, starts},
 };
 use rustix::process::{Pid, Signal, kill_process};
@@ -41,23 +41,6 @@ use scheduler::{
 #[ignore = "started as a child process by the chaos tests"]
 fn child() {
     common::child::run_child();
-}
-
-/// A deterministic generator, so a failing run can be replayed from its seed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// One process of the chaos, with what it was started with.

@@ -19,7 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{T0, TestDb};
+use common::{Lcg, T0, TestDb};
 use scheduler::{
     Job, JobContext, JobError, JobOptions, MaintenanceConfig, Perform, RunStatus, Scheduler,
     store::{DependencyLimits, NewDependency, NewRun, RunFilter, Store, WorkerId},
@@ -146,19 +146,6 @@ fn spawn(db: &TestDb, log: &Path, stop: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-/// A small deterministic generator, so a failing soak can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
 }
 
 /// Enqueues `n` jobs: a mix of kinds, a fifth of them in chains of five.

@@ -62,27 +62,11 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        if !matches!(self.inner.options.location, Location::File(_)) {
-            return Ok(Checkpoint::default());
-        }
-        let mut slot = self.inner.checkpointer.lock();
-        let conn = match &mut *slot {
-            Some(conn) => conn,
-            None => slot.insert(self.checkpoint_connection()?),
-        };
-        let (busy, log_frames, checkpointed_frames): (i64, i64, i64) =
-            conn.query_row(sql::SCHEMA_WAL_CHECKPOINT, [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-        Ok(Checkpoint {
-            busy: busy != 0,
-            log_frames,
-            checkpointed_frames,
-        })
+        self.run_checkpoint(sql::SCHEMA_WAL_CHECKPOINT, None)
     }
 
     /// Copies the whole write-ahead log into the database file and truncates it to zero
-    /// bytes (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting at most [`RECLAIM_WAIT`] for
+    /// bytes (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting at most 200 ms for
     /// readers and the writer: after the disk filled up, this gives back the space the
     /// log grew into. `busy` in the answer means it could not finish yet. A no-op in
     /// memory.
@@ -90,6 +74,12 @@ impl Store {
     /// # Errors
     /// Database errors (on a disk still full, among others).
     pub fn reclaim_log(&self) -> Result<Checkpoint> {
+        self.run_checkpoint(sql::SCHEMA_WAL_TRUNCATE, Some(RECLAIM_WAIT))
+    }
+
+    /// One checkpoint statement on the checkpoint connection (opened on first use),
+    /// waiting `wait` for locks instead of the busy timeout when given.
+    fn run_checkpoint(&self, statement: &str, wait: Option<Duration>) -> Result<Checkpoint> {
         if !matches!(self.inner.options.location, Location::File(_)) {
             return Ok(Checkpoint::default());
         }
@@ -98,15 +88,19 @@ impl Store {
             Some(conn) => conn,
             None => slot.insert(self.checkpoint_connection()?),
         };
-        conn.busy_timeout(RECLAIM_WAIT)?;
-        let answer = conn.query_row(sql::SCHEMA_WAL_TRUNCATE, [], |r| {
+        if let Some(wait) = wait {
+            conn.busy_timeout(wait)?;
+        }
+        let answer = conn.query_row(statement, [], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
                 r.get::<_, i64>(2)?,
             ))
         });
-        conn.busy_timeout(self.inner.options.busy_timeout)?;
+        if wait.is_some() {
+            conn.busy_timeout(self.inner.options.busy_timeout)?;
+        }
         let (busy, log_frames, checkpointed_frames) = answer?;
         Ok(Checkpoint {
             busy: busy != 0,

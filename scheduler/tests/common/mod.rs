@@ -138,3 +138,22 @@ pub fn builder(db: &TestDb) -> scheduler::SchedulerBuilder {
         .lease_duration(std::time::Duration::from_secs(10))
         .heartbeat_interval(std::time::Duration::from_millis(200))
 }
+
+/// A small deterministic generator, so a failing randomised test can be replayed from
+/// its seed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
