@@ -135,6 +135,7 @@ fn enqueue(store: &Store, n: usize, rng: &mut Lcg) -> Vec<RunId> {
             let job = Hold {
                 ms: 20 + rng.below(100),
                 effect: true,
+                panic_in_transaction: false,
             };
             let mut run = NewRun::new("hold", serde_json::to_string(&job).unwrap(), now);
             run.max_attempts = 50;

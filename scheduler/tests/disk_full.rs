@@ -133,6 +133,7 @@ fn a_full_disk_backs_off_logs_once_and_the_backlog_is_written_once_space_returns
     let payload = serde_json::to_string(&Hold {
         ms: 5,
         effect: false,
+        panic_in_transaction: false,
     })
     .unwrap();
     store

@@ -25,7 +25,12 @@ fn child() {
 
 fn hold_runs(store: &Store, n: usize, ms: u64) -> Vec<RunId> {
     let now = scheduler::SystemClock.now();
-    let payload = serde_json::to_string(&Hold { ms, effect: false }).unwrap();
+    let payload = serde_json::to_string(&Hold {
+        ms,
+        effect: false,
+        panic_in_transaction: false,
+    })
+    .unwrap();
     store
         .write(|tx| {
             let runs: Vec<NewRun> = (0..n)

@@ -166,11 +166,14 @@ pub fn set_offset(file: &Path, offset_ms: i64) {
 }
 
 /// Holds its run for `ms` (waking early when cancelled), then, with `effect`, writes a
-/// row to `effects` in the same transaction as its completion.
+/// row to `effects` in the same transaction as its completion (whose closure panics
+/// instead with `panic_in_transaction`).
 #[derive(Serialize, Deserialize)]
 pub struct Hold {
     pub ms: u64,
     pub effect: bool,
+    #[serde(default)]
+    pub panic_in_transaction: bool,
 }
 
 impl Job for Hold {
@@ -212,6 +215,11 @@ impl Perform for Hold {
             ),
         );
         ctx.sleep(Duration::from_millis(self.ms))?;
+        if self.panic_in_transaction {
+            return ctx.transaction(|_| -> Result<u32, JobError> {
+                panic!("planned panic inside the transaction")
+            });
+        }
         if self.effect {
             ctx.transaction(|db| {
                 db.execute(
