@@ -198,8 +198,8 @@ fn a_missing_file_is_refused_by_every_command_but_migrate_up_and_never_created()
         out.contains(&format!("created {}", db.path.display())),
         "{out}"
     );
-    assert!(out.contains("the database is at version 6 of 6"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 6);
+    assert!(out.contains("the database is at version 7 of 7"), "{out}");
+    assert_eq!(store_of(&db).schema_version().unwrap(), 7);
 }
 
 #[test]
@@ -325,7 +325,7 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
     for args in commands {
         let line = fails(&db.path, args);
         assert!(
-            line.contains("database schema version 99 is newer than this binary's 6"),
+            line.contains("database schema version 99 is newer than this binary's 7"),
             "{args:?}: {line}"
         );
         assert!(line.contains("jobs.db"), "{args:?}: {line}");
@@ -343,7 +343,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     assert_eq!(store_of(&db).schema_version().unwrap(), 2);
 
     let status = ok(&db.path, &["migrate", "status"]);
-    assert!(status.contains("version   2 of 6"), "{status}");
+    assert!(status.contains("version   2 of 7"), "{status}");
     assert!(status.contains("run `scheduler migrate up`"), "{status}");
     let status = json(&db.path, &["migrate", "status"]);
     let states: Vec<&str> = status["migrations"]
@@ -355,7 +355,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     assert_eq!(
         states,
         [
-            "applied", "applied", "pending", "pending", "pending", "pending"
+            "applied", "applied", "pending", "pending", "pending", "pending", "pending"
         ]
     );
     assert_eq!(status["version"], 2);
@@ -364,7 +364,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     for args in [&["stats"][..], &["runs", "list"], &["pause"]] {
         let line = fails(&db.path, args);
         assert!(
-            line.contains("schema is at version 2 but this binary needs 6"),
+            line.contains("schema is at version 2 but this binary needs 7"),
             "{line}"
         );
         assert!(line.contains("migrate up"), "{line}");
@@ -382,9 +382,13 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     );
     assert!(plan.contains("would apply 0005 worker_promises"), "{plan}");
     assert!(plan.contains("would apply 0006 settle_queue"), "{plan}");
+    assert!(
+        plan.contains("would apply 0007 workers_clock_domain"),
+        "{plan}"
+    );
     assert!(plan.contains("dry run: nothing changed"), "{plan}");
     let plan = json(&db.path, &["migrate", "up", "--dry-run"]);
-    assert_eq!(plan["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(plan["steps"].as_array().unwrap().len(), 5);
     assert_eq!(plan["dry_run"], true);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
     assert_eq!(store_of(&db).schema_version().unwrap(), 2);
@@ -394,13 +398,17 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         out.contains("applied 0003 triggers_and_constraints"),
         "{out}"
     );
-    assert!(out.contains("version 6 of 6"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 6);
+    assert!(out.contains("version 7 of 7"), "{out}");
+    assert_eq!(store_of(&db).schema_version().unwrap(), 7);
     let schema_at_5 = schema_of(&db.raw());
     let again = ok(&db.path, &["migrate", "up"]);
     assert!(again.contains("nothing to do"), "{again}");
 
     let plan = ok(&db.path, &["migrate", "down", "--to", "2", "--dry-run"]);
+    assert!(
+        plan.contains("would revert 0007 workers_clock_domain"),
+        "{plan}"
+    );
     assert!(plan.contains("would revert 0006 settle_queue"), "{plan}");
     assert!(plan.contains("would revert 0005 worker_promises"), "{plan}");
     assert!(
@@ -418,14 +426,14 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         out.contains("reverted 0004 maintenance_procedures"),
         "{out}"
     );
-    assert!(out.contains("version 2 of 6"), "{out}");
+    assert!(out.contains("version 2 of 7"), "{out}");
     assert_eq!(store_of(&db).schema_version().unwrap(), 2);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
     let line = fails(&db.path, &["migrate", "down", "--to", "3"]);
     assert!(line.contains("invalid migration target 3"), "{line}");
 
     let out = json(&db.path, &["migrate", "up"]);
-    assert_eq!(out["version"], 6);
+    assert_eq!(out["version"], 7);
     assert_eq!(out["steps"][0]["version"], 3);
     assert_eq!(out["steps"][0]["direction"], "up");
     assert_eq!(schema_of(&db.raw()), schema_at_5);

@@ -120,6 +120,9 @@ impl WriteTx<'_> {
                 named_params! { ":now": ms(now), ":domain": domain, ":batch": limit },
             ),
         ] {
+            if expired.len() >= batch {
+                break;
+            }
             let mut rows = stmt.query(params)?;
             while let Some(r) = rows.next()? {
                 if expired.len() >= batch {
