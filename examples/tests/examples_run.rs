@@ -202,11 +202,11 @@ fn every_cli_command_works_on_the_database_quickstart_leaves() {
     let d = dir.path();
     // The default database is ./scheduler.db, the one the quickstart used.
     let status = cli_ok(d, &["migrate", "status"]);
-    assert!(status.contains("version   6 of 6"), "{status}");
+    assert!(status.contains("version   7 of 7"), "{status}");
     let up = cli_ok(d, &["migrate", "up", "--dry-run"]);
     assert!(up.contains("nothing to do"), "{up}");
-    let down = cli_ok(d, &["migrate", "down", "--to", "5", "--dry-run"]);
-    assert!(down.contains("would revert 0006"), "{down}");
+    let down = cli_ok(d, &["migrate", "down", "--to", "6", "--dry-run"]);
+    assert!(down.contains("would revert 0007"), "{down}");
     assert_eq!(
         cli_ok(d, &["--json", "migrate", "status"]),
         cli_ok(d, &["migrate", "status", "--json"]),
