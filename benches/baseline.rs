@@ -1,17 +1,17 @@
 //! The raw-SQLite baseline on its own: the minimal SQL of the scheduler's work on a
-//! minimal schema (`scheduler_benches::raw`), with `synchronous=NORMAL` and `FULL`.
+//! minimal schema (`runloom_benches::raw`), with `synchronous=NORMAL` and `FULL`.
 //! Every other bench prints its raw counterpart in the same group; this one gathers
 //! them to read SQLite's own limits on this machine at a glance.
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench baseline
+//! cargo bench -p runloom-benches --bench baseline
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scheduler_benches::{BenchDb, Synchronous, raw, raw::Raw, sync_label};
+use runloom_benches::{BenchDb, Synchronous, raw, raw::Raw, sync_label};
 
 fn baseline(c: &mut Criterion) {
     for sync in [Synchronous::Normal, Synchronous::Full] {

@@ -4,14 +4,14 @@
 //! `synchronous=NORMAL` and `FULL`.
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench cron
+//! cargo bench -p runloom-benches --bench cron
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scheduler_benches::{
+use runloom_benches::{
     BenchDb, Synchronous,
     ours::{Harness, Setup},
     raw::Raw,

@@ -5,14 +5,14 @@
 //! only its own edges).
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench dependencies
+//! cargo bench -p runloom-benches --bench dependencies
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scheduler_benches::{
+use runloom_benches::{
     Synchronous,
     ours::{Harness, Setup, Shape},
     sync_label,

@@ -3,14 +3,14 @@
 //! the raw insert of the same number of rows; `synchronous=NORMAL` and `FULL`.
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench enqueue
+//! cargo bench -p runloom-benches --bench enqueue
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scheduler_benches::{
+use runloom_benches::{
     BenchDb, Synchronous,
     ours::{Harness, Setup},
     raw::Raw,

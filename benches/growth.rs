@@ -4,12 +4,12 @@
 //! store's unit tests). `synchronous=NORMAL` and `FULL`.
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench growth
+//! cargo bench -p runloom-benches --bench growth
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scheduler_benches::{BenchDb, NOW, Synchronous, fixture, ours::Cycle, sync_label};
+use runloom_benches::{BenchDb, NOW, Synchronous, fixture, ours::Cycle, sync_label};
 
 fn growth(c: &mut Criterion) {
     const PER_TX: usize = 100;

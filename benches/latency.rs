@@ -4,14 +4,14 @@
 //! the p50 and p99 over 1 000 samples of each are printed first (and by the summary).
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench latency
+//! cargo bench -p runloom-benches --bench latency
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scheduler_benches::{
+use runloom_benches::{
     BenchDb, Synchronous,
     ours::{Harness, Setup},
     raw, stats, sync_label,

@@ -8,15 +8,15 @@
 //! generated once.
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench maintenance
+//! cargo bench -p runloom-benches --bench maintenance
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use scheduler::{Service, store::Synchronous};
-use scheduler_benches::{
+use runloom::{Service, store::Synchronous};
+use runloom_benches::{
     BenchDb, fixture,
     ours::{Cycle, Harness, Setup},
     raw::{Raw, RawMaintenance},

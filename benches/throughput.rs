@@ -4,14 +4,14 @@
 //! runs; `synchronous=NORMAL` and `FULL`.
 //!
 //! ```text
-//! cargo bench -p scheduler-benches --bench throughput
+//! cargo bench -p runloom-benches --bench throughput
 //! ```
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use scheduler_benches::{
+use runloom_benches::{
     BenchDb, Synchronous,
     ours::{Harness, Setup},
     raw::Raw,

@@ -12,7 +12,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use scheduler::{
+use runloom::{
     Clock, Job, JobContext, JobError, ManualClock, MisfirePolicy, Perform, RunFilter, ScheduleSpec,
     Scheduler,
 };
@@ -33,7 +33,7 @@ impl Perform for Tick {
 
 const DB: &str = "cron_example.db";
 
-fn start(clock: &Arc<ManualClock>) -> Result<Scheduler, scheduler::Error> {
+fn start(clock: &Arc<ManualClock>) -> Result<Scheduler, runloom::Error> {
     Scheduler::builder()
         .database(DB)
         .clock(clock.clone())
@@ -43,12 +43,12 @@ fn start(clock: &Arc<ManualClock>) -> Result<Scheduler, scheduler::Error> {
 }
 
 /// Scheduled times of each schedule's runs, as `HH:MM` strings.
-fn occurrences(s: &Scheduler, name: &str) -> Result<Vec<String>, scheduler::Error> {
+fn occurrences(s: &Scheduler, name: &str) -> Result<Vec<String>, runloom::Error> {
     let task = s
         .schedules()?
         .into_iter()
         .find(|t| t.name == name)
-        .ok_or_else(|| scheduler::Error::TaskNameNotFound(name.to_owned()))?;
+        .ok_or_else(|| runloom::Error::TaskNameNotFound(name.to_owned()))?;
     let mut times: Vec<_> = s
         .runs(&RunFilter::new().task(task.id).limit(1000))?
         .into_iter()
@@ -114,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let before: Vec<usize> = policies
             .iter()
             .map(|(name, _)| occurrences(&s, name).map(|o| o.len()))
-            .collect::<Result<_, scheduler::Error>>()?;
+            .collect::<Result<_, runloom::Error>>()?;
         let paris = s.next_fire_times("paris-nine", 3)?;
         let shown: Vec<String> = paris
             .iter()

@@ -19,7 +19,7 @@
 
 use std::time::{Duration, Instant};
 
-use scheduler::{
+use runloom::{
     Job, JobContext, JobError, OnUpstreamFailure, Perform, RunFilter, RunId, RunStatus,
     ScheduleSpec, Scheduler,
 };

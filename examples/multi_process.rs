@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use scheduler::{
+use runloom::{
     Clock, Job, JobContext, JobError, MaintenanceConfig, Perform, RunFilter, RunStatus, Scheduler,
     SystemClock,
     store::{NewRun, Store, StoreOptions},

@@ -20,9 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use scheduler::{
-    Event, Job, JobContext, JobError, Perform, RunFilter, RunId, RunStatus, Scheduler,
-};
+use runloom::{Event, Job, JobContext, JobError, Perform, RunFilter, RunId, RunStatus, Scheduler};
 use serde::{Deserialize, Serialize};
 
 /// Fails its first attempt, then succeeds.
@@ -115,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .store()
         .read(|tx| tx.get_worker(scheduler.worker_id()))?
         .started_at;
-    let metrics_runs = |status: Option<RunStatus>| -> Result<Vec<RunId>, scheduler::Error> {
+    let metrics_runs = |status: Option<RunStatus>| -> Result<Vec<RunId>, runloom::Error> {
         Ok(scheduler
             .runs(&RunFilter::new().task(metrics.id).limit(1000))?
             .into_iter()

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use scheduler::{Job, JobContext, JobError, Perform, RunId, RunStatus, Scheduler};
+use runloom::{Job, JobContext, JobError, Perform, RunId, RunStatus, Scheduler};
 use serde::{Deserialize, Serialize};
 
 /// Works for `ms` milliseconds, stopping early if asked to (a well-behaved long job).
@@ -29,7 +29,7 @@ impl Perform for Export {
     }
 }
 
-fn start() -> Result<Scheduler, scheduler::Error> {
+fn start() -> Result<Scheduler, runloom::Error> {
     Scheduler::builder()
         .worker_threads(4)
         .max_in_flight(5)

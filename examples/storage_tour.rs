@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Clock, SystemClock,
     store::{AttemptOutcome, JobTypeFilter, NewRun, NewWorker, Store, StoreOptions},
 };

@@ -8,8 +8,8 @@
 
 use time::OffsetDateTime;
 
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Clock, SystemClock,
     store::{NewTask, NewWorker, Schedule, Store},
 };
@@ -126,7 +126,7 @@ pub fn fill_maintenance(store: &Store, n: usize) -> Result<()> {
              SELECT 'dead-' || x, 'localhost', x, 4, '0', 'active', ?2, ?2 + x, ?2,
                     5000, 30000, 60000, ?3, ?4 + x
              FROM c",
-            rusqlite::params![n as i64, old, scheduler::clock::clock_domain(), old_mono],
+            rusqlite::params![n as i64, old, runloom::clock::clock_domain(), old_mono],
         )?;
         Ok(())
     })?)

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use scheduler::{
+use runloom::{
     MisfirePolicy, RunId, Scheduler,
     store::{DependencyLimits, NewDependency, NewTask, Schedule, Store, StoreOptions},
 };
@@ -110,9 +110,9 @@ pub fn cascade(n: usize) -> Result<(Duration, Duration)> {
 /// Database errors; occurrences not all created within a minute.
 pub fn catch_up(n: usize) -> Result<(Duration, Duration)> {
     let db = BenchDb::new();
-    let now = scheduler::SystemClock;
+    let now = runloom::SystemClock;
     let store = Store::open(StoreOptions::file(db.path()))?;
-    let start = scheduler::Clock::now(&now);
+    let start = runloom::Clock::now(&now);
     let missed_since = start - time::Duration::seconds(i64::try_from(n)? + 10);
     let cap = u32::try_from(n)?;
     let task = store.write(|tx| {
@@ -131,7 +131,7 @@ pub fn catch_up(n: usize) -> Result<(Duration, Duration)> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let created = s
-            .runs(&scheduler::RunFilter::new().task(task.id).limit(u32::MAX))?
+            .runs(&runloom::RunFilter::new().task(task.id).limit(u32::MAX))?
             .len();
         if created >= n {
             break;

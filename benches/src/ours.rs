@@ -15,8 +15,8 @@ use std::{
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use parking_lot::{Condvar, Mutex};
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Clock, Event, Job, JobContext, JobError, MaintenanceConfig, PassReport, Perform, Scheduler,
     Service, SystemClock,
     store::{
@@ -125,7 +125,7 @@ impl Setup {
         Setup {
             threads,
             sync,
-            poll: scheduler::DEFAULT_POLL_INTERVAL,
+            poll: runloom::DEFAULT_POLL_INTERVAL,
             max_in_flight: None,
             manual_maintenance: false,
         }

@@ -15,8 +15,8 @@ use std::{
 };
 
 use crossbeam_channel::bounded;
+use runloom::store::Synchronous;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
-use scheduler::store::Synchronous;
 
 use crate::{BenchDb, NOW_MS};
 
@@ -141,12 +141,12 @@ impl Raw {
     pub fn open_scheduler_schema(db: &BenchDb, sync: Synchronous) -> crate::Result<Raw> {
         let path = db.raw_path();
         {
-            let store = scheduler::store::Store::open(scheduler::store::StoreOptions::file(&path))?;
+            let store = runloom::store::Store::open(runloom::store::StoreOptions::file(&path))?;
             store.write(|tx| {
                 tx.register_worker(
-                    &scheduler::store::NewWorker::new("raw", "localhost", 1),
+                    &runloom::store::NewWorker::new("raw", "localhost", 1),
                     crate::NOW,
-                    scheduler::clock::HostInstant::now(),
+                    runloom::clock::HostInstant::now(),
                 )
             })?;
         }

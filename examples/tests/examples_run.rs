@@ -146,29 +146,29 @@ fn storage_tour_runs() {
 }
 
 /// The operator binary, `target/<profile>/scheduler`: `cargo test --workspace` builds it
-/// (the `cli` feature is on in this workspace); a lone `cargo test -p scheduler-examples`
+/// (the `cli` feature is on in this workspace); a lone `cargo test -p runloom-examples`
 /// does not, so build it then.
 fn operator_cli() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let bin = profile_dir.join("scheduler");
+    let bin = profile_dir.join("runloom");
     if !bin.exists() {
         let mut build = Command::new(env!("CARGO"));
         build.args([
             "build",
             "-p",
-            "scheduler",
+            "runloom",
             "--features",
             "cli",
             "--bin",
-            "scheduler",
+            "runloom",
         ]);
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             build.arg("--release");
         }
         assert!(
             build.status().unwrap().success(),
-            "building the scheduler binary"
+            "building the runloom binary"
         );
     }
     bin
@@ -178,7 +178,7 @@ fn operator_cli() -> PathBuf {
 fn cli_in(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(operator_cli())
         .current_dir(dir)
-        .env_remove("SCHEDULER_DB")
+        .env_remove("RUNLOOM_DB")
         .args(args)
         .output()
         .unwrap();

@@ -73,7 +73,7 @@ impl Key {
             Key::Cron => {
                 "must be a string holding a cron expression, such as `cron = \"0 */5 * * *\"`"
             }
-            Key::Crate => "must be a string holding a path, such as `crate = \"::scheduler\"`",
+            Key::Crate => "must be a string holding a path, such as `crate = \"::runloom\"`",
         }
     }
 }

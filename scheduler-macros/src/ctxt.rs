@@ -50,7 +50,7 @@ impl Ctxt {
 impl Drop for Ctxt {
     fn drop(&mut self) {
         if !thread::panicking() && self.errors.borrow().is_some() {
-            panic!("scheduler-macros bug: a Ctxt was dropped without check()");
+            panic!("runloom-macros bug: a Ctxt was dropped without check()");
         }
     }
 }

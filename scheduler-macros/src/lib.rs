@@ -1,7 +1,7 @@
-//! The `#[derive(Job)]` macro of the `scheduler` crate.
+//! The `#[derive(Job)]` macro of the `runloom` crate.
 //!
-//! Use it through `scheduler`, which re-exports it beside the `Job` trait (feature
-//! `derive`, on by default); the generated code refers to `::scheduler` and needs nothing
+//! Use it through `runloom`, which re-exports it beside the `Job` trait (feature
+//! `derive`, on by default); the generated code refers to `::runloom` and needs nothing
 //! imported. The attributes are documented on [`macro@Job`].
 //!
 //! The crate is laid out like serde_derive and thiserror: `ast` reads the input, `attr`
@@ -20,7 +20,7 @@ mod valid;
 
 use proc_macro::TokenStream;
 
-/// Implements `scheduler::Job` for a struct (named fields, tuple or unit) from its
+/// Implements `runloom::Job` for a struct (named fields, tuple or unit) from its
 /// `#[job(...)]` attributes. It implements only `Job`: the work itself is an
 /// `impl Perform`, and the payload encoding is serde's (derive `Serialize` and
 /// `Deserialize` as well).
@@ -39,7 +39,7 @@ use proc_macro::TokenStream;
 /// | `unique = "a, b"` | field names (`"0"`, `"1"` for a tuple struct) | unique key from those fields |
 /// | `unique = false` | | no unique key (the default) |
 /// | `cron = "0 */5 * * * *"` | cron expression, 5 fields or 6 to 7 with seconds first | `Job::default_schedule`, used by `Scheduler::schedule_default` |
-/// | `crate = "path"` | path | where the `scheduler` crate is, for a renamed or re-exported dependency; defaults to `::scheduler` |
+/// | `crate = "path"` | path | where the `runloom` crate is, for a renamed or re-exported dependency; defaults to `::runloom` |
 ///
 /// A duration is one or more `<integer><unit>` parts without spaces, with the units
 /// `ms`, `s`, `m`, `h` and `d`: `"500ms"`, `"30s"`, `"1h30m"`, `"2d"`.

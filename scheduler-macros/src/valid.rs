@@ -17,7 +17,7 @@ use crate::{
     duration,
 };
 
-// The runtime's limits (`scheduler::store`), repeated here because a proc-macro crate
+// The runtime's limits (`runloom::store`), repeated here because a proc-macro crate
 // cannot depend on the crate it serves.
 const MAX_NAME_LEN: usize = 200;
 const MAX_PRIORITY: u8 = 100;
@@ -35,7 +35,7 @@ pub(crate) struct Job<'a> {
     pub(crate) backoff_ms: Option<u64>,
     pub(crate) unique: UniqueKey<'a>,
     pub(crate) cron: Option<String>,
-    /// Where the runtime crate is (`::scheduler` unless `crate = "..."`).
+    /// Where the runtime crate is (`::runloom` unless `crate = "..."`).
     pub(crate) krate: Path,
 }
 
@@ -358,7 +358,7 @@ fn cron_reason(message: &str, parsed: &str) -> String {
 }
 
 fn krate(cx: &Ctxt, given: Option<&LitStr>) -> Path {
-    let default = || syn::parse_quote!(::scheduler);
+    let default = || syn::parse_quote!(::runloom);
     let Some(lit) = given else {
         return default();
     };
@@ -368,8 +368,8 @@ fn krate(cx: &Ctxt, given: Option<&LitStr>) -> Path {
             cx.error_spanned_by(
                 lit,
                 format!(
-                    "`crate` must be the path of the scheduler crate, such as \"::scheduler\" \
-                     or \"my_crate::scheduler\", and {:?} is not a path: {e}",
+                    "`crate` must be the path of the runloom crate, such as \"::runloom\" \
+                     or \"my_crate::runloom\", and {:?} is not a path: {e}",
                     lit.value()
                 ),
             );

@@ -49,7 +49,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::{Clock, ManualClock};
+/// use runloom::{Clock, ManualClock};
 /// use time::macros::datetime;
 ///
 /// let clock = ManualClock::new(datetime!(2026-01-01 00:00 UTC));
@@ -121,7 +121,7 @@ impl Clock for ManualClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::clock::HostInstant;
+/// use runloom::clock::HostInstant;
 ///
 /// let now = HostInstant::now();
 /// let later = now.after(Duration::from_secs(30));

@@ -62,7 +62,7 @@ pub(crate) struct Config {
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::Scheduler;
+/// use runloom::Scheduler;
 ///
 /// let dir = tempfile::tempdir()?;
 /// let scheduler = Scheduler::builder()
@@ -277,7 +277,7 @@ impl SchedulerBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use scheduler::{FailedAttempt, RetryPolicy, Scheduler};
+    /// use runloom::{FailedAttempt, RetryPolicy, Scheduler};
     ///
     /// #[derive(Debug)]
     /// struct Fixed(Duration);

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use scheduler::{Job, JobContext, JobError, Perform, Scheduler};
+//! use runloom::{Job, JobContext, JobError, Perform, Scheduler};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Serialize, Deserialize)]
@@ -54,7 +54,7 @@
 //! # #[cfg(feature = "derive")]
 //! # fn main() {
 //! use std::time::Duration;
-//! use scheduler::{Job, JobContext, JobError, JobOptions, Perform, ScheduleSpec};
+//! use runloom::{Job, JobContext, JobError, JobOptions, Perform, ScheduleSpec};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Serialize, Deserialize, Job)]
@@ -160,7 +160,7 @@ pub use crate::{
 /// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by
 /// default); an example is in [Jobs with `#[derive(Job)]`](crate#jobs-with-derivejob).
 #[cfg(feature = "derive")]
-pub use scheduler_macros::Job;
+pub use runloom_macros::Job;
 
 #[doc(hidden)]
 #[path = "private.rs"]

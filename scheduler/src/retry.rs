@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use scheduler::{ExponentialBackoff, FailedAttempt, RetryPolicy, store::AttemptErrorKind};
+//! use runloom::{ExponentialBackoff, FailedAttempt, RetryPolicy, store::AttemptErrorKind};
 //!
 //! /// Retries crashes (lost leases) after a minute, everything else by the default.
 //! #[derive(Debug)]

@@ -390,11 +390,11 @@ impl Scheduler {
                 control: control_rx,
             },
         );
-        let dispatcher = spawn("scheduler-dispatcher", move || dispatcher.run())?;
+        let dispatcher = spawn("runloom-dispatcher", move || dispatcher.run())?;
         let mut background = Vec::new();
         {
             let (shared, stop) = (shared.clone(), stop_rx.clone());
-            background.push(spawn("scheduler-heartbeat", move || {
+            background.push(spawn("runloom-heartbeat", move || {
                 crate::heartbeat::run(&shared, &stop);
             })?);
         }
@@ -404,13 +404,13 @@ impl Scheduler {
         ) {
             shared.store.defer_checkpoints()?;
             let (store, stop) = (shared.store.clone(), stop_rx.clone());
-            background.push(spawn("scheduler-checkpoint", move || {
+            background.push(spawn("runloom-checkpoint", move || {
                 crate::store::run_checkpointer(&store, &stop);
             })?);
         }
         if shared.config.maintenance.enabled {
             let (shared, stop) = (shared.clone(), stop_rx);
-            background.push(spawn("scheduler-maintenance", move || {
+            background.push(spawn("runloom-maintenance", move || {
                 crate::maintenance::run(&shared, &stop);
             })?);
         }
@@ -576,7 +576,7 @@ impl Scheduler {
     /// cannot reliably upgrade it to a write.
     ///
     /// ```no_run
-    /// # use scheduler::{EnqueueOptions, Job, Scheduler};
+    /// # use runloom::{EnqueueOptions, Job, Scheduler};
     /// # fn f<J: Job>(scheduler: &Scheduler, conn: &mut rusqlite::Connection, job: J)
     /// # -> Result<(), Box<dyn std::error::Error>> {
     /// let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -989,7 +989,7 @@ impl Scheduler {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use scheduler::Scheduler;
+    /// # use runloom::Scheduler;
     /// # let dir = tempfile::tempdir()?;
     /// let scheduler = Scheduler::builder().database(dir.path().join("jobs.db")).start()?;
     /// let report = scheduler.shutdown(Duration::from_secs(10))?;

@@ -13,8 +13,8 @@ use common::{
     jobs::{PerAttempt, log_of, open_gate},
     no_delay, wait_for,
 };
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Clock, Event, MaintenanceConfig, RunId, RunStatus, Scheduler, SystemClock,
     store::{AttemptErrorKind, NewRun},
 };
@@ -53,7 +53,7 @@ fn take_back(s: &Scheduler, id: RunId) {
     s.notify();
 }
 
-fn wait_finished(s: &Scheduler, id: RunId) -> scheduler::Run {
+fn wait_finished(s: &Scheduler, id: RunId) -> runloom::Run {
     assert!(wait_for(WAIT, || s.run(id).unwrap().status.is_finished()));
     s.run(id).unwrap()
 }

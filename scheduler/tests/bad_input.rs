@@ -13,14 +13,14 @@ use proptest::{
     prelude::*,
     test_runner::{Config, TestRunner},
 };
-use scheduler::{
+use runloom::{
     EnqueueOptions, Error, NewDependency, RunId, ScheduleSpec, Scheduler,
     store::{Store, StoreOptions},
 };
 
 /// Everything a user can see of the work in the database: runs, tasks, edges, leases.
 fn fingerprint(s: &Scheduler) -> String {
-    let scheduler::store::Location::File(path) = s.store().options().location() else {
+    let runloom::store::Location::File(path) = s.store().options().location() else {
         panic!("a file database");
     };
     let conn = rusqlite::Connection::open(path).unwrap();

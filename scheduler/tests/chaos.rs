@@ -13,7 +13,7 @@
 //! A short run is part of the suite; the long one:
 //!
 //! ```text
-//! cargo test --release -p scheduler --test chaos -- --ignored --nocapture chaos_long
+//! cargo test --release -p runloom --test chaos -- --ignored --nocapture chaos_long
 //! ```
 
 #![cfg(target_os = "linux")]
@@ -31,11 +31,11 @@ use common::{
     Lcg, TestDb,
     child::{EFFECTS_TABLE, Hold, Role, Settings, set_offset, starts},
 };
-use rustix::process::{Pid, Signal, kill_process};
-use scheduler::{
+use runloom::{
     Clock, RunId, RunStatus, SystemClock,
     store::{AttemptErrorKind, DependencyLimits, NewDependency, NewRun, RunFilter, Store},
 };
+use rustix::process::{Pid, Signal, kill_process};
 
 #[test]
 #[ignore = "started as a child process by the chaos tests"]

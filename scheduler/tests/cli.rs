@@ -1,4 +1,4 @@
-//! The operator CLI, run as the real `scheduler` binary against real database files in
+//! The operator CLI, run as the real `runloom` binary against real database files in
 //! temporary folders, most of them used at the same time by a scheduler running in this
 //! test process.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -17,8 +17,8 @@ use common::{
     jobs::{Decides, Double, Flaky, Gate, Noop, open_gate},
     schema_of, snapshot, wait_for,
 };
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Clock, MaintenanceConfig, RunId, RunStatus, ScheduleSpec, Scheduler, SystemClock,
     store::{JobTypeFilter, NewRun, NewWorker, Store, StoreOptions, WorkerStatus},
 };
@@ -28,13 +28,13 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Runs the binary with `args` (the database is passed by each caller), without any
-/// `SCHEDULER_DB` the environment of the test run may carry.
+/// `RUNLOOM_DB` the environment of the test run may carry.
 fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scheduler"))
+    Command::new(env!("CARGO_BIN_EXE_runloom"))
         .args(args)
-        .env_remove("SCHEDULER_DB")
+        .env_remove("RUNLOOM_DB")
         .output()
-        .expect("the scheduler binary starts")
+        .expect("the runloom binary starts")
 }
 
 /// `--db PATH` then `args`.
@@ -207,10 +207,10 @@ fn the_default_database_and_scheduler_db_are_used_without_db() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("env.db");
     ok(&db, &["migrate", "up"]);
-    // SCHEDULER_DB names the file when --db is absent.
-    let out = Command::new(env!("CARGO_BIN_EXE_scheduler"))
+    // RUNLOOM_DB names the file when --db is absent.
+    let out = Command::new(env!("CARGO_BIN_EXE_runloom"))
         .args(["stats", "--json"])
-        .env("SCHEDULER_DB", &db)
+        .env("RUNLOOM_DB", &db)
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -218,19 +218,19 @@ fn the_default_database_and_scheduler_db_are_used_without_db() {
     let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["counts"]["total"], 0);
     // Without either, ./scheduler.db: missing here, so refused, and not created.
-    let out = Command::new(env!("CARGO_BIN_EXE_scheduler"))
+    let out = Command::new(env!("CARGO_BIN_EXE_runloom"))
         .args(["runs", "list"])
-        .env_remove("SCHEDULER_DB")
+        .env_remove("RUNLOOM_DB")
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("scheduler.db: no such database file"));
     assert!(!dir.path().join("scheduler.db").exists());
-    // --db wins over SCHEDULER_DB.
-    let out = Command::new(env!("CARGO_BIN_EXE_scheduler"))
+    // --db wins over RUNLOOM_DB.
+    let out = Command::new(env!("CARGO_BIN_EXE_runloom"))
         .args(["--db", db.to_str().unwrap(), "stats"])
-        .env("SCHEDULER_DB", dir.path().join("other.db"))
+        .env("RUNLOOM_DB", dir.path().join("other.db"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -344,7 +344,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
 
     let status = ok(&db.path, &["migrate", "status"]);
     assert!(status.contains("version   2 of 7"), "{status}");
-    assert!(status.contains("run `scheduler migrate up`"), "{status}");
+    assert!(status.contains("run `runloom migrate up`"), "{status}");
     let status = json(&db.path, &["migrate", "status"]);
     let states: Vec<&str> = status["migrations"]
         .as_array()
@@ -727,7 +727,7 @@ fn runs_cancel_and_retry_act_on_runs_of_a_running_scheduler() {
         .scheduler
         .enqueue_with(
             Double { value: 3 },
-            scheduler::EnqueueOptions::new().delay(Duration::from_secs(3600)),
+            runloom::EnqueueOptions::new().delay(Duration::from_secs(3600)),
         )
         .unwrap()
         .id;
@@ -833,7 +833,7 @@ fn tasks_list_shows_each_schedule_with_its_next_fire_time() {
     let store = store_of(&db);
     assert!(wait_for(WAIT, || {
         scheduler
-            .runs(&scheduler::RunFilter::new().task(tick.id))
+            .runs(&runloom::RunFilter::new().task(tick.id))
             .unwrap()
             .iter()
             .any(|r| r.status == RunStatus::Completed)
@@ -957,7 +957,7 @@ fn stats_and_watch_show_counts_success_rates_throughput_and_workers() {
     let watch = ok(db, &["watch", "--count", "2", "--interval-ms", "300"]);
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(watch.matches("\x1b[2J\x1b[H").count(), 2, "{watch}");
-    assert_eq!(watch.matches("scheduler watch: ").count(), 2, "{watch}");
+    assert_eq!(watch.matches("runloom watch: ").count(), 2, "{watch}");
     assert!(watch.contains("completed 2"), "{watch}");
     assert!(watch.contains("running 1"), "{watch}");
     let me = s.scheduler.worker_id().to_string();

@@ -1,7 +1,7 @@
 //! `#[derive(Job)]` at compile time: every attribute in use (`tests/ui/pass`, which also
 //! run and check the generated values) and every mistake with the exact errors the user
 //! sees (`tests/ui/fail/*.stderr`). Regenerate the expected errors with
-//! `TRYBUILD=overwrite cargo test -p scheduler --test compiletest`, then read them.
+//! `TRYBUILD=overwrite cargo test -p runloom --test compiletest`, then read them.
 #![cfg(feature = "derive")]
 
 #[test]

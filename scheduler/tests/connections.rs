@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{T0, TestDb};
-use scheduler::{
+use runloom::{
     Error,
     store::{NewRun, RunStatus, Store, StoreOptions, Synchronous},
 };
@@ -33,7 +33,7 @@ fn a_file_database_is_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     assert_eq!(pragma(&db.raw(), "journal_mode"), "wal");
     // Foreign keys are enforced: a run naming a task that does not exist is refused.
     let mut run = NewRun::new("t", "{}", T0);
-    run.task_id = Some(scheduler::store::TaskId::new(42));
+    run.task_id = Some(runloom::store::TaskId::new(42));
     let err = store.write(|tx| tx.insert_run(&run, T0)).unwrap_err();
     assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
     assert_eq!(

@@ -12,7 +12,7 @@ use std::{
 };
 
 use common::{T0, TestDb, wait_for};
-use scheduler::store::{Migration, Migrator, NewRun, Store, StoreOptions};
+use runloom::store::{Migration, Migrator, NewRun, Store, StoreOptions};
 
 const ROLE: &str = "SCHEDULER_CRASH_CHILD";
 const DB: &str = "SCHEDULER_CRASH_DB";

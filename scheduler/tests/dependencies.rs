@@ -19,7 +19,7 @@ use common::{
     wait_for,
 };
 use proptest::prelude::*;
-use scheduler::{
+use runloom::{
     DependencyLimits, Error, ManualClock, NewDependency, OnUpstreamFailure, RunId, RunStatus,
     Scheduler, UPSTREAM_FAILED,
 };
@@ -249,7 +249,7 @@ fn bad_graphs_are_refused_and_nothing_is_written() {
 #[test]
 fn edges_onto_existing_runs() {
     let db = TestDb::new();
-    let clock = std::sync::Arc::new(scheduler::ManualClock::new(common::T0));
+    let clock = std::sync::Arc::new(runloom::ManualClock::new(common::T0));
     let s = builder(&db)
         .clock(clock.clone())
         .register::<Gate>()
@@ -275,7 +275,7 @@ fn edges_onto_existing_runs() {
     let later = s
         .enqueue_with(
             Noop,
-            scheduler::EnqueueOptions::new().delay(Duration::from_secs(60)),
+            runloom::EnqueueOptions::new().delay(Duration::from_secs(60)),
         )
         .unwrap()
         .id;
@@ -306,7 +306,7 @@ fn cancelling_a_run_cancels_the_runs_waiting_for_it() {
     let a = b
         .add_with(
             Noop,
-            scheduler::EnqueueOptions::new().delay(Duration::from_secs(3600)),
+            runloom::EnqueueOptions::new().delay(Duration::from_secs(3600)),
         )
         .unwrap();
     let c = b.add(Noop).unwrap();
@@ -401,10 +401,10 @@ proptest! {
     /// nothing.
     #[test]
     fn adding_edges_to_existing_runs_never_accepts_a_cycle((n, ups) in graphs()) {
-        let store = scheduler::store::Store::open(scheduler::store::StoreOptions::memory()).unwrap();
+        let store = runloom::store::Store::open(runloom::store::StoreOptions::memory()).unwrap();
         let now = common::T0;
-        let runs: Vec<scheduler::store::NewRun> =
-            (0..n).map(|_| scheduler::store::NewRun::new("t", "{}", now)).collect();
+        let runs: Vec<runloom::store::NewRun> =
+            (0..n).map(|_| runloom::store::NewRun::new("t", "{}", now)).collect();
         let ids: Vec<RunId> = store
             .write(|tx| tx.insert_runs(&runs, now))
             .unwrap()
@@ -456,7 +456,7 @@ fn a_retried_run_waits_again_for_an_upstream_that_has_not_finished() {
     let a = b
         .add_with(
             rec(test, "a"),
-            scheduler::EnqueueOptions::new().delay(Duration::from_secs(3600)),
+            runloom::EnqueueOptions::new().delay(Duration::from_secs(3600)),
         )
         .unwrap();
     let c = b.add(rec(test, "b")).unwrap();

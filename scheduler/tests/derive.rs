@@ -12,7 +12,7 @@ use std::{
 };
 
 use common::{TestDb, builder, wait_for};
-use scheduler::{
+use runloom::{
     Error, Job, JobContext, JobError, JobOptions, ManualClock, Perform, RunFilter, RunStatus,
     ScheduleSpec, Scheduler, store::Schedule,
 };
@@ -21,7 +21,7 @@ use time::macros::datetime;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-fn wait_status(s: &Scheduler, id: scheduler::RunId, status: RunStatus) -> bool {
+fn wait_status(s: &Scheduler, id: runloom::RunId, status: RunStatus) -> bool {
     wait_for(WAIT, || {
         s.run(id).map(|r| r.status == status).unwrap_or(false)
     })

@@ -20,7 +20,7 @@ use common::{
     child::{Hold, Settings, log_lines, starts},
     wait_for,
 };
-use scheduler::{
+use runloom::{
     Clock, RunStatus, SystemClock,
     store::{NewRun, Store, StoreOptions},
 };
@@ -100,7 +100,7 @@ fn dispatcher_ticks(pid: u32) -> u64 {
         let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
             continue;
         };
-        if !stat[open + 1..close].starts_with("scheduler-disp") {
+        if !stat[open + 1..close].starts_with("runloom-disp") {
             continue;
         }
         let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();

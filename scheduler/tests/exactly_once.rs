@@ -10,8 +10,8 @@ use common::{
     jobs::{PanicInTransaction, open_gate},
     no_delay, wait_event, wait_for,
 };
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Clock, Event, Job, JobContext, JobError, JobOptions, MaintenanceConfig, ManualClock, Perform,
     RunStatus,
     store::{AttemptOutcome, JobTypeFilter, NewWorker},
@@ -249,7 +249,7 @@ fn a_panic_inside_the_transaction_fails_the_attempt_with_its_message_and_frees_t
     assert_eq!(run.attempt, 2, "both attempts ran and failed");
     assert_eq!(run.errors.len(), 2);
     for e in &run.errors {
-        assert_eq!(e.kind, scheduler::store::AttemptErrorKind::Panic);
+        assert_eq!(e.kind, runloom::store::AttemptErrorKind::Panic);
         assert!(e.message.contains("boom inside the transaction"), "{e:?}");
     }
     assert!(wait_for(WAIT, || s.stats().unwrap().in_flight == 0));

@@ -10,7 +10,7 @@ use common::{
     jobs::{Deep, Double, Gate, Noop, attempts_of, open_gate},
     wait_event, wait_for,
 };
-use scheduler::{
+use runloom::{
     Error, Event, Job, JobContext, JobError, MaintenanceConfig, ManualClock, Perform, RunStatus,
     ScheduleSpec, Scheduler,
     store::{NewRun, RunFilter, Store, StoreOptions},
@@ -117,7 +117,7 @@ fn space_freed_by_retention_lets_writes_through_again() {
     }
     clock.advance(Duration::from_secs(120));
     let report = s
-        .run_maintenance(Some(scheduler::Service::RunRetention))
+        .run_maintenance(Some(runloom::Service::RunRetention))
         .unwrap();
     assert!(report.passes[0].count("deleted") > 0);
     s.enqueue(Blob {

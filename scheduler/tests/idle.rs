@@ -14,7 +14,7 @@ use common::{
     jobs::{Gate, Noop, attempts_of, open_gate},
     wait_for,
 };
-use scheduler::store::NewRun;
+use runloom::store::NewRun;
 
 /// CPU time (user + system, in clock ticks) of this process's dispatcher threads.
 fn dispatcher_ticks() -> u64 {
@@ -26,7 +26,7 @@ fn dispatcher_ticks() -> u64 {
             continue;
         };
         let comm = &stat[stat.find('(').unwrap_or(0) + 1..close];
-        if !comm.starts_with("scheduler-disp") {
+        if !comm.starts_with("runloom-disp") {
             continue;
         }
         let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();

@@ -11,8 +11,8 @@ use common::{
     jobs::{Gate, Noop, attempts_of, log_of, open_gate},
     no_delay, wait_event, wait_for,
 };
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Clock, EnqueueOptions, Event, MaintenanceConfig, ManualClock, RunId, RunStatus, Scheduler,
     store::{
         AttemptErrorKind, AttemptOutcome, JobTypeFilter, NewWorker, Store, WorkerId, WorkerStatus,
@@ -380,7 +380,7 @@ fn expired_leases_of_a_vanished_worker_are_rescued_by_maintenance() {
         .write(|tx| tx.register_worker(&NewWorker::new("ghost", "h", 1), T0, six_seconds_ago))
         .unwrap();
     let id = store
-        .write(|tx| tx.insert_run(&scheduler::store::NewRun::new("noop", "null", T0), T0))
+        .write(|tx| tx.insert_run(&runloom::store::NewRun::new("noop", "null", T0), T0))
         .unwrap()
         .id;
     store

@@ -12,7 +12,7 @@ use common::{
     child::{Hold, JumpClock, Settings, set_offset, starts},
     wait_for,
 };
-use scheduler::{
+use runloom::{
     Clock, MaintenanceConfig, RunId, RunStatus, Scheduler,
     store::{NewRun, RunFilter, Store},
 };
@@ -24,7 +24,7 @@ fn child() {
 }
 
 fn hold_runs(store: &Store, n: usize, ms: u64) -> Vec<RunId> {
-    let now = scheduler::SystemClock.now();
+    let now = runloom::SystemClock.now();
     let payload = serde_json::to_string(&Hold {
         ms,
         effect: false,
@@ -100,7 +100,7 @@ fn a_process_with_other_settings_never_takes_live_runs() {
     let mut holder = Settings::scheduler(db.dir.path(), &db.path, "holder");
     holder.maintenance = false;
     let log = holder.log.clone();
-    let observer = aggressive_observer(&db.path, Arc::new(scheduler::SystemClock));
+    let observer = aggressive_observer(&db.path, Arc::new(runloom::SystemClock));
     let mut child = holder.spawn();
     assert!(
         wait_for(Duration::from_secs(60), || all_finished(&store, &ids)),
@@ -113,7 +113,7 @@ fn a_process_with_other_settings_never_takes_live_runs() {
     assert!(
         history
             .iter()
-            .any(|(s, _)| *s == scheduler::Service::StaleWorkers),
+            .any(|(s, _)| *s == runloom::Service::StaleWorkers),
         "{history:?}"
     );
     assert_each_ran_once(&store, &ids, &log);

@@ -7,7 +7,7 @@ mod common;
 use std::{sync::Arc, time::Duration};
 
 use common::{T0, TestDb, builder, jobs::Double, wait_for};
-use scheduler::{
+use runloom::{
     MaintenanceConfig, ManualClock, RunFilter, RunId, RunStatus, Scheduler, Service,
     store::{ArchiveMode, WorkerId},
 };
@@ -54,7 +54,7 @@ fn revoked_tokens_are_kept_until_expiry_plus_leeway_then_purged() {
     assert!(!s.is_token_revoked("jti-abc").unwrap());
     assert!(matches!(
         s.revoke_token("", T0),
-        Err(scheduler::Error::InvalidArgument { .. })
+        Err(runloom::Error::InvalidArgument { .. })
     ));
 }
 
@@ -223,25 +223,25 @@ fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
     s.shutdown(Duration::from_secs(5)).unwrap();
 
     // A tool with only the file runs a pass and reads the operator views.
-    let store = scheduler::store::Store::open(db.options()).unwrap();
+    let store = runloom::store::Store::open(db.options()).unwrap();
     let config = MaintenanceConfig::default().keep_completed(Duration::ZERO);
-    let report = scheduler::maintenance::run_pass(
+    let report = runloom::maintenance::run_pass(
         &store,
         &config,
-        &scheduler::SystemClock,
-        &scheduler::ExponentialBackoff::default(),
+        &runloom::SystemClock,
+        &runloom::ExponentialBackoff::default(),
         Service::RunRetention,
     )
     .unwrap();
     // Both are past their retention; the newest is kept (run ids are never reused).
     assert_eq!(report.count("deleted"), 1);
     let health = store
-        .read(|tx| tx.read_view(scheduler::store::View::SystemHealth, 10))
+        .read(|tx| tx.read_view(runloom::store::View::SystemHealth, 10))
         .unwrap();
     assert_eq!(health.len(), 1);
     assert_eq!(health[0]["pending"], 0);
     let by_status = store
-        .read(|tx| tx.read_view(scheduler::store::View::RunsByStatus, 10))
+        .read(|tx| tx.read_view(runloom::store::View::RunsByStatus, 10))
         .unwrap();
     assert_eq!(by_status.len(), 6);
     for row in &by_status {

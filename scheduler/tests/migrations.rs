@@ -6,13 +6,13 @@ mod common;
 use std::{fs, process::Command};
 
 use common::{TestDb, schema_of, snapshot};
-use scheduler::{
+use runloom::{
     Error,
     store::{Direction, Migration, MigrationState, Migrator, Store, StoreOptions},
 };
 
 fn migration_files() -> Vec<(String, String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../sql/migrations");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/migrations");
     let mut ups: Vec<_> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -90,7 +90,7 @@ fn up_down_up_round_trip_in_the_sqlite3_shell() {
         return;
     }
     let db = TestDb::new();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../sql/migrations");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/migrations");
     let run = |file: &str| {
         let out = Command::new("sqlite3")
             .arg("-bail")

@@ -11,7 +11,7 @@ use common::{
     child::{Hold, Settings, log_lines},
     wait_for,
 };
-use scheduler::{
+use runloom::{
     Clock, RunStatus, SystemClock,
     store::{AttemptErrorKind, NewRun},
 };

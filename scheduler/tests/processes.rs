@@ -10,7 +10,7 @@ use std::{
 };
 
 use common::{TestDb, wait_for};
-use scheduler::{
+use runloom::{
     Job, JobContext, JobError, MaintenanceConfig, Perform, RunStatus, Scheduler,
     store::{AttemptErrorKind, NewRun, RunFilter, Store, WorkerStatus},
 };
@@ -46,7 +46,7 @@ impl Perform for Work {
     }
 }
 
-fn quick_builder(path: &Path) -> scheduler::SchedulerBuilder {
+fn quick_builder(path: &Path) -> runloom::SchedulerBuilder {
     Scheduler::builder()
         .database(path)
         .worker_threads(2)
@@ -77,7 +77,7 @@ fn child_scheduler() {
         s.schedule(
             "every-second",
             Work { n: 0 },
-            scheduler::ScheduleSpec::cron("* * * * * *"),
+            runloom::ScheduleSpec::cron("* * * * * *"),
         )
         .unwrap();
     }
@@ -118,17 +118,15 @@ fn enqueue(store: &Store, n: u32) {
 }
 
 /// The instance leading maintenance, from its lease in `system_state`.
-fn leader(store: &Store) -> Option<scheduler::store::WorkerId> {
+fn leader(store: &Store) -> Option<runloom::store::WorkerId> {
     let v = store
         .read(|tx| tx.get_state("maintenance.leader"))
         .unwrap()?;
     let v: serde_json::Value = serde_json::from_str(&v).ok()?;
-    v.get("worker")?
-        .as_i64()
-        .map(scheduler::store::WorkerId::new)
+    v.get("worker")?.as_i64().map(runloom::store::WorkerId::new)
 }
 
-fn all_runs(store: &Store) -> Vec<scheduler::Run> {
+fn all_runs(store: &Store) -> Vec<runloom::Run> {
     store
         .read(|tx| tx.list_runs(&RunFilter::new().limit(10_000)))
         .unwrap()

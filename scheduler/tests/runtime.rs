@@ -14,7 +14,7 @@ use common::{
     },
     wait_event, wait_for,
 };
-use scheduler::{
+use runloom::{
     CancelOutcome, EnqueueOptions, Error, Event, Job, JobContext, JobError, ManualClock, Perform,
     RunFilter, RunStatus, Scheduler,
     store::{AttemptErrorKind, WorkerStatus},
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-fn wait_status(s: &Scheduler, id: scheduler::RunId, status: RunStatus) -> bool {
+fn wait_status(s: &Scheduler, id: runloom::RunId, status: RunStatus) -> bool {
     wait_for(WAIT, || {
         s.run(id).map(|r| r.status == status).unwrap_or(false)
     })
@@ -32,7 +32,7 @@ fn wait_status(s: &Scheduler, id: scheduler::RunId, status: RunStatus) -> bool {
 #[test]
 fn nonsense_settings_are_refused_with_the_setting_named() {
     let db = TestDb::new();
-    let cases: Vec<(&str, scheduler::SchedulerBuilder)> = vec![
+    let cases: Vec<(&str, runloom::SchedulerBuilder)> = vec![
         ("worker_threads", builder(&db).worker_threads(0)),
         (
             "heartbeat_interval",
@@ -415,7 +415,7 @@ fn cancelling_a_pending_run_and_a_running_one() {
         Err(Error::InvalidRunState { .. })
     ));
     assert!(matches!(
-        s.cancel(scheduler::RunId::new(987_654)),
+        s.cancel(runloom::RunId::new(987_654)),
         Err(Error::RunNotFound(_))
     ));
 
@@ -455,7 +455,7 @@ fn a_cancel_written_by_another_process_reaches_the_job_through_the_heartbeat() {
     let other = db.open();
     assert_eq!(
         other.write(|tx| tx.cancel_run(id, "operator", T0)).unwrap(),
-        scheduler::store::CancelOutcome::Requested
+        runloom::store::CancelOutcome::Requested
     );
     assert!(wait_status(&s, id, RunStatus::Cancelled));
     assert_eq!(
@@ -563,7 +563,7 @@ fn a_bad_payload_fails_at_once_and_unknown_types_are_refused_at_enqueue() {
         .store()
         .write(|tx| {
             tx.insert_run(
-                &scheduler::store::NewRun::new("double", r#"{"value":[]}"#, T0),
+                &runloom::store::NewRun::new("double", r#"{"value":[]}"#, T0),
                 T0,
             )
         })
@@ -708,7 +708,7 @@ fn retrying_a_failed_run_by_hand() {
     let id = s.enqueue(Decides { how: "fail".into() }).unwrap().id;
     assert!(wait_status(&s, id, RunStatus::Failed));
     assert!(matches!(
-        s.retry(scheduler::RunId::new(999_999)),
+        s.retry(runloom::RunId::new(999_999)),
         Err(Error::RunNotFound(_))
     ));
     s.retry(id).unwrap();

@@ -11,7 +11,7 @@ use common::{
     jobs::{Count, Gate},
     wait_for,
 };
-use scheduler::{
+use runloom::{
     Error, ManualClock, MisfirePolicy, RunFilter, RunStatus, ScheduleSpec, Scheduler, Task,
 };
 use time::{OffsetDateTime, macros::datetime};
@@ -499,9 +499,9 @@ fn notify_makes_the_dispatcher_look_at_schedules_written_around_it() {
         .register::<Count>()
         .start()
         .unwrap();
-    let now = scheduler::Clock::now(clock.as_ref());
-    let mut task = scheduler::store::NewTask::new("written-around", "count", r#"{"key":"around"}"#);
-    task.schedule = scheduler::store::Schedule::Interval(Duration::from_secs(3600));
+    let now = runloom::Clock::now(clock.as_ref());
+    let mut task = runloom::store::NewTask::new("written-around", "count", r#"{"key":"around"}"#);
+    task.schedule = runloom::store::Schedule::Interval(Duration::from_secs(3600));
     task.next_run_at = Some(now);
     let task = s.store().write(|tx| tx.create_task(&task, now)).unwrap();
     s.notify();
@@ -531,11 +531,11 @@ fn occurrences_not_started_follow_the_schedules_latest_definition() {
     let task = s
         .schedule("edit-me", Count { key: "old".into() }, every_minute())
         .unwrap();
-    let waiting = |s: &Scheduler| -> Vec<scheduler::Run> {
+    let waiting = |s: &Scheduler| -> Vec<runloom::Run> {
         s.runs(&RunFilter::new().task(task.id).status(RunStatus::Pending))
             .unwrap()
     };
-    let run_at = |s: &Scheduler, at: OffsetDateTime| -> scheduler::Run {
+    let run_at = |s: &Scheduler, at: OffsetDateTime| -> runloom::Run {
         s.runs(&RunFilter::new().task(task.id))
             .unwrap()
             .into_iter()
@@ -575,7 +575,7 @@ fn occurrences_not_started_follow_the_schedules_latest_definition() {
     let r = run_at(&s, first);
     assert_eq!(
         (r.status, r.cancel_reason.as_deref()),
-        (RunStatus::Cancelled, Some(scheduler::SCHEDULE_CHANGED))
+        (RunStatus::Cancelled, Some(runloom::SCHEDULE_CHANGED))
     );
     // Disabled: the next waiting occurrence is cancelled.
     let second = datetime!(2026-06-01 12:01:30 UTC);
@@ -589,7 +589,7 @@ fn occurrences_not_started_follow_the_schedules_latest_definition() {
     let r = run_at(&s, second);
     assert_eq!(
         (r.status, r.cancel_reason.as_deref()),
-        (RunStatus::Cancelled, Some(scheduler::SCHEDULE_DISABLED))
+        (RunStatus::Cancelled, Some(runloom::SCHEDULE_DISABLED))
     );
     assert!(waiting(&s).is_empty());
     // Enabled again, then removed: cancelled too.
@@ -605,7 +605,7 @@ fn occurrences_not_started_follow_the_schedules_latest_definition() {
     let r = run_at(&s, third);
     assert_eq!(
         (r.status, r.cancel_reason.as_deref()),
-        (RunStatus::Cancelled, Some(scheduler::SCHEDULE_REMOVED))
+        (RunStatus::Cancelled, Some(runloom::SCHEDULE_REMOVED))
     );
     assert!(waiting(&s).is_empty());
     // Nothing ran: every occurrence was cancelled before it started.
@@ -648,7 +648,7 @@ fn an_occurrence_that_started_runs_to_its_end_when_its_schedule_is_removed() {
     assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
 }
 
-fn occurrences_runs(s: &Scheduler, task: &Task) -> Vec<scheduler::RunId> {
+fn occurrences_runs(s: &Scheduler, task: &Task) -> Vec<runloom::RunId> {
     s.runs(&RunFilter::new().task(task.id))
         .unwrap()
         .iter()
@@ -687,7 +687,7 @@ fn a_long_catch_up_is_created_in_bounded_transactions_and_misses_nothing() {
     // Missed: after the one created before the downtime (t0 + 1 s), older than the
     // misfire threshold (5 s) at the restart.
     let before_downtime = t0 + Duration::from_secs(1);
-    let missed_before = back - scheduler::schedule::DEFAULT_MISFIRE_THRESHOLD;
+    let missed_before = back - runloom::schedule::DEFAULT_MISFIRE_THRESHOLD;
     let missed: Vec<OffsetDateTime> = got
         .iter()
         .copied()

@@ -8,7 +8,7 @@ mod common;
 use std::{fs, path::Path, time::Duration};
 
 use common::{TestDb, builder, jobs::Double, wait_for};
-use scheduler::RunStatus;
+use runloom::RunStatus;
 
 /// The library's sources, without their `#[cfg(test)]` modules.
 fn sources() -> Vec<(String, String)> {

@@ -15,7 +15,7 @@ use common::{
     jobs::{Gate, attempts_of, open_gate},
     wait_for,
 };
-use scheduler::{
+use runloom::{
     Error, MaintenanceConfig, RunStatus, SHUTDOWN_OVERRUN, Scheduler, store::WorkerStatus,
 };
 
@@ -83,7 +83,7 @@ fn shutdown_is_bounded_while_another_connection_holds_the_write_lock() {
         .lease_duration(Duration::from_secs(1))
         .heartbeat_interval(Duration::from_millis(100))
         .maintenance(MaintenanceConfig::default().lease_rescue_interval(Duration::from_millis(20)))
-        .retry_policy(scheduler::ExponentialBackoff::new(Duration::ZERO))
+        .retry_policy(runloom::ExponentialBackoff::new(Duration::ZERO))
         .register::<Gate>()
         .start()
         .unwrap();

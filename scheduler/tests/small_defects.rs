@@ -13,7 +13,7 @@ use common::{
     jobs::{Noop, Unregistered},
     wait_for,
 };
-use scheduler::{
+use runloom::{
     Clock, EnqueueOptions, Error, Job, RunStatus, ScheduleSpec, SystemClock,
     store::{NewRun, NewTask, Schedule, Store, StoreOptions},
 };
@@ -33,9 +33,9 @@ fn asking_for_a_huge_number_of_fire_times_is_refused_not_a_panic() {
     );
     assert_eq!(s.next_fire_times("tick", 3).unwrap().len(), 3);
     let most = s
-        .next_fire_times("tick", scheduler::schedule::MAX_FIRE_TIMES)
+        .next_fire_times("tick", runloom::schedule::MAX_FIRE_TIMES)
         .unwrap();
-    assert_eq!(most.len(), scheduler::schedule::MAX_FIRE_TIMES);
+    assert_eq!(most.len(), runloom::schedule::MAX_FIRE_TIMES);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! A short version runs with the suite. The long one:
 //!
 //! ```text
-//! cargo test --release -p scheduler --test soak -- --ignored --nocapture soak_long
+//! cargo test --release -p runloom --test soak -- --ignored --nocapture soak_long
 //! ```
 
 mod common;
@@ -20,7 +20,7 @@ use std::{
 };
 
 use common::{Lcg, T0, TestDb};
-use scheduler::{
+use runloom::{
     Job, JobContext, JobError, JobOptions, MaintenanceConfig, Perform, RunStatus, Scheduler,
     store::{DependencyLimits, NewDependency, NewRun, RunFilter, Store, WorkerId},
 };
@@ -182,12 +182,7 @@ fn enqueue(store: &Store, n: usize, seed: u64) -> HashMap<i64, Kind> {
     let chained = n / 5 / 5 * 5;
     let edges: Vec<NewDependency> = (0..chained)
         .filter(|i| i % 5 != 0)
-        .map(|i| {
-            NewDependency::new(
-                scheduler::RunId::new(ids[i]),
-                scheduler::RunId::new(ids[i - 1]),
-            )
-        })
+        .map(|i| NewDependency::new(runloom::RunId::new(ids[i]), runloom::RunId::new(ids[i - 1])))
         .collect();
     store
         .write(|tx| tx.add_dependencies(&edges, &DependencyLimits::default(), T0))

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{H0, T0, TestDb, at_ms, host_ms};
-use scheduler::{
+use runloom::{
     Error,
     store::{
         AttemptError, AttemptErrorKind, AttemptOutcome, DependencyLimits, JobTypeFilter,

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{H0, T0, TestDb, at_ms, host_at, host_ms, no_delay};
-use scheduler::{
+use runloom::{
     Error,
     store::{
         ArchiveMode, AttemptErrorKind, AttemptOutcome, DependencyLimits, JobTypeFilter,
@@ -363,7 +363,7 @@ fn finished_runs(store: &Store, n: usize, status: RunStatus, finished_ms: i64) {
             },
             RunStatus::Cancelled => AttemptOutcome::Cancel { reason: "x".into() },
             _ => AttemptOutcome::Fail {
-                error: scheduler::store::AttemptError::new(1, T0, AttemptErrorKind::Error, "e"),
+                error: runloom::store::AttemptError::new(1, T0, AttemptErrorKind::Error, "e"),
             },
         };
         store

@@ -6,8 +6,8 @@ mod common;
 use std::{collections::HashSet, time::Duration};
 
 use common::{H0, T0, TestDb, at_ms, host_ms, no_delay};
-use scheduler::clock::HostInstant;
-use scheduler::{
+use runloom::clock::HostInstant;
+use runloom::{
     Error,
     store::{
         AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome,

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{T0, TestDb, at_ms};
-use scheduler::{
+use runloom::{
     Error,
     store::{MisfirePolicy, NewTask, Schedule, TaskId, TaskUpdate},
 };

@@ -1,11 +1,11 @@
 //! One table of every figure, next to the raw-SQLite baseline measured in the same run:
 //!
 //! ```text
-//! cargo run --release -p scheduler-benches --bin summary
+//! cargo run --release -p runloom-benches --bin summary
 //! ```
 //!
 //! A short version of the criterion benches (fewer samples, the same measurements from
-//! `scheduler_benches`). The machine is shared and noisy, so every ratio compares two
+//! `runloom_benches`). The machine is shared and noisy, so every ratio compares two
 //! figures measured back to back, each the median of several tries, and the ratio is
 //! the figure to trust. `ratio` is relative speed: 1.00 means as fast (or as small) as
 //! the baseline, higher is better. Set `BENCH_TMPDIR` to measure on another disk.
@@ -16,8 +16,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use scheduler::{Service, store::Synchronous};
-use scheduler_benches::{
+use runloom::{Service, store::Synchronous};
+use runloom_benches::{
     BenchDb, fixture,
     ours::{Cycle, Harness, Setup, Shape},
     raw::{self, Raw, RawMaintenance},
@@ -25,7 +25,7 @@ use scheduler_benches::{
     sync_label,
 };
 
-type Res<T> = scheduler_benches::Result<T>;
+type Res<T> = runloom_benches::Result<T>;
 /// One section of the table.
 type Section = fn(&mut Table) -> Res<()>;
 
@@ -535,7 +535,7 @@ fn growth(t: &mut Table) -> Res<()> {
         fixture::insert_finished(
             cycle.store(),
             finished,
-            scheduler_benches::NOW - time::Duration::hours(1),
+            runloom_benches::NOW - time::Duration::hours(1),
         )?;
         fixture::insert_pending(cycle.store(), PER_TX * ROUNDS * TRIES)?;
         let mut tries = Vec::new();
@@ -627,7 +627,7 @@ fn maintenance(t: &mut Table) -> Res<()> {
     ];
     for (service, raw_job, name) in services {
         let (_, raw_longest) =
-            raw.maintenance(raw_job, scheduler::maintenance::DEFAULT_BATCH_SIZE)?;
+            raw.maintenance(raw_job, runloom::maintenance::DEFAULT_BATCH_SIZE)?;
         let report = h.maintenance(service)?;
         let acted: u64 = report.counts.iter().map(|(_, n)| n).sum();
         eprintln!(
@@ -655,17 +655,17 @@ fn holds(t: &mut Table) -> Res<()> {
         (
             "dependency insertion, chain of 10 000 onto existing runs, one call",
             "raw inserts + updates, one tx",
-            scheduler_benches::holds::add_chain,
+            runloom_benches::holds::add_chain,
         ),
         (
             "cancellation cascade through a chain of 10 000",
             "raw: all cancelled in one tx",
-            scheduler_benches::holds::cascade,
+            runloom_benches::holds::cascade,
         ),
         (
             "schedule catch-up, 10 000 missed occurrences (RunAll)",
             "raw inserts, one tx",
-            scheduler_benches::holds::catch_up,
+            runloom_benches::holds::catch_up,
         ),
     ];
     for (name, baseline, measure) in cases {

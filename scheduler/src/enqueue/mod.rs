@@ -16,7 +16,7 @@ use crate::{
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::EnqueueOptions;
+/// use runloom::EnqueueOptions;
 ///
 /// let opts = EnqueueOptions::new()
 ///     .delay(Duration::from_secs(60))
@@ -207,7 +207,7 @@ impl Enqueuer<'_> {
 /// anyway.
 ///
 /// ```
-/// use scheduler::{Job, JobContext, JobError, Perform, Scheduler};
+/// use runloom::{Job, JobContext, JobError, Perform, Scheduler};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Serialize, Deserialize)]
@@ -228,7 +228,7 @@ impl Enqueuer<'_> {
 /// batch.depends_on(left, extract)?.depends_on(right, extract)?;   // fan-out
 /// batch.depends_on(load, left)?.depends_on(load, right)?;         // fan-in
 /// let runs = batch.submit()?;
-/// assert_eq!(runs[3].status, scheduler::RunStatus::Blocked);
+/// assert_eq!(runs[3].status, runloom::RunStatus::Blocked);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]

@@ -220,7 +220,7 @@ impl JobContext {
     /// while it runs: keep it short.
     ///
     /// ```no_run
-    /// # use scheduler::{JobContext, JobError};
+    /// # use runloom::{JobContext, JobError};
     /// # fn perform(ctx: &JobContext) -> Result<i64, JobError> {
     /// let balance = ctx.transaction(|db| {
     ///     db.execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1", [])?;

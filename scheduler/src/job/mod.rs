@@ -5,7 +5,7 @@
 //! does the work. Registering the type with the scheduler is one line.
 //!
 //! ```
-//! use scheduler::{Job, JobContext, JobError, JobOptions, Perform};
+//! use runloom::{Job, JobContext, JobError, JobOptions, Perform};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Serialize, Deserialize)]

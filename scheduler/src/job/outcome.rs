@@ -26,7 +26,7 @@ pub enum JobErrorKind {
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::JobError;
+/// use runloom::JobError;
 ///
 /// fn parse(input: &str) -> Result<u32, JobError> {
 ///     let n: u32 = input.trim().parse()?; // retryable, with the parse error's message

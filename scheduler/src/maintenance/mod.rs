@@ -79,7 +79,7 @@ pub const DEFAULT_BATCH_PAUSE: Duration = Duration::from_millis(10);
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::{MaintenanceConfig, store::ArchiveMode};
+/// use runloom::{MaintenanceConfig, store::ArchiveMode};
 ///
 /// let config = MaintenanceConfig::default()
 ///     .lease_rescue_interval(Duration::from_secs(1))

@@ -52,7 +52,7 @@ pub(crate) const OCCURRENCES_PER_TX: usize = 500;
 ///
 /// ```
 /// use std::time::Duration;
-/// use scheduler::{MisfirePolicy, ScheduleSpec};
+/// use runloom::{MisfirePolicy, ScheduleSpec};
 ///
 /// let nightly = ScheduleSpec::cron("0 30 2 * * *")      // 02:30:00 every day
 ///     .time_zone("Europe/Paris")

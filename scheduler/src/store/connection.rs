@@ -64,7 +64,7 @@ pub(crate) fn check_sqlite_version(number: i32, text: &str) -> Result<()> {
 pub(crate) fn unique_memory_name() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     format!(
-        "scheduler-{}-{}",
+        "runloom-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )

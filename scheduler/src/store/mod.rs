@@ -15,15 +15,15 @@
 //! are bound as parameters (`:now`), never read from SQLite's clock.
 //!
 //! ```
-//! use scheduler::store::{NewRun, Store, StoreOptions};
-//! use scheduler::{Clock, SystemClock};
+//! use runloom::store::{NewRun, Store, StoreOptions};
+//! use runloom::{Clock, SystemClock};
 //!
 //! let store = Store::open(StoreOptions::memory())?;
 //! let now = SystemClock.now();
 //! let inserted = store.write(|tx| tx.insert_run(&NewRun::new("send_email", r#"{"to":"a@b.c"}"#, now), now))?;
 //! let run = store.read(|tx| tx.get_run(inserted.id))?;
 //! assert_eq!(run.job_type, "send_email");
-//! # Ok::<(), scheduler::Error>(())
+//! # Ok::<(), runloom::Error>(())
 //! ```
 
 mod busy;

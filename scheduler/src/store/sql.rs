@@ -1,14 +1,16 @@
 //! Every SQL statement of the crate, embedded from the files under `sql/` at compile
 //! time: this is the only place SQL text enters the Rust code. Statements are single
 //! statements (so `prepare_cached` can hold them), named `<table>_<verb>.sql`, and bind
-//! every value, time included, as a named parameter.
+//! every value, time included, as a named parameter. The package's `sql` is a link to
+//! the workspace's `sql/` folder, so the files are read from inside the package and
+//! `cargo package` ships them.
 
 macro_rules! statements {
     ($($name:ident => $path:literal,)*) => {
         $(
             #[doc = concat!("`sql/", $path, "`")]
             pub(crate) const $name: &str =
-                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../sql/", $path));
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/", $path));
         )*
 
         /// Every embedded statement with its path under `sql/`, so a test can prepare
@@ -136,10 +138,10 @@ macro_rules! migrations {
                 version: $version,
                 name: $name,
                 up: include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"), "/../sql/migrations/", $file, "_", $name, ".up.sql"
+                    env!("CARGO_MANIFEST_DIR"), "/sql/migrations/", $file, "_", $name, ".up.sql"
                 )),
                 down: include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"), "/../sql/migrations/", $file, "_", $name, ".down.sql"
+                    env!("CARGO_MANIFEST_DIR"), "/sql/migrations/", $file, "_", $name, ".down.sql"
                 )),
             },
         )*];
@@ -169,7 +171,7 @@ mod tests {
     }
 
     fn files_in(folder: &str) -> BTreeSet<String> {
-        let dir = format!("{}/../sql/{folder}", env!("CARGO_MANIFEST_DIR"));
+        let dir = format!("{}/sql/{folder}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read_dir(&dir)
             .expect("the sql folder is readable")
             .map(|e| {

@@ -14,7 +14,7 @@ use crate::{
     scheduler::Shared,
 };
 
-/// Starts `n` worker threads named `scheduler-worker-{i}`.
+/// Starts `n` worker threads named `runloom-worker-{i}`.
 pub(crate) fn spawn(
     n: usize,
     shared: &Arc<Shared>,
@@ -27,7 +27,7 @@ pub(crate) fn spawn(
             let queue = queue.clone();
             let done = done.clone();
             std::thread::Builder::new()
-                .name(format!("scheduler-worker-{i}"))
+                .name(format!("runloom-worker-{i}"))
                 .spawn(move || {
                     for dispatch in &queue {
                         let completion = executor::execute(&shared, dispatch);

@@ -17,7 +17,7 @@ use std::{
     time::Duration,
 };
 
-use scheduler::{
+use runloom::{
     Clock, ExponentialBackoff, Job, JobContext, JobError, JobOptions, MaintenanceConfig, Perform,
     Scheduler, Service, SystemClock,
 };
@@ -100,7 +100,7 @@ impl Settings {
             .unwrap()
     }
 
-    pub fn builder(&self, clock: Arc<dyn Clock>) -> scheduler::SchedulerBuilder {
+    pub fn builder(&self, clock: Arc<dyn Clock>) -> runloom::SchedulerBuilder {
         let builder = Scheduler::builder();
         let builder = match self.max_backoff_ms {
             Some(ms) => builder.max_backoff(Duration::from_millis(ms)),
@@ -329,8 +329,8 @@ pub fn run_child() {
             log::info!("child shutdown: {outcome:?}");
         }
         Role::Rescuer => {
-            let store = scheduler::store::Store::open(
-                scheduler::store::StoreOptions::file(&settings.db).create_if_missing(false),
+            let store = runloom::store::Store::open(
+                runloom::store::StoreOptions::file(&settings.db).create_if_missing(false),
             )
             .unwrap();
             let config = MaintenanceConfig::default();
@@ -340,7 +340,7 @@ pub fn run_child() {
                     ExponentialBackoff::new(Duration::from_millis(ms))
                 });
             while !settings.stop.exists() {
-                let _ = scheduler::maintenance::run_pass(
+                let _ = runloom::maintenance::run_pass(
                     &store,
                     &config,
                     clock.as_ref(),

@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use scheduler::{Job, JobContext, JobError, JobOptions, Perform};
+use runloom::{Job, JobContext, JobError, JobOptions, Perform};
 use serde::{Deserialize, Serialize};
 
 /// Named gates a job waits on until the test opens them.

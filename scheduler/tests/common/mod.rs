@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use scheduler::{
+use runloom::{
     ExponentialBackoff,
     clock::HostInstant,
     store::{Store, StoreOptions},
@@ -114,10 +114,10 @@ pub fn wait_for(max: std::time::Duration, mut cond: impl FnMut() -> bool) -> boo
 
 /// Waits for the first event matching `pred`, up to `max`.
 pub fn wait_event(
-    rx: &crossbeam_channel::Receiver<scheduler::Event>,
+    rx: &crossbeam_channel::Receiver<runloom::Event>,
     max: std::time::Duration,
-    mut pred: impl FnMut(&scheduler::Event) -> bool,
-) -> Option<scheduler::Event> {
+    mut pred: impl FnMut(&runloom::Event) -> bool,
+) -> Option<runloom::Event> {
     let deadline = std::time::Instant::now() + max;
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -130,8 +130,8 @@ pub fn wait_event(
 }
 
 /// A scheduler builder on a fresh file with quick settings for tests.
-pub fn builder(db: &TestDb) -> scheduler::SchedulerBuilder {
-    scheduler::Scheduler::builder()
+pub fn builder(db: &TestDb) -> runloom::SchedulerBuilder {
+    runloom::Scheduler::builder()
         .database(&db.path)
         .worker_threads(2)
         .poll_interval(std::time::Duration::from_millis(20))

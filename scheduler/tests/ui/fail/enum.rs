@@ -1,4 +1,4 @@
-use scheduler::Job;
+use runloom::Job;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Job)]

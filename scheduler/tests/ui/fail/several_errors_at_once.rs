@@ -1,4 +1,4 @@
-use scheduler::Job;
+use runloom::Job;
 use serde::{Deserialize, Serialize};
 
 // Every mistake is reported in one compilation: first those of form (unknown key,

@@ -1,4 +1,4 @@
-use scheduler::Job;
+use runloom::Job;
 
 #[derive(Job)]
 union Bits {

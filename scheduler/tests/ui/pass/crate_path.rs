@@ -1,25 +1,25 @@
-//! `crate = "..."` re-points the runtime path, for a crate that reaches `scheduler`
+//! `crate = "..."` re-points the runtime path, for a crate that reaches `runloom`
 //! through a re-export.
 #![deny(warnings)]
 
 use serde::{Deserialize, Serialize};
 
 mod runtime {
-    pub use ::scheduler::__private;
+    pub use ::runloom::__private;
 }
 
-#[derive(Serialize, Deserialize, scheduler::Job)]
+#[derive(Serialize, Deserialize, runloom::Job)]
 #[job(crate = "crate::runtime", priority = 3, unique)]
 struct Reexported {
     n: u8,
 }
 
 fn main() {
-    use scheduler::Job;
+    use runloom::Job;
     assert_eq!(<Reexported as Job>::NAME, "reexported");
     assert_eq!(
         <Reexported as Job>::options(),
-        scheduler::JobOptions::new().priority(3)
+        runloom::JobOptions::new().priority(3)
     );
     assert_eq!(
         Reexported { n: 1 }.unique_key().as_deref(),

@@ -1,7 +1,7 @@
 //! `cron`: a default schedule, 5 fields (crontab) or 6 to 7 (seconds first).
 #![deny(warnings)]
 
-use scheduler::{Job, ScheduleSpec};
+use runloom::{Job, ScheduleSpec};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Job)]

@@ -2,7 +2,7 @@
 //! attribute keeps every default of the trait.
 #![deny(warnings)]
 
-use scheduler::{Job, JobOptions};
+use runloom::{Job, JobOptions};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Job)]

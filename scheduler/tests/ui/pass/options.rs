@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scheduler::{Job, JobOptions};
+use runloom::{Job, JobOptions};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Job)]

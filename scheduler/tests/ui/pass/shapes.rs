@@ -3,7 +3,7 @@
 #![deny(warnings)]
 #![no_implicit_prelude]
 
-extern crate scheduler;
+extern crate runloom;
 extern crate serde;
 extern crate std;
 
@@ -14,15 +14,15 @@ struct Option;
 #[allow(dead_code)]
 struct String;
 
-#[derive(serde::Serialize, serde::Deserialize, scheduler::Job)]
+#[derive(serde::Serialize, serde::Deserialize, runloom::Job)]
 #[job(unique = "0, 2", max_attempts = 2)]
 struct Pair(u32, std::string::String, bool);
 
-#[derive(serde::Serialize, serde::Deserialize, scheduler::Job)]
+#[derive(serde::Serialize, serde::Deserialize, runloom::Job)]
 #[job(unique)]
 struct Tick;
 
-#[derive(serde::Serialize, serde::Deserialize, scheduler::Job)]
+#[derive(serde::Serialize, serde::Deserialize, runloom::Job)]
 #[job(unique = "1")]
 struct Newtype(u8, std::string::String);
 
@@ -30,22 +30,22 @@ fn main() {
     let pair = Pair(4, "ignored".to_string(), true);
     assert_eq!(pair.1, "ignored");
     assert_eq!(
-        <Pair as scheduler::Job>::unique_key(&pair).as_deref(),
+        <Pair as runloom::Job>::unique_key(&pair).as_deref(),
         std::option::Option::Some("pair:4:true")
     );
     assert_eq!(
-        <Pair as scheduler::Job>::options(),
-        scheduler::JobOptions::new().max_attempts(2)
+        <Pair as runloom::Job>::options(),
+        runloom::JobOptions::new().max_attempts(2)
     );
-    assert_eq!(<Tick as scheduler::Job>::NAME, "tick");
+    assert_eq!(<Tick as runloom::Job>::NAME, "tick");
     assert_eq!(
-        <Tick as scheduler::Job>::unique_key(&Tick).as_deref(),
+        <Tick as runloom::Job>::unique_key(&Tick).as_deref(),
         std::option::Option::Some("tick:null")
     );
     let n = Newtype(1, "x".to_string());
     assert_eq!(n.0, 1);
     assert_eq!(
-        <Newtype as scheduler::Job>::unique_key(&n).as_deref(),
+        <Newtype as runloom::Job>::unique_key(&n).as_deref(),
         std::option::Option::Some("newtype:\"x\"")
     );
 }

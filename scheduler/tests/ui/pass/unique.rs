@@ -1,7 +1,7 @@
 //! `unique`: a key from the whole payload (bare or `true`), from named fields, or none.
 #![deny(warnings)]
 
-use scheduler::Job;
+use runloom::Job;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Job)]

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use scheduler::{
+use runloom::{
     Clock, RunStatus, SystemClock,
     store::{ReadTx, Schedule, StatusCounts, Store, Task, View, Worker},
 };
@@ -38,7 +38,7 @@ pub(crate) enum TasksCommand {
             long,
             default_value_t = 1,
             value_name = "N",
-            value_parser = clap::value_parser!(u64).range(0..=scheduler::schedule::MAX_FIRE_TIMES as u64)
+            value_parser = clap::value_parser!(u64).range(0..=runloom::schedule::MAX_FIRE_TIMES as u64)
         )]
         next: u64,
     },
@@ -100,14 +100,14 @@ fn fire_times(task: &Task, now: OffsetDateTime, n: usize) -> Result<Vec<OffsetDa
     if !task.enabled || task.deleted_at.is_some() {
         return Ok(Vec::new());
     }
-    scheduler::schedule::next_fire_times(task, now, n).map_err(|e| e.to_string())
+    runloom::schedule::next_fire_times(task, now, n).map_err(|e| e.to_string())
 }
 
 /// Runs a `tasks` command.
 pub(crate) fn tasks(ctx: &Ctx, cmd: &TasksCommand) -> CliResult<()> {
     let TasksCommand::List { all, next } = cmd;
     // Bounded by the parser; the conversion cannot fail on any platform it runs on.
-    let next = &usize::try_from(*next).unwrap_or(scheduler::schedule::MAX_FIRE_TIMES);
+    let next = &usize::try_from(*next).unwrap_or(runloom::schedule::MAX_FIRE_TIMES);
     let store = ctx.open()?;
     let tasks = store.read(|tx| tx.list_tasks(*all))?;
     let now = SystemClock.now();
@@ -177,7 +177,7 @@ pub(crate) fn tasks(ctx: &Ctx, cmd: &TasksCommand) -> CliResult<()> {
 }
 
 /// The heartbeat age after which the views (and maintenance) call an instance stale.
-fn stale_after_ms(tx: &ReadTx<'_>) -> scheduler::Result<i64> {
+fn stale_after_ms(tx: &ReadTx<'_>) -> runloom::Result<i64> {
     Ok(tx
         .get_state("maintenance.stale_worker_after_ms")?
         .and_then(|v| v.parse().ok())
@@ -185,7 +185,7 @@ fn stale_after_ms(tx: &ReadTx<'_>) -> scheduler::Result<i64> {
 }
 
 /// Workers with the runs each holds a lease on.
-fn workers_with_runs(tx: &ReadTx<'_>, all: bool) -> scheduler::Result<Vec<(Worker, Vec<i64>)>> {
+fn workers_with_runs(tx: &ReadTx<'_>, all: bool) -> runloom::Result<Vec<(Worker, Vec<i64>)>> {
     tx.list_workers(all)?
         .into_iter()
         .map(|w| {
@@ -216,7 +216,7 @@ fn worker_rows_json(workers: &[(Worker, Vec<i64>)], now: OffsetDateTime, stale_m
 }
 
 fn is_stale(w: &Worker, now: OffsetDateTime, stale_ms: i64) -> bool {
-    w.status != scheduler::store::WorkerStatus::Offline
+    w.status != runloom::store::WorkerStatus::Offline
         && crate::output::age_ms(now, w.last_heartbeat) > stale_ms
 }
 
@@ -301,7 +301,7 @@ struct Stats {
     throughput: Vec<Map<String, Value>>,
 }
 
-fn read_stats(store: &Store) -> scheduler::Result<Stats> {
+fn read_stats(store: &Store) -> runloom::Result<Stats> {
     store.read(|tx| {
         Ok(Stats {
             paused: tx.is_paused()?,
@@ -405,7 +405,7 @@ struct Frame {
     stale_ms: i64,
 }
 
-fn read_frame(store: &Store) -> scheduler::Result<Frame> {
+fn read_frame(store: &Store) -> runloom::Result<Frame> {
     store.read(|tx| {
         let mut throughput = tx.read_view(View::ThroughputLastHour, VIEW_ROWS)?;
         // The view is in time order: the latest minutes are at the end.
@@ -434,7 +434,7 @@ fn render_frame(ctx: &Ctx, f: &Frame, now: OffsetDateTime, interval: Duration) -
     // Clear the screen and go home, so each refresh replaces the last.
     let mut out = String::from("\x1b[2J\x1b[H");
     out.push_str(&format!(
-        "scheduler watch: {}  {}  (every {}; Ctrl-C to stop)\n\n",
+        "runloom watch: {}  {}  (every {}; Ctrl-C to stop)\n\n",
         ctx.db.display(),
         time(now),
         duration(interval)

@@ -1,4 +1,4 @@
-//! `scheduler`: the operator's command-line tool for a scheduler database.
+//! `runloom`: the operator's command-line tool for a scheduler database.
 //!
 //! It works on any scheduler database file, including one that running host processes
 //! use at the same time (SQLite in WAL mode lets it read while they write, and its few
@@ -18,13 +18,13 @@ mod runs;
 use std::{fmt, io, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
-use scheduler::store::{Migrator, Store, StoreOptions};
+use runloom::store::{Migrator, Store, StoreOptions};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 /// The command line: global flags, then one command.
 #[derive(Debug, Parser)]
 #[command(
-    name = "scheduler",
+    name = "runloom",
     version,
     about = "Operate a scheduler database: migrations, runs, tasks, workers, figures, control.",
     long_about = None,
@@ -32,7 +32,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
     after_help = "Exit codes: 0 success, 1 error (one line on stderr, nothing changed), 2 usage error."
 )]
 struct Cli {
-    /// The database file [env: SCHEDULER_DB] [default: scheduler.db].
+    /// The database file [env: RUNLOOM_DB] [default: scheduler.db].
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
     /// Print JSON instead of tables (for scripts).
@@ -94,7 +94,7 @@ impl Ctx {
         if version < latest {
             return Err(CliError::new(format!(
                 "{}: database schema is at version {version} but this binary needs {latest}: \
-                 run `scheduler migrate up` first",
+                 run `runloom migrate up` first",
                 self.db.display()
             )));
         }
@@ -114,8 +114,8 @@ impl Ctx {
 
     /// A refusal at open, naming the file (some of the library's messages do not) and
     /// saying how to get a database when there is none.
-    pub(crate) fn open_error(&self, e: scheduler::Error) -> CliError {
-        let missing = matches!(e, scheduler::Error::DatabaseMissing(_));
+    pub(crate) fn open_error(&self, e: runloom::Error) -> CliError {
+        let missing = matches!(e, runloom::Error::DatabaseMissing(_));
         let mut message = CliError::from(e).0;
         let path = self.db.display().to_string();
         if !message.contains(&path) {
@@ -123,8 +123,8 @@ impl Ctx {
         }
         if missing {
             message.push_str(
-                " (nothing was created; pass --db PATH or set SCHEDULER_DB, or create one \
-                 with `scheduler migrate up`)",
+                " (nothing was created; pass --db PATH or set RUNLOOM_DB, or create one \
+                 with `runloom migrate up`)",
             );
         }
         CliError(message)
@@ -135,7 +135,7 @@ impl Ctx {
     pub(crate) fn refuse_empty_file(&self) -> CliResult<()> {
         match std::fs::metadata(&self.db) {
             Ok(meta) if meta.is_file() && meta.len() == 0 => Err(CliError::new(format!(
-                "{}: file is empty, not a scheduler database: run `scheduler migrate up` to \
+                "{}: file is empty, not a scheduler database: run `runloom migrate up` to \
                  create the schema",
                 self.db.display()
             ))),
@@ -163,8 +163,8 @@ impl fmt::Display for CliError {
     }
 }
 
-impl From<scheduler::Error> for CliError {
-    fn from(e: scheduler::Error) -> Self {
+impl From<runloom::Error> for CliError {
+    fn from(e: runloom::Error) -> Self {
         let mut message = e.to_string();
         if e.is_busy() {
             message.push_str(" (another process held the write lock for more than 5 s; try again)");
@@ -182,15 +182,15 @@ impl From<io::Error> for CliError {
 /// The result of a command.
 pub(crate) type CliResult<T> = Result<T, CliError>;
 
-/// The database path: `--db`, else `SCHEDULER_DB` (when not empty), else the library's
+/// The database path: `--db`, else `RUNLOOM_DB` (when not empty), else the library's
 /// default file in the working directory.
 fn database_path(flag: Option<PathBuf>) -> PathBuf {
     flag.or_else(|| {
-        std::env::var_os("SCHEDULER_DB")
+        std::env::var_os("RUNLOOM_DB")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     })
-    .unwrap_or_else(|| PathBuf::from(scheduler::DEFAULT_DATABASE))
+    .unwrap_or_else(|| PathBuf::from(runloom::DEFAULT_DATABASE))
 }
 
 /// Parses an RFC 3339 time (`2026-01-05T09:00:00Z`, `2026-01-05T10:00:00+01:00`).

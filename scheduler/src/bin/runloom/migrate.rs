@@ -3,7 +3,7 @@
 //! database, because creating one is what it is asked for.
 
 use clap::Subcommand;
-use scheduler::store::{Direction, MigrationState, MigrationStep, Migrator, Store, StoreOptions};
+use runloom::store::{Direction, MigrationState, MigrationStep, Migrator, Store, StoreOptions};
 use serde_json::{Value, json};
 
 use crate::{
@@ -118,7 +118,7 @@ fn status(ctx: &Ctx) -> CliResult<()> {
     out.push('\n');
     out.push_str(&table.render());
     if version < latest {
-        out.push_str("\nrun `scheduler migrate up` to apply the pending migrations\n");
+        out.push_str("\nrun `runloom migrate up` to apply the pending migrations\n");
     }
     emit(&out)
 }

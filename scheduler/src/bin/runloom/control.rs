@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use scheduler::{
-    Clock, ExponentialBackoff, MaintenanceConfig, Service, SystemClock, store::NewRun,
-};
+use runloom::{Clock, ExponentialBackoff, MaintenanceConfig, Service, SystemClock, store::NewRun};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -83,7 +81,7 @@ pub(crate) fn set_paused(ctx: &Ctx, paused: bool) -> CliResult<()> {
         (true, true) => "already paused\n".to_owned(),
         (false, true) => "not paused: nothing to resume\n".to_owned(),
         (true, false) => format!(
-            "paused: no process sharing {} claims new runs until `scheduler resume` \
+            "paused: no process sharing {} claims new runs until `runloom resume` \
              (running jobs finish)\n",
             ctx.db.display()
         ),
@@ -104,7 +102,7 @@ pub(crate) fn maintenance(ctx: &Ctx, cmd: &MaintenanceCommand) -> CliResult<()> 
     let mut reports = Vec::new();
     for service in Service::ALL {
         if only.is_none_or(|o| o == service) {
-            reports.push(scheduler::maintenance::run_pass(
+            reports.push(runloom::maintenance::run_pass(
                 &store,
                 &config,
                 &SystemClock,

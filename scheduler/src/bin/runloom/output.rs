@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use scheduler::{
+use runloom::{
     Run,
     store::{DependencyEdge, Lease, Worker},
 };
@@ -19,7 +19,7 @@ use time::{
 
 use crate::CliResult;
 
-/// Writes `text` to stdout. A closed pipe (`scheduler runs list | head`) is not an error:
+/// Writes `text` to stdout. A closed pipe (`runloom runs list | head`) is not an error:
 /// the reader has what it wanted.
 pub(crate) fn emit(text: &str) -> CliResult<()> {
     let mut out = io::stdout().lock();

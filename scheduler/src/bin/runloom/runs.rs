@@ -1,7 +1,7 @@
 //! `runs list | show | retry | cancel` and `deps`: reading runs and acting on one.
 
 use clap::{Args, Subcommand};
-use scheduler::{
+use runloom::{
     Clock, Run, RunFilter, RunId, RunStatus, SystemClock,
     store::{AttemptErrorKind, CancelOutcome, DependencyEdge, ReadTx, TaskId, Worker},
 };
@@ -151,7 +151,7 @@ fn status_text(r: &Run) -> String {
 }
 
 /// A task by id (digits) or by name, among live tasks for names.
-fn resolve_task(tx: &ReadTx<'_>, task: &str) -> scheduler::Result<Option<TaskId>> {
+fn resolve_task(tx: &ReadTx<'_>, task: &str) -> runloom::Result<Option<TaskId>> {
     if let Ok(id) = task.parse::<i64>() {
         return Ok(Some(TaskId::new(id)));
     }
@@ -210,21 +210,18 @@ fn attempt_rows(run: &Run) -> Vec<AttemptRow> {
 struct RunDetails {
     run: Run,
     task_name: Option<String>,
-    lease: Option<scheduler::store::Lease>,
+    lease: Option<runloom::store::Lease>,
     worker: Option<Worker>,
     upstream: Vec<(DependencyEdge, Option<Run>)>,
     downstream: Vec<(DependencyEdge, Option<Run>)>,
 }
 
 /// The worker with this id, or none when no row has it.
-fn find_worker(
-    tx: &ReadTx<'_>,
-    id: scheduler::store::WorkerId,
-) -> scheduler::Result<Option<Worker>> {
+fn find_worker(tx: &ReadTx<'_>, id: runloom::store::WorkerId) -> runloom::Result<Option<Worker>> {
     match tx.get_worker(id) {
         Ok(w) => Ok(Some(w)),
         // The only refusal of get_worker is an unknown id.
-        Err(scheduler::Error::InvalidArgument { .. }) => Ok(None),
+        Err(runloom::Error::InvalidArgument { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -234,7 +231,7 @@ fn with_runs(
     tx: &ReadTx<'_>,
     edges: Vec<DependencyEdge>,
     upstream: bool,
-) -> scheduler::Result<Vec<(DependencyEdge, Option<Run>)>> {
+) -> runloom::Result<Vec<(DependencyEdge, Option<Run>)>> {
     edges
         .into_iter()
         .map(|e| {
@@ -244,7 +241,7 @@ fn with_runs(
         .collect()
 }
 
-fn details(tx: &ReadTx<'_>, id: RunId) -> scheduler::Result<RunDetails> {
+fn details(tx: &ReadTx<'_>, id: RunId) -> runloom::Result<RunDetails> {
     let run = tx.get_run(id)?;
     let task_name = match run.task_id {
         Some(t) => tx
