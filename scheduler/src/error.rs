@@ -2,7 +2,7 @@
 
 use std::{fmt, io, path::PathBuf};
 
-use crate::store::{RunId, RunStatus, TaskId};
+use crate::model::{RunId, RunStatus, ShutdownReport, TaskId, UnknownValue};
 
 /// A specialised `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -232,7 +232,7 @@ pub enum Error {
     /// their leases run out and other workers take them back).
     ShutdownIncomplete {
         /// What the shutdown did.
-        report: Box<crate::ShutdownReport>,
+        report: Box<ShutdownReport>,
         /// What it could not do.
         reason: String,
     },
@@ -306,6 +306,12 @@ impl Error {
             name,
             reason: reason.into(),
         }
+    }
+}
+
+impl From<UnknownValue> for Error {
+    fn from(e: UnknownValue) -> Self {
+        Error::invalid(e.what, e.to_string())
     }
 }
 

@@ -129,6 +129,7 @@ mod failing;
 mod heartbeat;
 pub mod job;
 pub mod maintenance;
+mod model;
 mod retry;
 pub mod schedule;
 mod scheduler;
@@ -147,13 +148,16 @@ pub use crate::{
     events::{Event, EventHook},
     job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
     maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
+    model::{
+        CancelOutcome, Inserted, MisfirePolicy, OnUpstreamFailure, Run, RunId, RunStatus,
+        ShutdownReport, UnknownValue,
+    },
     retry::{ExponentialBackoff, FailedAttempt, RetryPolicy},
     schedule::ScheduleSpec,
-    scheduler::{SHUTDOWN_OVERRUN, Scheduler, SchedulerStats, ShutdownReport},
+    scheduler::{SHUTDOWN_OVERRUN, Scheduler, SchedulerStats},
     store::{
-        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, MisfirePolicy, NewDependency,
-        OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, SCHEDULE_CHANGED, SCHEDULE_DISABLED,
-        SCHEDULE_REMOVED, Task, UPSTREAM_FAILED,
+        DependencyEdge, DependencyLimits, NewDependency, RunFilter, SCHEDULE_CHANGED,
+        SCHEDULE_DISABLED, SCHEDULE_REMOVED, Task, UPSTREAM_FAILED,
     },
 };
 

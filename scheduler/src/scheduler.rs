@@ -25,6 +25,7 @@ use crate::{
     events::{Event, Events},
     job::{Job, registry::Registry},
     maintenance::{MaintenanceReport, Service},
+    model::ShutdownReport,
     schedule::{self, ScheduleSpec},
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
@@ -178,26 +179,6 @@ impl Shared {
 /// offline, whatever the database does meanwhile (locked by another process, full,
 /// failing).
 pub const SHUTDOWN_OVERRUN: Duration = Duration::from_secs(2);
-
-/// What a shutdown did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ShutdownReport {
-    /// Runs whose outcome was recorded during the shutdown (they finished in the grace
-    /// period).
-    pub finished: usize,
-    /// Runs handed back unfinished, without counting their attempt: they run again.
-    pub released: Vec<RunId>,
-    /// Runs whose job was still running when the scheduler stopped (it ignored its
-    /// cancellation): their threads are left to finish on their own and their results
-    /// will be discarded.
-    pub stuck: Vec<(RunId, String)>,
-    /// Runs whose outcome could not be written before the shutdown's deadline (the
-    /// database was locked by another process, full, or failing). Nothing is lost:
-    /// their leases run out and other workers, or this host's next start, take them
-    /// back; fencing refuses any late write of this instance.
-    pub unwritten: Vec<RunId>,
-}
 
 /// A snapshot of the scheduler's figures.
 #[derive(Clone, Debug, PartialEq)]

@@ -45,8 +45,9 @@ use crate::{
     error::{Error, Result},
     events::Event,
     failing::Failing,
+    model::ShutdownReport,
     schedule,
-    scheduler::{Shared, ShutdownReport},
+    scheduler::Shared,
     store::{AttemptOutcome, ClaimedRun, RunStatus, WriteTx},
 };
 
