@@ -309,6 +309,44 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The message with every cause after it (`database error: database is locked`), for
+    /// a log line or a one-line report. [`Display`](fmt::Display) gives the message
+    /// alone and [`source`](std::error::Error::source) the cause, so that reporters
+    /// which walk the chain (anyhow's `{:#}`, eyre) do not print a cause twice.
+    ///
+    /// ```
+    /// let e = runloom::Error::DatabaseMissing("jobs.db".into());
+    /// assert_eq!(e.report().to_string(), "jobs.db: no such database file");
+    /// ```
+    #[must_use]
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
+    }
+}
+
+/// [`Error::report`]: an error followed by each of its causes, joined by `": "`.
+#[derive(Debug)]
+pub struct Report<'a>(&'a Error);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut last = self.0.to_string();
+        f.write_str(&last)?;
+        let mut cause = std::error::Error::source(self.0);
+        while let Some(c) = cause {
+            // Some causes (rusqlite's) repeat their own source's text: print it once.
+            let text = c.to_string();
+            if !last.contains(&text) {
+                write!(f, ": {text}")?;
+            }
+            last = text;
+            cause = c.source();
+        }
+        Ok(())
+    }
+}
+
 impl From<UnknownValue> for Error {
     fn from(e: UnknownValue) -> Self {
         Error::invalid(e.what, e.to_string())
@@ -318,9 +356,9 @@ impl From<UnknownValue> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Sqlite(e) => write!(f, "database error: {e}"),
-            Error::Pool(e) => write!(f, "no database connection available: {e}"),
-            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Sqlite(_) => f.write_str("database error"),
+            Error::Pool(_) => f.write_str("no database connection available"),
+            Error::Io { path, .. } => write!(f, "I/O error on {}", path.display()),
             Error::SqliteTooOld { found, required } => write!(
                 f,
                 "SQLite {found} is too old: {required} or newer is required \
@@ -363,14 +401,12 @@ impl fmt::Display for Error {
                     "migration history of the database is inconsistent at {version:04}: {detail}"
                 )
             }
-            Error::MigrationFailed {
-                version,
-                name,
-                source,
-            } => write!(
-                f,
-                "migration {version:04} {name} failed and was rolled back: {source}"
-            ),
+            Error::MigrationFailed { version, name, .. } => {
+                write!(
+                    f,
+                    "migration {version:04} {name} failed and was rolled back"
+                )
+            }
             Error::InvalidMigrationTarget { target, reason } => {
                 write!(f, "invalid migration target {target}: {reason}")
             }
@@ -458,7 +494,7 @@ impl fmt::Display for Error {
             Error::ShutdownIncomplete { reason, .. } => {
                 write!(f, "the shutdown did not finish everything: {reason}")
             }
-            Error::Thread(e) => write!(f, "could not start a scheduler thread: {e}"),
+            Error::Thread(_) => f.write_str("could not start a scheduler thread"),
             Error::CorruptValue { column, detail } => {
                 write!(f, "unreadable value in {column}: {detail}")
             }

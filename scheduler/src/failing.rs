@@ -59,8 +59,9 @@ impl Failing {
                 log::log!(
                     level,
                     "{} failed ({detail}); retrying with backoff, logged again when it \
-                     recovers or fails otherwise: {e}",
-                    self.what
+                     recovers or fails otherwise: {}",
+                    self.what,
+                    e.report()
                 );
                 self.failing = Some(Streak {
                     class,

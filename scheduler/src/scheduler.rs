@@ -1040,7 +1040,7 @@ impl Scheduler {
                 tx.set_worker_stopping(worker, now)
             })
         {
-            log::warn!("could not mark this instance stopping: {e}");
+            log::warn!("could not mark this instance stopping: {}", e.report());
         }
         let mut problems = Vec::new();
         let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
@@ -1086,7 +1086,10 @@ impl Scheduler {
             .store
             .write_until(deadline, |tx| tx.mark_worker_offline(worker, now))
         {
-            problems.push(format!("could not mark this instance offline: {e}"));
+            problems.push(format!(
+                "could not mark this instance offline: {}",
+                e.report()
+            ));
         }
         self.shared.events.emit(Event::SchedulerStopped { worker });
         log::info!(
@@ -1128,7 +1131,7 @@ impl Drop for Scheduler {
             return;
         }
         if let Err(e) = self.shutdown(self.shared.config.shutdown_grace) {
-            log::error!("shutdown on drop failed: {e}");
+            log::error!("shutdown on drop failed: {}", e.report());
         }
     }
 }

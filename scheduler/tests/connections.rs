@@ -35,7 +35,12 @@ fn a_file_database_is_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     let mut run = NewRun::new("t", "{}", T0);
     run.task_id = Some(runloom::store::TaskId::new(42));
     let err = store.write(|tx| tx.insert_run(&run, T0)).unwrap_err();
-    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    // The cause is the error's source, printed once by its report, not in its message.
+    let report = err.report().to_string();
+    assert_eq!(report.matches("FOREIGN KEY").count(), 1, "{report}");
+    assert!(!err.to_string().contains("FOREIGN KEY"), "{err}");
+    let source = std::error::Error::source(&err).expect("the database error is the source");
+    assert!(source.to_string().contains("FOREIGN KEY"), "{source}");
     assert_eq!(
         store.read(|tx| tx.count_runs_by_status()).unwrap().total(),
         0

@@ -393,8 +393,9 @@ impl Dispatcher {
                 // Something in this transaction will never be accepted: write each
                 // outcome on its own next time, at once, to find it.
                 log::warn!(
-                    "a write transaction was refused ({e}); writing its {} outcome(s) one \
+                    "a write transaction was refused ({}); writing its {} outcome(s) one \
                      by one to isolate the refusal",
+                    e.report(),
                     self.writes.len()
                 );
                 self.mode = WriteMode::OneByOne;
@@ -503,9 +504,10 @@ impl Dispatcher {
             Ok(status) => Ok((released, status)),
             Err(e) if refused_for_good(&e) => {
                 log::error!(
-                    "{}: nothing could be written for it ({e}); its lease will run out and \
+                    "{}: nothing could be written for it ({}); its lease will run out and \
                      the run be taken back",
-                    w.view.attempt
+                    w.view.attempt,
+                    e.report()
                 );
                 Ok((released, None))
             }

@@ -574,7 +574,7 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
             .store
             .write(|tx| tx.release_lead(LEADER_KEY, shared.worker_id, now))
         {
-            log::warn!("could not hand over maintenance leadership: {e}");
+            log::warn!("could not hand over maintenance leadership: {}", e.report());
         }
     }
 }

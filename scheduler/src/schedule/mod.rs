@@ -254,8 +254,9 @@ pub(crate) fn materialize(
                 // A definition this binary cannot read (written by another version):
                 // stop it rather than retry it forever; it shows with no next time.
                 log::error!(
-                    "schedule {:?} cannot be evaluated and is stopped: {e}",
-                    task.name
+                    "schedule {:?} cannot be evaluated and is stopped: {}",
+                    task.name,
+                    e.report()
                 );
                 tx.advance_schedule(&task, None, None, now)?;
                 continue;

@@ -165,7 +165,7 @@ impl fmt::Display for CliError {
 
 impl From<runloom::Error> for CliError {
     fn from(e: runloom::Error) -> Self {
-        let mut message = e.to_string();
+        let mut message = e.report().to_string();
         if e.is_busy() {
             message.push_str(" (another process held the write lock for more than 5 s; try again)");
         }
