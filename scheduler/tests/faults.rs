@@ -119,7 +119,7 @@ fn space_freed_by_retention_lets_writes_through_again() {
     let report = s
         .run_maintenance(Some(runloom::Service::RunRetention))
         .unwrap();
-    assert!(report.passes[0].count("deleted") > 0);
+    assert!(report.passes[0].counts.retention().unwrap().removed() > 0);
     s.enqueue(Blob {
         data: "x".repeat(2000),
     })

@@ -14,6 +14,16 @@ use runloom::{
 
 const WAIT: Duration = Duration::from_secs(15);
 
+fn purged(r: &runloom::MaintenanceReport) -> u64 {
+    let pass = r.pass(Service::TokenPurge).expect("the token purge ran");
+    pass.counts.token_purge().expect("token counts").purged
+}
+
+fn retention(r: &runloom::MaintenanceReport) -> runloom::maintenance::RetentionCounts {
+    let pass = r.pass(Service::RunRetention).expect("the retention ran");
+    pass.counts.retention().expect("retention counts")
+}
+
 fn leader(s: &Scheduler) -> Option<WorkerId> {
     let v = s
         .store()
@@ -45,12 +55,12 @@ fn revoked_tokens_are_kept_until_expiry_plus_leeway_then_purged() {
     for after in [600, 630] {
         clock.set(T0 + Duration::from_secs(after));
         let r = s.run_maintenance(Some(Service::TokenPurge)).unwrap();
-        assert_eq!(r.pass(Service::TokenPurge).unwrap().count("purged"), 0);
+        assert_eq!(purged(&r), 0);
         assert!(s.is_token_revoked("jti-abc").unwrap());
     }
     clock.set(T0 + Duration::from_secs(661));
     let r = s.run_maintenance(Some(Service::TokenPurge)).unwrap();
-    assert_eq!(r.pass(Service::TokenPurge).unwrap().count("purged"), 1);
+    assert_eq!(purged(&r), 1);
     assert!(!s.is_token_revoked("jti-abc").unwrap());
     assert!(matches!(
         s.revoke_token("", T0),
@@ -90,13 +100,17 @@ fn retention_deletes_old_finished_runs_in_bounded_batches() {
     // Not old enough yet.
     clock.advance(Duration::from_secs(3000));
     let r = s.run_maintenance(Some(Service::RunRetention)).unwrap();
-    assert_eq!(r.pass(Service::RunRetention).unwrap().count("deleted"), 0);
+    assert_eq!(retention(&r).removed(), 0);
     assert_eq!(s.stats().unwrap().counts.completed, 20);
     clock.advance(Duration::from_secs(700));
     let r = s.run_maintenance(Some(Service::RunRetention)).unwrap();
     let pass = r.pass(Service::RunRetention).unwrap();
     // The newest run stays (it keeps run ids from being reused): 19 of the 20 go.
-    assert_eq!((pass.count("completed"), pass.count("deleted")), (19, 19));
+    let c = pass.counts.retention().unwrap();
+    assert_eq!(
+        (c.completed, c.removed(), c.mode),
+        (19, 19, ArchiveMode::Delete)
+    );
     // 19 runs in batches of 7: 7, 7, 5 for completed, plus one empty batch each for
     // failed and cancelled.
     assert_eq!(pass.batches, 5);
@@ -155,7 +169,8 @@ fn retention_can_archive_instead() {
     clock.advance(Duration::from_secs(4000));
     let r = s.run_maintenance(None).unwrap();
     assert_eq!(r.passes.len(), 4, "every service ran");
-    assert_eq!(r.pass(Service::RunRetention).unwrap().count("archived"), 19);
+    let c = retention(&r);
+    assert_eq!((c.removed(), c.mode), (19, ArchiveMode::Archive));
     let archived: i64 = db
         .raw()
         .query_row(
@@ -234,7 +249,7 @@ fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
     )
     .unwrap();
     // Both are past their retention; the newest is kept (run ids are never reused).
-    assert_eq!(report.count("deleted"), 1);
+    assert_eq!(report.counts.retention().unwrap().removed(), 1);
     let health = store
         .read(|tx| tx.read_view(runloom::store::View::SystemHealth, 10))
         .unwrap();

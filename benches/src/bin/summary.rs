@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use runloom::{Service, store::Synchronous};
+use runloom::{Service, maintenance::Counts, store::Synchronous};
 use runloom_benches::{
     BenchDb, fixture,
     ours::{Cycle, Harness, Setup, Shape},
@@ -629,7 +629,15 @@ fn maintenance(t: &mut Table) -> Res<()> {
         let (_, raw_longest) =
             raw.maintenance(raw_job, runloom::maintenance::DEFAULT_BATCH_SIZE)?;
         let report = h.maintenance(service)?;
-        let acted: u64 = report.counts.iter().map(|(_, n)| n).sum();
+        // Rows acted on (a rescued run is requeued or failed; unblocked dependents are
+        // other rows).
+        let acted: u64 = match report.counts {
+            Counts::LeaseRescue(c) => c.requeued + c.failed,
+            Counts::StaleWorkers(c) => c.offline,
+            Counts::TokenPurge(c) => c.purged,
+            Counts::RunRetention(c) => c.removed(),
+            _ => 0,
+        };
         eprintln!(
             "  {name}: {} batches, {acted} rows, {} ms in all",
             report.batches, report.duration_ms

@@ -13,28 +13,25 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Ctx, Pass, PassReport};
+use super::{Counts, Ctx, Pass, PassReport, RescueCounts};
 use crate::error::Result;
 
 /// One pass: batches until one comes back short.
 pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let config = cx.config;
-    let (mut requeued, mut failed, mut unblocked) = (0u64, 0u64, 0u64);
-    loop {
-        let size = pass.size();
-        let batch = pass.batch(cx, |tx, now, host| {
-            tx.rescue_expired_leases(now, host, size, cx.retry)
-        })?;
-        requeued += batch.requeued() as u64;
-        failed += batch.failed() as u64;
-        unblocked += batch.unblocked as u64;
-        if batch.leases_dropped < size || !super::pause(stop, config.batch_pause) {
-            break;
-        }
-    }
-    Ok(pass.finish(vec![
-        ("requeued", requeued),
-        ("failed", failed),
-        ("unblocked", unblocked),
-    ]))
+    let mut counts = RescueCounts::default();
+    pass.drain(
+        cx,
+        stop,
+        |tx, size, now, host| {
+            let batch = tx.rescue_expired_leases(now, host, size, cx.retry)?;
+            let taken = batch.leases_dropped;
+            Ok((batch, taken))
+        },
+        |batch| {
+            counts.requeued += batch.requeued() as u64;
+            counts.failed += batch.failed() as u64;
+            counts.unblocked += batch.unblocked as u64;
+        },
+    )?;
+    Ok(pass.finish(Counts::LeaseRescue(counts)))
 }

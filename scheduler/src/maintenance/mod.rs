@@ -28,6 +28,7 @@
 //! it did in `system_state` (`maintenance.<service>`), and
 //! [`crate::Scheduler::run_maintenance`] runs one on demand.
 
+mod counts;
 mod lease_rescuer;
 mod run_cleaner;
 mod token_purger;
@@ -42,6 +43,7 @@ use std::{
 use crossbeam_channel::{Receiver, select};
 use time::OffsetDateTime;
 
+pub use self::counts::{Counts, RescueCounts, RetentionCounts, StaleWorkerCounts, TokenCounts};
 use crate::{
     clock::{Clock, HostInstant},
     error::{Error, Result},
@@ -306,36 +308,12 @@ pub struct PassReport {
     pub batches: usize,
     /// The longest of them, in milliseconds: how long it held the write lock at most.
     pub longest_batch_ms: u64,
-    /// What it counted, e.g. `requeued`, `failed`, `purged`, `archived`.
-    #[serde(serialize_with = "counts_map")]
-    pub counts: Vec<(&'static str, u64)>,
-}
-
-fn counts_map<S: serde::Serializer>(
-    counts: &[(&'static str, u64)],
-    ser: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = ser.serialize_map(Some(counts.len()))?;
-    for (name, n) in counts {
-        map.serialize_entry(name, n)?;
-    }
-    map.end()
+    /// What it counted.
+    pub counts: Counts,
 }
 
 fn service_name<S: serde::Serializer>(s: &Service, ser: S) -> std::result::Result<S::Ok, S::Error> {
     ser.serialize_str(s.name())
-}
-
-impl PassReport {
-    /// The count named `name` (0 when the pass did not count it).
-    #[must_use]
-    pub fn count(&self, name: &str) -> u64 {
-        self.counts
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(0, |(_, c)| *c)
-    }
 }
 
 /// What running services on demand did, one report per service.
@@ -463,7 +441,29 @@ impl Pass {
         Ok(out)
     }
 
-    fn finish(self, counts: Vec<(&'static str, u64)>) -> PassReport {
+    /// Batches of [`Pass::size`] rows until one comes back short (the backlog is
+    /// drained) or the thread is asked to stop, pausing between them; returns the rows
+    /// acted on. `f` does one batch: given the size, the two clock readings and the
+    /// transaction, it returns what it did and how many rows it took (which decides
+    /// whether another batch follows).
+    fn drain<T>(
+        &mut self,
+        cx: &Ctx<'_>,
+        stop: &Receiver<()>,
+        mut f: impl FnMut(&WriteTx<'_>, usize, OffsetDateTime, HostInstant) -> Result<(T, usize)>,
+        mut add: impl FnMut(T),
+    ) -> Result<()> {
+        loop {
+            let size = self.size();
+            let (did, taken) = self.batch(cx, |tx, now, host| f(tx, size, now, host))?;
+            add(did);
+            if taken < size || !pause(stop, cx.config.batch_pause) {
+                return Ok(());
+            }
+        }
+    }
+
+    fn finish(self, counts: Counts) -> PassReport {
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         PassReport {
             service: self.service,
@@ -596,22 +596,19 @@ fn lead(shared: &Shared) -> Result<bool> {
 }
 
 fn after_pass(shared: &Shared, report: &PassReport, next: &mut [(Service, Instant)]) {
-    match report.service {
-        Service::StaleWorkers if report.count("offline") > 0 => {
-            log::info!(
-                "marked {} stale instance(s) offline",
-                report.count("offline")
-            );
+    match report.counts {
+        Counts::StaleWorkers(c) if c.offline > 0 => {
+            log::info!("marked {} stale instance(s) offline", c.offline);
             // Their leases were expired now: rescue them in this pass.
             if let Some(rescue) = next.iter_mut().find(|(s, _)| *s == Service::LeaseRescue) {
                 rescue.1 = Instant::now();
             }
         }
-        Service::LeaseRescue if report.count("requeued") + report.count("failed") > 0 => {
+        Counts::LeaseRescue(c) if c.requeued + c.failed > 0 => {
             log::info!(
                 "rescued runs from expired leases: {} requeued, {} failed",
-                report.count("requeued"),
-                report.count("failed")
+                c.requeued,
+                c.failed
             );
             shared.nudge();
         }

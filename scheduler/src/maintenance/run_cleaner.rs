@@ -6,39 +6,38 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Ctx, Pass, PassReport};
-use crate::{
-    error::Result,
-    store::{ArchiveMode, RunStatus},
-};
+use super::{Counts, Ctx, Pass, PassReport, RetentionCounts};
+use crate::{error::Result, store::RunStatus};
 
 pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
     let config = cx.config;
-    let mut counts = Vec::new();
-    for (status, keep, name) in [
-        (RunStatus::Completed, config.keep_completed, "completed"),
-        (RunStatus::Failed, config.keep_failed, "failed"),
-        (RunStatus::Cancelled, config.keep_cancelled, "cancelled"),
+    let mut counts = RetentionCounts {
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+        mode: config.archive_mode,
+    };
+    for (status, keep) in [
+        (RunStatus::Completed, config.keep_completed),
+        (RunStatus::Failed, config.keep_failed),
+        (RunStatus::Cancelled, config.keep_cancelled),
     ] {
         let mut removed = 0u64;
-        loop {
-            let size = pass.size();
-            let n = pass.batch(cx, |tx, now, _| {
+        pass.drain(
+            cx,
+            stop,
+            |tx, size, now, _| {
                 let before = crate::clock::shift(now, keep, false);
-                tx.remove_finished_runs(status, before, size, config.archive_mode, now)
-            })?;
-            removed += n as u64;
-            if n < size || !super::pause(stop, config.batch_pause) {
-                break;
-            }
+                let n = tx.remove_finished_runs(status, before, size, config.archive_mode, now)?;
+                Ok((n, n))
+            },
+            |n| removed += n as u64,
+        )?;
+        match status {
+            RunStatus::Completed => counts.completed = removed,
+            RunStatus::Failed => counts.failed = removed,
+            _ => counts.cancelled = removed,
         }
-        counts.push((name, removed));
     }
-    let verb = match config.archive_mode {
-        ArchiveMode::Archive => "archived",
-        ArchiveMode::Delete => "deleted",
-    };
-    let total = counts.iter().map(|(_, n)| n).sum();
-    counts.push((verb, total));
-    Ok(pass.finish(counts))
+    Ok(pass.finish(Counts::RunRetention(counts)))
 }

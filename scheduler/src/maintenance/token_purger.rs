@@ -4,22 +4,20 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Ctx, Pass, PassReport};
+use super::{Counts, Ctx, Pass, PassReport, TokenCounts};
 use crate::error::Result;
 
 pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let config = cx.config;
-    let mut purged = 0u64;
-    loop {
-        let size = pass.size();
-        let n = pass.batch(cx, |tx, now, _| {
-            let before = crate::clock::shift(now, config.token_leeway, false);
-            tx.purge_expired_tokens(before, size)
-        })?;
-        purged += n as u64;
-        if n < size || !super::pause(stop, config.batch_pause) {
-            break;
-        }
-    }
-    Ok(pass.finish(vec![("purged", purged)]))
+    let mut counts = TokenCounts::default();
+    pass.drain(
+        cx,
+        stop,
+        |tx, size, now, _| {
+            let before = crate::clock::shift(now, cx.config.token_leeway, false);
+            let n = tx.purge_expired_tokens(before, size)?;
+            Ok((n, n))
+        },
+        |n| counts.purged += n as u64,
+    )?;
+    Ok(pass.finish(Counts::TokenPurge(counts)))
 }

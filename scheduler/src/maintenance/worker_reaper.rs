@@ -5,7 +5,7 @@
 //! The observer's own settings play no part. An instance that was only paused comes
 //! back at its next heartbeat.
 
-use super::{Ctx, Pass, PassReport};
+use super::{Counts, Ctx, Pass, PassReport, StaleWorkerCounts};
 use crate::error::Result;
 
 pub(crate) fn run_once(cx: &Ctx<'_>, mut pass: Pass) -> Result<PassReport> {
@@ -13,5 +13,7 @@ pub(crate) fn run_once(cx: &Ctx<'_>, mut pass: Pass) -> Result<PassReport> {
     let workers = pass.batch(cx, |tx, now, host| {
         tx.mark_stale_workers_offline(now, host, size)
     })?;
-    Ok(pass.finish(vec![("offline", workers.len() as u64)]))
+    Ok(pass.finish(Counts::StaleWorkers(StaleWorkerCounts {
+        offline: workers.len() as u64,
+    })))
 }

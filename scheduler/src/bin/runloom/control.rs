@@ -120,7 +120,12 @@ pub(crate) fn maintenance(ctx: &Ctx, cmd: &MaintenanceCommand) -> CliResult<()> 
     }
     let mut table = Table::new(&["service", "did", "batches", "took"]);
     for r in &reports {
-        let did: Vec<String> = r.counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let did: Vec<String> = r
+            .counts
+            .named()
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
         table.row(vec![
             r.service.name().to_owned(),
             if did.is_empty() {
