@@ -133,7 +133,7 @@ fn backoff(base: Duration, attempt: u32, max: Duration, jitter: f64) -> Duration
 
 /// A uniform number in `[0, 1)` from the standard library's randomly seeded hasher:
 /// jitter needs spread, not cryptographic quality.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(0x9E37_79B9_7F4A_7C15);
     // The top 53 bits make an f64 in [0, 1).

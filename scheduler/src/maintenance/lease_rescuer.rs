@@ -13,25 +13,39 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Counts, Ctx, Pass, PassReport, RescueCounts};
+use std::time::Duration;
+
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RescueCounts, Service};
 use crate::error::Result;
 
-/// One pass: batches until one comes back short.
-pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let mut counts = RescueCounts::default();
-    pass.drain(
-        cx,
-        stop,
-        |tx, size, now, host| {
-            let batch = tx.rescue_expired_leases(now, host, size, cx.retry)?;
-            let taken = batch.leases_dropped;
-            Ok((batch, taken))
-        },
-        |batch| {
-            counts.requeued += batch.requeued() as u64;
-            counts.failed += batch.failed() as u64;
-            counts.unblocked += batch.unblocked as u64;
-        },
-    )?;
-    Ok(pass.finish(Counts::LeaseRescue(counts)))
+/// [`Service::LeaseRescue`].
+pub(crate) struct LeaseRescuer;
+
+impl MaintenanceService for LeaseRescuer {
+    fn service(&self) -> Service {
+        Service::LeaseRescue
+    }
+
+    fn interval(&self, config: &MaintenanceConfig) -> Duration {
+        config.lease_rescue_interval
+    }
+
+    fn run_once(&self, cx: &Ctx<'_>, stop: &Receiver<()>, pass: &mut Pass) -> Result<Counts> {
+        let mut counts = RescueCounts::default();
+        pass.drain(
+            cx,
+            stop,
+            |tx, size, now, host| {
+                let batch = tx.rescue_expired_leases(now, host, size, cx.retry)?;
+                let taken = batch.leases_dropped;
+                Ok((batch, taken))
+            },
+            |batch| {
+                counts.requeued += batch.requeued() as u64;
+                counts.failed += batch.failed() as u64;
+                counts.unblocked += batch.unblocked as u64;
+            },
+        )?;
+        Ok(Counts::LeaseRescue(counts))
+    }
 }

@@ -3,7 +3,9 @@
 //! in bounded batches with a short pause between them, so the write lock is never held
 //! long and the dispatcher's transactions are never starved.
 //!
-//! Services (each its own file, each a `run_once` that returns what it did):
+//! Services (each its own file, a `MaintenanceService`: which it is, its interval, and
+//! `run_once`, which drains its work in batches through `pass.rs` and returns typed
+//! [`Counts`]; leadership is in `leader.rs`):
 //!
 //! * [`Service::LeaseRescue`]: runs whose lease expired go back to `pending` (attempt
 //!   counted) or `failed` when no attempt is left;
@@ -29,7 +31,9 @@
 //! [`crate::Scheduler::run_maintenance`] runs one on demand.
 
 mod counts;
+mod leader;
 mod lease_rescuer;
+mod pass;
 mod run_cleaner;
 mod token_purger;
 mod worker_reaper;
@@ -44,13 +48,15 @@ use crossbeam_channel::{Receiver, select};
 use time::OffsetDateTime;
 
 pub use self::counts::{Counts, RescueCounts, RetentionCounts, StaleWorkerCounts, TokenCounts};
+pub(crate) use self::pass::Pass;
+pub use self::pass::{BATCH_TIME_GOAL, MIN_BATCH};
 use crate::{
-    clock::{Clock, HostInstant},
+    clock::Clock,
     error::{Error, Result},
     failing::Failing,
     retry::RetryPolicy,
     scheduler::Shared,
-    store::{ArchiveMode, Store, WriteTx},
+    store::{ArchiveMode, Store},
 };
 
 /// Default interval of the lease rescue.
@@ -128,7 +134,8 @@ pub struct MaintenanceConfig {
     /// Most rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000); a pass halves it
     /// for as long as batches take more than [`BATCH_TIME_GOAL`].
     pub batch_size: usize,
-    /// Pause between batches. Defaults to [`DEFAULT_BATCH_PAUSE`] (10 ms).
+    /// Pause between batches, jittered to between half and one and a half times it.
+    /// Defaults to [`DEFAULT_BATCH_PAUSE`] (10 ms).
     pub batch_pause: Duration,
     /// How long a process leads maintenance without renewing. Defaults to the
     /// scheduler's lease duration, so a dead process's runs and its maintenance duty are
@@ -223,15 +230,6 @@ impl MaintenanceConfig {
             return Err(Error::invalid("batch_size", "must be 1 to 1000000"));
         }
         Ok(())
-    }
-
-    fn interval(&self, service: Service) -> Duration {
-        match service {
-            Service::LeaseRescue => self.lease_rescue_interval,
-            Service::StaleWorkers => self.worker_check_interval,
-            Service::TokenPurge => self.token_purge_interval,
-            Service::RunRetention => self.retention_interval,
-        }
     }
 }
 
@@ -337,9 +335,6 @@ pub(crate) fn state_key(service: Service) -> String {
     format!("maintenance.{}", service.name())
 }
 
-/// The leadership lease's `system_state` key.
-pub(crate) const LEADER_KEY: &str = "maintenance.leader";
-
 /// What a maintenance pass works with.
 pub(crate) struct Ctx<'a> {
     pub(crate) store: &'a Store,
@@ -382,108 +377,25 @@ pub fn run_pass(
     run_service(&cx, service, &crossbeam_channel::never())
 }
 
-/// Measures the batches of one pass, and sizes them.
-///
-/// A batch is one write transaction, and every other writer of the file waits while it
-/// runs. Batches start at [`MaintenanceConfig::batch_size`] rows; one that takes longer
-/// than [`BATCH_TIME_GOAL`] halves the next (down to [`MIN_BATCH`]), and quick ones grow
-/// it back. A slow disk, or an index whose deletes scatter over many pages (revoked
-/// tokens have random ids), thus never holds the lock for long.
-pub(crate) struct Pass {
-    service: Service,
-    started_at: OffsetDateTime,
-    started: Instant,
-    batches: usize,
-    longest: Duration,
-    size: usize,
-    max_size: usize,
+/// One maintenance service: which it is, how often it runs, and one pass of it. Each
+/// lives in its own file; [`implementation`] lists them.
+pub(crate) trait MaintenanceService: Sync {
+    /// Which service this is (its name, its `system_state` key, its report).
+    fn service(&self) -> Service;
+    /// How long from one pass to the next, from the settings.
+    fn interval(&self, config: &MaintenanceConfig) -> Duration;
+    /// One pass: its batches through `pass` (bounded, sized, paused between) until the
+    /// work is done or `stop` says so; what it counted.
+    fn run_once(&self, cx: &Ctx<'_>, stop: &Receiver<()>, pass: &mut Pass) -> Result<Counts>;
 }
 
-/// How long one maintenance batch should hold the write lock at most.
-pub const BATCH_TIME_GOAL: Duration = Duration::from_millis(20);
-/// The smallest batch the adaptive sizing goes down to.
-pub const MIN_BATCH: usize = 10;
-
-impl Pass {
-    fn new(cx: &Ctx<'_>, service: Service) -> Self {
-        Pass {
-            service,
-            started_at: cx.clock.now(),
-            started: Instant::now(),
-            batches: 0,
-            longest: Duration::ZERO,
-            size: cx.config.batch_size,
-            max_size: cx.config.batch_size,
-        }
-    }
-
-    /// How many rows the next batch may take.
-    pub(crate) fn size(&self) -> usize {
-        self.size
-    }
-
-    /// One batch: one write transaction, timed, of at most [`Pass::size`] rows; the
-    /// time it took sizes the next. Both clocks are read once the write lock is held,
-    /// once each: every decision of the batch is made on those readings.
-    fn batch<T>(
-        &mut self,
-        cx: &Ctx<'_>,
-        f: impl FnOnce(&WriteTx<'_>, OffsetDateTime, HostInstant) -> Result<T>,
-    ) -> Result<T> {
-        let t = Instant::now();
-        let out = cx
-            .store
-            .write(|tx| f(tx, cx.clock.now(), HostInstant::now()))?;
-        let took = t.elapsed();
-        self.batches += 1;
-        self.longest = self.longest.max(took);
-        self.size = next_batch_size(self.size, self.max_size, took);
-        Ok(out)
-    }
-
-    /// Batches of [`Pass::size`] rows until one comes back short (the backlog is
-    /// drained) or the thread is asked to stop, pausing between them; returns the rows
-    /// acted on. `f` does one batch: given the size, the two clock readings and the
-    /// transaction, it returns what it did and how many rows it took (which decides
-    /// whether another batch follows).
-    fn drain<T>(
-        &mut self,
-        cx: &Ctx<'_>,
-        stop: &Receiver<()>,
-        mut f: impl FnMut(&WriteTx<'_>, usize, OffsetDateTime, HostInstant) -> Result<(T, usize)>,
-        mut add: impl FnMut(T),
-    ) -> Result<()> {
-        loop {
-            let size = self.size();
-            let (did, taken) = self.batch(cx, |tx, now, host| f(tx, size, now, host))?;
-            add(did);
-            if taken < size || !pause(stop, cx.config.batch_pause) {
-                return Ok(());
-            }
-        }
-    }
-
-    fn finish(self, counts: Counts) -> PassReport {
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        PassReport {
-            service: self.service,
-            started_at: self.started_at,
-            duration_ms: ms(self.started.elapsed()),
-            batches: self.batches,
-            longest_batch_ms: ms(self.longest),
-            counts,
-        }
-    }
-}
-
-/// The size of the batch after one of `size` rows (at most `max`) that took `took`.
-fn next_batch_size(size: usize, max: usize, took: Duration) -> usize {
-    if took > BATCH_TIME_GOAL {
-        (size / 2).max(MIN_BATCH.min(max))
-    } else if took < BATCH_TIME_GOAL / 4 {
-        size.saturating_mul(2).min(max)
-    } else {
-        size
+/// The code of `service`.
+pub(crate) fn implementation(service: Service) -> &'static dyn MaintenanceService {
+    match service {
+        Service::LeaseRescue => &lease_rescuer::LeaseRescuer,
+        Service::StaleWorkers => &worker_reaper::WorkerReaper,
+        Service::TokenPurge => &token_purger::TokenPurger,
+        Service::RunRetention => &run_cleaner::RunCleaner,
     }
 }
 
@@ -493,13 +405,10 @@ pub(crate) fn run_service(
     service: Service,
     stop: &Receiver<()>,
 ) -> Result<PassReport> {
-    let pass = Pass::new(cx, service);
-    let report = match service {
-        Service::LeaseRescue => lease_rescuer::run_once(cx, stop, pass)?,
-        Service::StaleWorkers => worker_reaper::run_once(cx, pass)?,
-        Service::TokenPurge => token_purger::run_once(cx, stop, pass)?,
-        Service::RunRetention => run_cleaner::run_once(cx, stop, pass)?,
-    };
+    let code = implementation(service);
+    let mut pass = Pass::new(cx, code.service());
+    let counts = code.run_once(cx, stop, &mut pass)?;
+    let report = pass.finish(counts);
     let json = serde_json::to_string(&report).map_err(|e| Error::CorruptValue {
         column: "system_state.value",
         detail: e.to_string(),
@@ -515,7 +424,7 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     let config = &shared.config.maintenance;
     let start = Instant::now();
     let mut next: Vec<(Service, Instant)> = Service::ALL.iter().map(|s| (*s, start)).collect();
-    let renew_every = (leader_lease(shared) / 3).max(Duration::from_millis(1));
+    let renew_every = (leader::leader_lease(shared) / 3).max(Duration::from_millis(1));
     let mut next_renewal = start;
     let mut leading = false;
     let mut leadership = Failing::new("the maintenance leadership check");
@@ -526,7 +435,7 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
     loop {
         let now = Instant::now();
         if now >= next_renewal {
-            leading = match lead(shared) {
+            leading = match leader::lead(shared) {
                 Ok(l) => {
                     leadership.succeeded();
                     l
@@ -545,7 +454,7 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
                     continue;
                 }
                 // Late passes do not pile up: the next one is an interval after this one.
-                next[i].1 = Instant::now() + config.interval(service);
+                next[i].1 = Instant::now() + implementation(service).interval(config);
                 match run_service(&Ctx::of(shared), service, stop) {
                     Ok(report) => {
                         failures[i].succeeded();
@@ -569,30 +478,10 @@ pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
         }
     }
     if leading {
-        let now = shared.clock.now();
-        if let Err(e) = shared
-            .store
-            .write(|tx| tx.release_lead(LEADER_KEY, shared.worker_id, now))
-        {
+        if let Err(e) = leader::release(shared) {
             log::warn!("could not hand over maintenance leadership: {}", e.report());
         }
     }
-}
-
-fn leader_lease(shared: &Shared) -> Duration {
-    shared
-        .config
-        .maintenance
-        .leader_lease
-        .unwrap_or(shared.config.lease_duration)
-}
-
-fn lead(shared: &Shared) -> Result<bool> {
-    let now = shared.clock.now();
-    let lease = leader_lease(shared);
-    shared
-        .store
-        .write(|tx| tx.try_lead(LEADER_KEY, shared.worker_id, now, lease))
 }
 
 fn after_pass(shared: &Shared, report: &PassReport, next: &mut [(Service, Instant)]) {
@@ -616,34 +505,32 @@ fn after_pass(shared: &Shared, report: &PassReport, next: &mut [(Service, Instan
     }
 }
 
-/// Pauses between two batches of a pass; false when the thread is asked to stop.
-pub(crate) fn pause(stop: &Receiver<()>, d: Duration) -> bool {
-    select! {
-        recv(stop) -> _ => false,
-        default(d) => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn slow_batches_halve_the_next_and_quick_ones_grow_it_back() {
-        let slow = BATCH_TIME_GOAL + Duration::from_millis(1);
-        let quick = BATCH_TIME_GOAL / 8;
-        let steady = BATCH_TIME_GOAL / 2;
-        assert_eq!(next_batch_size(1000, 1000, slow), 500);
-        assert_eq!(next_batch_size(500, 1000, steady), 500);
-        assert_eq!(next_batch_size(500, 1000, quick), 1000);
+    fn every_service_has_its_own_code_and_setting() {
+        let config = MaintenanceConfig::default()
+            .lease_rescue_interval(Duration::from_secs(1))
+            .worker_check_interval(Duration::from_secs(2))
+            .token_purge_interval(Duration::from_secs(3))
+            .retention_interval(Duration::from_secs(4));
+        let intervals: Vec<u64> = Service::ALL
+            .iter()
+            .map(|s| {
+                let code = implementation(*s);
+                assert_eq!(code.service(), *s);
+                code.interval(&config).as_secs()
+            })
+            .collect();
+        let mut sorted = intervals.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
         assert_eq!(
-            next_batch_size(1000, 1000, quick),
-            1000,
-            "never above the setting"
+            sorted,
+            vec![1, 2, 3, 4],
+            "each service reads its own interval"
         );
-        assert_eq!(next_batch_size(12, 1000, slow), MIN_BATCH);
-        assert_eq!(next_batch_size(MIN_BATCH, 1000, slow), MIN_BATCH);
-        // A configured size below the floor is kept as it is.
-        assert_eq!(next_batch_size(3, 3, slow), 3);
     }
 }

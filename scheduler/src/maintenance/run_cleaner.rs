@@ -6,38 +6,54 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Counts, Ctx, Pass, PassReport, RetentionCounts};
+use std::time::Duration;
+
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RetentionCounts, Service};
 use crate::{error::Result, store::RunStatus};
 
-pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let config = cx.config;
-    let mut counts = RetentionCounts {
-        completed: 0,
-        failed: 0,
-        cancelled: 0,
-        mode: config.archive_mode,
-    };
-    for (status, keep) in [
-        (RunStatus::Completed, config.keep_completed),
-        (RunStatus::Failed, config.keep_failed),
-        (RunStatus::Cancelled, config.keep_cancelled),
-    ] {
-        let mut removed = 0u64;
-        pass.drain(
-            cx,
-            stop,
-            |tx, size, now, _| {
-                let before = crate::clock::shift(now, keep, false);
-                let n = tx.remove_finished_runs(status, before, size, config.archive_mode, now)?;
-                Ok((n, n))
-            },
-            |n| removed += n as u64,
-        )?;
-        match status {
-            RunStatus::Completed => counts.completed = removed,
-            RunStatus::Failed => counts.failed = removed,
-            _ => counts.cancelled = removed,
-        }
+/// [`Service::RunRetention`].
+pub(crate) struct RunCleaner;
+
+impl MaintenanceService for RunCleaner {
+    fn service(&self) -> Service {
+        Service::RunRetention
     }
-    Ok(pass.finish(Counts::RunRetention(counts)))
+
+    fn interval(&self, config: &MaintenanceConfig) -> Duration {
+        config.retention_interval
+    }
+
+    fn run_once(&self, cx: &Ctx<'_>, stop: &Receiver<()>, pass: &mut Pass) -> Result<Counts> {
+        let config = cx.config;
+        let mut counts = RetentionCounts {
+            completed: 0,
+            failed: 0,
+            cancelled: 0,
+            mode: config.archive_mode,
+        };
+        for (status, keep) in [
+            (RunStatus::Completed, config.keep_completed),
+            (RunStatus::Failed, config.keep_failed),
+            (RunStatus::Cancelled, config.keep_cancelled),
+        ] {
+            let mut removed = 0u64;
+            pass.drain(
+                cx,
+                stop,
+                |tx, size, now, _| {
+                    let before = crate::clock::shift(now, keep, false);
+                    let n =
+                        tx.remove_finished_runs(status, before, size, config.archive_mode, now)?;
+                    Ok((n, n))
+                },
+                |n| removed += n as u64,
+            )?;
+            match status {
+                RunStatus::Completed => counts.completed = removed,
+                RunStatus::Failed => counts.failed = removed,
+                _ => counts.cancelled = removed,
+            }
+        }
+        Ok(Counts::RunRetention(counts))
+    }
 }

@@ -4,20 +4,35 @@
 
 use crossbeam_channel::Receiver;
 
-use super::{Counts, Ctx, Pass, PassReport, TokenCounts};
+use std::time::Duration;
+
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, Service, TokenCounts};
 use crate::error::Result;
 
-pub(crate) fn run_once(cx: &Ctx<'_>, stop: &Receiver<()>, mut pass: Pass) -> Result<PassReport> {
-    let mut counts = TokenCounts::default();
-    pass.drain(
-        cx,
-        stop,
-        |tx, size, now, _| {
-            let before = crate::clock::shift(now, cx.config.token_leeway, false);
-            let n = tx.purge_expired_tokens(before, size)?;
-            Ok((n, n))
-        },
-        |n| counts.purged += n as u64,
-    )?;
-    Ok(pass.finish(Counts::TokenPurge(counts)))
+/// [`Service::TokenPurge`].
+pub(crate) struct TokenPurger;
+
+impl MaintenanceService for TokenPurger {
+    fn service(&self) -> Service {
+        Service::TokenPurge
+    }
+
+    fn interval(&self, config: &MaintenanceConfig) -> Duration {
+        config.token_purge_interval
+    }
+
+    fn run_once(&self, cx: &Ctx<'_>, stop: &Receiver<()>, pass: &mut Pass) -> Result<Counts> {
+        let mut counts = TokenCounts::default();
+        pass.drain(
+            cx,
+            stop,
+            |tx, size, now, _| {
+                let before = crate::clock::shift(now, cx.config.token_leeway, false);
+                let n = tx.purge_expired_tokens(before, size)?;
+                Ok((n, n))
+            },
+            |n| counts.purged += n as u64,
+        )?;
+        Ok(Counts::TokenPurge(counts))
+    }
 }

@@ -5,15 +5,33 @@
 //! The observer's own settings play no part. An instance that was only paused comes
 //! back at its next heartbeat.
 
-use super::{Counts, Ctx, Pass, PassReport, StaleWorkerCounts};
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, Service, StaleWorkerCounts};
 use crate::error::Result;
 
-pub(crate) fn run_once(cx: &Ctx<'_>, mut pass: Pass) -> Result<PassReport> {
-    let size = pass.size();
-    let workers = pass.batch(cx, |tx, now, host| {
-        tx.mark_stale_workers_offline(now, host, size)
-    })?;
-    Ok(pass.finish(Counts::StaleWorkers(StaleWorkerCounts {
-        offline: workers.len() as u64,
-    })))
+/// [`Service::StaleWorkers`].
+pub(crate) struct WorkerReaper;
+
+impl MaintenanceService for WorkerReaper {
+    fn service(&self) -> Service {
+        Service::StaleWorkers
+    }
+
+    fn interval(&self, config: &MaintenanceConfig) -> Duration {
+        config.worker_check_interval
+    }
+
+    /// One batch per pass: the dead are few, and the next check comes soon.
+    fn run_once(&self, cx: &Ctx<'_>, _stop: &Receiver<()>, pass: &mut Pass) -> Result<Counts> {
+        let size = pass.size();
+        let workers = pass.batch(cx, |tx, now, host| {
+            tx.mark_stale_workers_offline(now, host, size)
+        })?;
+        Ok(Counts::StaleWorkers(StaleWorkerCounts {
+            offline: workers.len() as u64,
+        }))
+    }
 }
