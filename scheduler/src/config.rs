@@ -16,10 +16,7 @@ use crate::{
 
 /// The database file used when none is given: `scheduler.db` in the working directory.
 pub const DEFAULT_DATABASE: &str = "scheduler.db";
-/// Default lease duration.
-pub const DEFAULT_LEASE_DURATION: Duration = Duration::from_secs(30);
-/// Default heartbeat interval.
-pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
+pub use crate::model::{DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION};
 /// Default idle poll interval.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Default grace period of a shutdown started by dropping the handle.

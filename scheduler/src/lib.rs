@@ -149,16 +149,13 @@ pub use crate::{
     job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
     maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
     model::{
-        CancelOutcome, Inserted, MisfirePolicy, OnUpstreamFailure, Run, RunId, RunStatus,
-        ShutdownReport, UnknownValue,
+        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, MisfirePolicy, NewDependency,
+        OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, SCHEDULE_CHANGED, SCHEDULE_DISABLED,
+        SCHEDULE_REMOVED, ShutdownReport, Task, UPSTREAM_FAILED, UnknownValue,
     },
     retry::{ExponentialBackoff, FailedAttempt, RetryPolicy},
     schedule::ScheduleSpec,
     scheduler::{SHUTDOWN_OVERRUN, Scheduler, SchedulerStats},
-    store::{
-        DependencyEdge, DependencyLimits, NewDependency, RunFilter, SCHEDULE_CHANGED,
-        SCHEDULE_DISABLED, SCHEDULE_REMOVED, Task, UPSTREAM_FAILED,
-    },
 };
 
 /// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by

@@ -63,9 +63,7 @@ use crate::{
 pub const DEFAULT_LEASE_RESCUE_INTERVAL: Duration = Duration::from_secs(5);
 /// Default interval of the stale-worker check.
 pub const DEFAULT_WORKER_CHECK_INTERVAL: Duration = Duration::from_secs(15);
-/// Default heartbeat age after which an instance is presumed dead (what it promises
-/// others, recorded in its `workers` row).
-pub const DEFAULT_STALE_WORKER_AFTER: Duration = Duration::from_secs(60);
+pub use crate::model::DEFAULT_STALE_WORKER_AFTER;
 /// Default interval of the token purge.
 pub const DEFAULT_TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(60);
 /// Default validation leeway: a revoked token is kept this long past its expiry.

@@ -1,18 +1,25 @@
-//! The domain model: the records the runtime and every storage backend share (ids,
-//! runs, statuses, attempts and their outcomes), with the limits and checks that hold
-//! whatever the database. It depends on no storage code; the store converts these to
+//! The domain model: the records the runtime and every storage backend share (ids, runs
+//! and their attempts and outcomes, statuses, dependencies, task definitions, workers
+//! and their promises, filters and counts, the shutdown report), with the limits and
+//! checks that hold whatever the database. It depends on no storage code; the store converts these to
 //! and from its own representation.
 
+mod dependency;
+mod filter;
 mod ids;
 mod run;
 mod shutdown;
 mod status;
+mod task;
+mod worker;
 
 pub(crate) use self::run::{
     DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, check_json, no_nul, validate_attempts, validate_json,
     validate_name, validate_priority, validate_timeout,
 };
 pub use self::{
+    dependency::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},
+    filter::{RunFilter, StatusCounts},
     ids::{RunId, TaskId, WorkerId},
     run::{
         AttemptError, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, Inserted, Lease,
@@ -21,5 +28,12 @@ pub use self::{
     shutdown::ShutdownReport,
     status::{
         AttemptErrorKind, MisfirePolicy, OnUpstreamFailure, RunStatus, UnknownValue, WorkerStatus,
+    },
+    task::{
+        NewTask, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task, TaskUpdate,
+    },
+    worker::{
+        DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, DEFAULT_STALE_WORKER_AFTER, NewWorker,
+        Promise, Worker,
     },
 };

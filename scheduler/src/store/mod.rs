@@ -69,14 +69,9 @@ pub(crate) use self::types::{
 pub use self::{
     checkpoint::Checkpoint,
     connection::{Location, Synchronous},
-    deps::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},
     leases::{Finished, JobTypeFilter},
     maintenance::{ArchiveMode, LeaseRescue, RescuedRun},
     migrate::{Direction, Migration, MigrationState, MigrationStatus, MigrationStep, Migrator},
-    runs::{RunFilter, StatusCounts},
-    tasks::{
-        NewTask, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task, TaskUpdate,
-    },
     types::{
         AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun,
         Inserted, Lease, MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY, MAX_UNIQUE_KEY_LEN,
@@ -84,7 +79,11 @@ pub use self::{
         WorkerStatus,
     },
     views::View,
-    workers::{NewWorker, Promise, Worker},
+};
+pub use crate::model::{
+    DependencyEdge, DependencyLimits, NewDependency, NewTask, NewWorker, Promise, RunFilter,
+    SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, StatusCounts, Task,
+    TaskUpdate, UPSTREAM_FAILED, Worker,
 };
 use crate::{
     clock::{Clock, SystemClock},

@@ -6,10 +6,10 @@ use time::OffsetDateTime;
 
 use super::{
     ReadTx, WriteTx, sql,
-    tasks::{Task, task_from_row},
+    tasks::task_from_row,
     types::{RunId, ms, ts},
 };
-use crate::{clock::duration_ms, error::Result};
+use crate::{clock::duration_ms, error::Result, model::Task};
 
 impl ReadTx<'_> {
     /// Live, enabled schedules due by `until`, oldest first, at most `limit`.

@@ -8,49 +8,25 @@
 //! changing the task's timing cancels it unless its time is also a time of the new
 //! timing (`schedule changed`), and a new payload or new run options apply to it.
 
-use std::time::Duration;
-
 use rusqlite::{OptionalExtension, Row, named_params};
 use time::OffsetDateTime;
 
 use super::{
     ReadTx, WriteTx, sql,
     types::{
-        MisfirePolicy, TaskId, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt, validate_attempts,
-        validate_json, validate_name, validate_priority, validate_timeout,
+        TaskId, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt, validate_attempts, validate_json,
+        validate_name, validate_priority, validate_timeout,
     },
 };
 use crate::{
     clock::duration_ms,
     error::{Error, Result},
+    model::{
+        NewTask, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task, TaskUpdate,
+    },
     schedule::Recurrence,
     store::types::RunId,
 };
-
-/// The reason recorded on occurrences cancelled because their task was removed.
-pub const SCHEDULE_REMOVED: &str = "schedule removed";
-/// The reason recorded on occurrences cancelled because their task was disabled.
-pub const SCHEDULE_DISABLED: &str = "schedule disabled";
-/// The reason recorded on occurrences cancelled because their task's timing changed and
-/// their time is not one of the new timing.
-pub const SCHEDULE_CHANGED: &str = "schedule changed";
-
-/// When a task produces runs on its own.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Schedule {
-    /// Never: the task runs only when triggered.
-    None,
-    /// On a cron expression, evaluated in `timezone` (UTC when `None`).
-    Cron {
-        /// The expression (seconds field allowed), validated by the runtime.
-        expr: String,
-        /// An IANA zone name such as `Europe/Paris`.
-        timezone: Option<String>,
-    },
-    /// Every fixed interval.
-    Interval(Duration),
-}
 
 impl Schedule {
     fn kind(&self) -> &'static str {
@@ -87,152 +63,19 @@ impl Schedule {
     }
 }
 
-/// A task definition to create.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct NewTask {
-    /// Unique among live tasks.
-    pub name: String,
-    /// The job type its runs execute.
-    pub job_type: String,
-    /// The payload of its runs (JSON text).
-    pub payload: String,
-    /// Priority of its runs (0 to 100, higher first).
-    pub priority: u8,
-    /// Attempts per run.
-    pub max_attempts: u32,
-    /// Timeout per attempt.
-    pub timeout: Option<Duration>,
-    /// Base backoff between attempts.
-    pub backoff: Duration,
-    /// A unique key for its runs.
-    pub unique_key: Option<String>,
-    /// When it produces runs.
-    pub schedule: Schedule,
-    /// What happens to occurrences missed during downtime.
-    pub misfire_policy: MisfirePolicy,
-    /// Most missed occurrences run under [`MisfirePolicy::RunAll`].
-    pub misfire_cap: u32,
-    /// The next occurrence to create.
-    pub next_run_at: Option<OffsetDateTime>,
-    /// Whether the schedule is active.
-    pub enabled: bool,
-}
-
-impl NewTask {
-    /// A task named `name` running `job_type` with `payload`, no schedule and the run
-    /// defaults.
-    #[must_use]
-    pub fn new(
-        name: impl Into<String>,
-        job_type: impl Into<String>,
-        payload: impl Into<String>,
-    ) -> Self {
-        NewTask {
-            name: name.into(),
-            job_type: job_type.into(),
-            payload: payload.into(),
-            priority: 0,
-            max_attempts: super::DEFAULT_MAX_ATTEMPTS,
-            timeout: None,
-            backoff: super::DEFAULT_BACKOFF,
-            unique_key: None,
-            schedule: Schedule::None,
-            misfire_policy: MisfirePolicy::RunOnce,
-            misfire_cap: 100,
-            next_run_at: None,
-            enabled: true,
-        }
+/// Every check a new task must pass, whoever writes it.
+fn validate_new_task(task: &NewTask) -> Result<()> {
+    validate_name("name", &task.name)?;
+    validate_name("job_type", &task.job_type)?;
+    validate_json("payload", &task.payload)?;
+    validate_priority(task.priority)?;
+    validate_attempts(task.max_attempts)?;
+    validate_timeout(task.timeout)?;
+    duration_ms("backoff", task.backoff)?;
+    if !(1..=100_000).contains(&task.misfire_cap) {
+        return Err(Error::invalid("misfire_cap", "must be 1 to 100000"));
     }
-
-    fn validate(&self) -> Result<()> {
-        validate_name("name", &self.name)?;
-        validate_name("job_type", &self.job_type)?;
-        validate_json("payload", &self.payload)?;
-        validate_priority(self.priority)?;
-        validate_attempts(self.max_attempts)?;
-        validate_timeout(self.timeout)?;
-        duration_ms("backoff", self.backoff)?;
-        if !(1..=100_000).contains(&self.misfire_cap) {
-            return Err(Error::invalid("misfire_cap", "must be 1 to 100000"));
-        }
-        self.schedule.validate()
-    }
-}
-
-/// A task definition as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Task {
-    /// Its id.
-    pub id: TaskId,
-    /// Its name (unique among live tasks).
-    pub name: String,
-    /// The job type its runs execute.
-    pub job_type: String,
-    /// The payload of its runs (JSON text).
-    pub payload: String,
-    /// Priority of its runs.
-    pub priority: u8,
-    /// Attempts per run.
-    pub max_attempts: u32,
-    /// Timeout per attempt.
-    pub timeout: Option<Duration>,
-    /// Base backoff between attempts.
-    pub backoff: Duration,
-    /// A unique key for its runs.
-    pub unique_key: Option<String>,
-    /// When it produces runs.
-    pub schedule: Schedule,
-    /// What happens to missed occurrences.
-    pub misfire_policy: MisfirePolicy,
-    /// Most missed occurrences run under [`MisfirePolicy::RunAll`].
-    pub misfire_cap: u32,
-    /// The next occurrence to create.
-    pub next_run_at: Option<OffsetDateTime>,
-    /// The latest occurrence created.
-    pub last_run_at: Option<OffsetDateTime>,
-    /// Whether the schedule is active.
-    pub enabled: bool,
-    /// Soft-deleted (kept for history, no longer live).
-    pub deleted_at: Option<OffsetDateTime>,
-    /// Optimistic-locking version: every change increments it, and a change based on an
-    /// older version is refused.
-    pub version: i64,
-    /// When it was created.
-    pub created_at: OffsetDateTime,
-    /// When it last changed.
-    pub updated_at: OffsetDateTime,
-}
-
-/// Changes to a task: each `Some` field replaces the stored value.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TaskUpdate {
-    /// New payload (JSON text).
-    pub payload: Option<String>,
-    /// New priority.
-    pub priority: Option<u8>,
-    /// New attempts per run.
-    pub max_attempts: Option<u32>,
-    /// New timeout (`Some(None)` removes it).
-    pub timeout: Option<Option<Duration>>,
-    /// New base backoff.
-    pub backoff: Option<Duration>,
-    /// New unique key (`Some(None)` removes it).
-    pub unique_key: Option<Option<String>>,
-    /// New schedule.
-    pub schedule: Option<Schedule>,
-    /// New misfire policy.
-    pub misfire_policy: Option<MisfirePolicy>,
-    /// New misfire cap.
-    pub misfire_cap: Option<u32>,
-    /// New next occurrence (`Some(None)` clears it).
-    pub next_run_at: Option<Option<OffsetDateTime>>,
-    /// New latest occurrence.
-    pub last_run_at: Option<Option<OffsetDateTime>>,
-    /// Enable or disable.
-    pub enabled: Option<bool>,
+    task.schedule.validate()
 }
 
 pub(crate) fn task_from_row(r: &Row<'_>) -> Result<Task> {
@@ -345,7 +188,7 @@ impl WriteTx<'_> {
     /// [`Error::InvalidArgument`] for values outside the schema's limits;
     /// [`Error::TaskNameTaken`] when a live task has the name; database errors.
     pub fn create_task(&self, task: &NewTask, now: OffsetDateTime) -> Result<Task> {
-        task.validate()?;
+        validate_new_task(task)?;
         if self.find_task_by_name(&task.name)?.is_some() {
             return Err(Error::TaskNameTaken(task.name.clone()));
         }
@@ -421,7 +264,7 @@ impl WriteTx<'_> {
         next.misfire_cap = update.misfire_cap.unwrap_or(current.misfire_cap);
         next.next_run_at = update.next_run_at.unwrap_or(current.next_run_at);
         next.enabled = update.enabled.unwrap_or(current.enabled);
-        next.validate()?;
+        validate_new_task(&next)?;
         let timing_changed = next.schedule != current.schedule;
         let options_changed = next.payload != current.payload
             || next.priority != current.priority
