@@ -41,8 +41,9 @@ use proc_macro::TokenStream;
 /// | `cron = "0 */5 * * * *"` | cron expression, 5 fields or 6 to 7 with seconds first | `Job::default_schedule`, used by `Scheduler::schedule_default` |
 /// | `crate = "path"` | path | where the `runloom` crate is, for a renamed or re-exported dependency; defaults to `::runloom` |
 ///
-/// A duration is one or more `<integer><unit>` parts without spaces, with the units
-/// `ms`, `s`, `m`, `h` and `d`: `"500ms"`, `"30s"`, `"1h30m"`, `"2d"`.
+/// A duration is written in the `humantime` crate's grammar, the one the operator CLI
+/// reads too: numbers with units, parts summed, decimals allowed, a whole number of
+/// milliseconds: `"500ms"`, `"30s"`, `"1.5min"`, `"1h 30m"`, `"2d"`.
 ///
 /// Everything is checked at compile time, cron expressions with the parser the runtime
 /// uses, and every mistake is reported at once, at the attribute that causes it. Enums,

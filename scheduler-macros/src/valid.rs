@@ -187,9 +187,8 @@ fn duration(cx: &Ctxt, given: Option<&LitStr>, key: &str, min_ms: u64) -> Option
             cx.error_spanned_by(
                 lit,
                 format!(
-                    "`{key}` is not a valid duration: {reason} in {text:?}; write one or \
-                     more `<integer><unit>` parts without spaces, with the units ms, s, m, \
-                     h and d, such as \"500ms\", \"30s\" or \"1h30m\""
+                    "`{key}` is not a valid duration: {reason} in {text:?}; write numbers \
+                     with units, such as \"500ms\", \"30s\", \"1h 30m\" or \"2d\""
                 ),
             );
             None

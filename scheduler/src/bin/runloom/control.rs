@@ -36,7 +36,7 @@ pub(crate) struct EnqueueArgs {
     /// When the run becomes due (RFC 3339); default now.
     #[arg(long, value_parser = parse_time, value_name = "TIME", conflicts_with = "delay")]
     at: Option<OffsetDateTime>,
-    /// Due after this delay (500ms, 30s, 5m, 2h, 1d) instead of now.
+    /// Due after this delay (500ms, 30s, 1h 30m, 2d) instead of now.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     delay: Option<Duration>,
     /// 0 to 100; higher runs first.

@@ -199,31 +199,18 @@ pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
         .map_err(|e| format!("{s:?} is not an RFC 3339 time such as 2026-01-05T09:00:00Z ({e})"))
 }
 
-/// Parses a duration: a number with a unit `ms`, `s`, `m`, `h` or `d` (`500ms`, `30s`,
-/// `5m`), or plain seconds.
+/// Parses a duration in the grammar `#[job(timeout = "...")]` uses (the `humantime`
+/// crate's): `500ms`, `30s`, `1.5m`, `1h 30m`, `2d`; a whole number of milliseconds,
+/// which is what the database stores.
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let text = s.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration such as 500ms, 30s, 5m, 2h or 1d"))?;
-    let seconds_per_unit = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        "d" => 86_400.0,
-        other => {
-            return Err(format!(
-                "unknown duration unit {other:?} in {s:?} (use ms, s, m, h or d)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(value * seconds_per_unit)
-        .map_err(|_| format!("{s:?} is out of range"))
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration such as 500ms, 30s, 1h 30m or 2d ({e})"))?;
+    if d.subsec_nanos() % 1_000_000 != 0 {
+        return Err(format!(
+            "{s:?} is not a whole number of milliseconds (the database stores milliseconds)"
+        ));
+    }
+    Ok(d)
 }
 
 fn run(cli: Cli) -> CliResult<()> {
@@ -270,9 +257,12 @@ mod tests {
         assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        // The derive's grammar: a number needs its unit.
+        assert!(parse_duration("45").is_err_and(|e| e.contains("time unit needed")));
         assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("500us").is_err_and(|e| e.contains("milliseconds")));
         assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("1e400s").is_err());
     }

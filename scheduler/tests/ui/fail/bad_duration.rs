@@ -2,7 +2,7 @@ use runloom::Job;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Job)]
-#[job(timeout = "1h 30m")]
+#[job(timeout = "90")]
 struct SendEmail {
     to: String,
 }

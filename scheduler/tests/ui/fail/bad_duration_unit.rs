@@ -2,7 +2,7 @@ use runloom::Job;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Job)]
-#[job(backoff = "5sec")]
+#[job(backoff = "5fortnights")]
 struct SendEmail {
     to: String,
 }
