@@ -16,10 +16,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// An error reported by SQLite that no more specific variant describes.
-    Sqlite(rusqlite::Error),
-    /// The connection pool could not hand out a connection in time.
-    Pool(r2d2::Error),
+    /// A failure the database reported that no more specific variant describes: its
+    /// kind ([`DatabaseError::kind`]) and, as the source, the database's own error.
+    Database(DatabaseError),
     /// A file system operation on the database path failed.
     Io {
         /// The path the operation was about.
@@ -84,8 +83,8 @@ pub enum Error {
         version: u32,
         /// The migration's name.
         name: String,
-        /// The error SQLite reported.
-        source: rusqlite::Error,
+        /// What the database reported.
+        source: DatabaseError,
     },
     /// A migration target version that the binary does not know, or that points the
     /// wrong way for the command.
@@ -253,10 +252,9 @@ impl Error {
     #[must_use]
     pub fn is_busy(&self) -> bool {
         match self {
-            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => matches!(
-                e.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-            ),
+            Error::Database(e) | Error::MigrationFailed { source: e, .. } => {
+                e.kind() == DatabaseErrorKind::Busy
+            }
             _ => false,
         }
     }
@@ -265,8 +263,8 @@ impl Error {
     #[must_use]
     pub fn is_disk_full(&self) -> bool {
         match self {
-            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => {
-                matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
+            Error::Database(e) | Error::MigrationFailed { source: e, .. } => {
+                e.kind() == DatabaseErrorKind::DiskFull
             }
             _ => false,
         }
@@ -278,10 +276,9 @@ impl Error {
     pub fn is_corrupt(&self) -> bool {
         match self {
             Error::Corrupt { .. } | Error::NotADatabase(_) => true,
-            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => matches!(
-                e.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
-            ),
+            Error::Database(e) | Error::MigrationFailed { source: e, .. } => {
+                e.kind() == DatabaseErrorKind::Corrupt
+            }
             _ => false,
         }
     }
@@ -356,8 +353,7 @@ impl From<UnknownValue> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Sqlite(_) => f.write_str("database error"),
-            Error::Pool(_) => f.write_str("no database connection available"),
+            Error::Database(e) => write!(f, "{e}"),
             Error::Io { path, .. } => write!(f, "I/O error on {}", path.display()),
             Error::SqliteTooOld { found, required } => write!(
                 f,
@@ -505,22 +501,79 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Sqlite(e) | Error::MigrationFailed { source: e, .. } => Some(e),
-            Error::Pool(e) => Some(e),
+            Error::Database(e) | Error::MigrationFailed { source: e, .. } => Some(e.cause()),
             Error::Io { source, .. } | Error::Thread(source) => Some(source),
             _ => None,
         }
     }
 }
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::Sqlite(e)
+/// What kind of failure a database reported, whatever the database: what callers
+/// decide on (wait and retry, free space, give up on this data), never its codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DatabaseErrorKind {
+    /// Another connection held a lock for longer than the wait allowed.
+    Busy,
+    /// The disk, or the database's size limit, is full.
+    DiskFull,
+    /// The file is damaged, or is not a database.
+    Corrupt,
+    /// The database refused this data for good (a constraint, a value too big or of
+    /// the wrong type, one that cannot be encoded): trying again cannot help.
+    Refused,
+    /// No connection could be had in time.
+    Unavailable,
+    /// Anything else: I/O, a read-only file, misuse.
+    Other,
+}
+
+/// A failure the database reported: its [kind](DatabaseErrorKind), and the database's
+/// own error, which [`Error::source`](std::error::Error::source) returns.
+#[derive(Debug)]
+pub struct DatabaseError {
+    kind: DatabaseErrorKind,
+    cause: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl DatabaseError {
+    /// A failure of `kind`, caused by the database's own error `cause`.
+    pub(crate) fn new(
+        kind: DatabaseErrorKind,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        DatabaseError {
+            kind,
+            cause: cause.into(),
+        }
+    }
+
+    /// What kind of failure it is.
+    #[must_use]
+    pub fn kind(&self) -> DatabaseErrorKind {
+        self.kind
+    }
+
+    /// The database's own error.
+    pub(crate) fn cause(&self) -> &(dyn std::error::Error + 'static) {
+        self.cause.as_ref()
+    }
+
+    /// The database's own error as the backend's type, for the backend's own checks.
+    pub(crate) fn cause_as<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.cause.downcast_ref::<T>()
     }
 }
 
-impl From<r2d2::Error> for Error {
-    fn from(e: r2d2::Error) -> Self {
-        Error::Pool(e)
+impl fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            DatabaseErrorKind::Busy => "database busy",
+            DatabaseErrorKind::DiskFull => "database disk full",
+            DatabaseErrorKind::Corrupt => "database damaged",
+            DatabaseErrorKind::Refused => "refused by the database",
+            DatabaseErrorKind::Unavailable => "no database connection available",
+            DatabaseErrorKind::Other => "database error",
+        })
     }
 }

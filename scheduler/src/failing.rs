@@ -102,8 +102,7 @@ impl Failing {
 /// text (which names rows and times).
 fn class(e: &Error) -> String {
     match e {
-        Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => format!("{:?}", f.code),
-        Error::Sqlite(other) => format!("{:?}", std::mem::discriminant(other)),
+        Error::Database(e) => format!("{:?}", e.kind()),
         other => format!("{:?}", std::mem::discriminant(other)),
     }
 }
@@ -113,9 +112,9 @@ mod tests {
     use super::*;
 
     fn full() -> Error {
-        Error::Sqlite(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-            None,
+        Error::Database(crate::error::DatabaseError::new(
+            crate::error::DatabaseErrorKind::DiskFull,
+            std::io::Error::other("database or disk is full"),
         ))
     }
 

@@ -764,21 +764,8 @@ fn finish(tx: &WriteTx<'_>, w: &PendingWrite, now: OffsetDateTime) -> Result<Opt
 /// (a constraint, a value too big or of the wrong type) or the data could not even be
 /// encoded. Busy, full, I/O and other errors of the database itself may pass.
 pub(crate) fn refused_for_good(e: &Error) -> bool {
-    use rusqlite::ErrorCode;
     match e {
-        Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
-            f.code,
-            ErrorCode::ConstraintViolation
-                | ErrorCode::TooBig
-                | ErrorCode::TypeMismatch
-                | ErrorCode::ParameterOutOfRange
-        ),
-        Error::Sqlite(
-            rusqlite::Error::ToSqlConversionFailure(_)
-            | rusqlite::Error::FromSqlConversionFailure(..)
-            | rusqlite::Error::IntegralValueOutOfRange(..)
-            | rusqlite::Error::InvalidColumnType(..),
-        ) => true,
+        Error::Database(e) => e.kind() == crate::error::DatabaseErrorKind::Refused,
         Error::InvalidArgument { .. } | Error::CorruptValue { .. } | Error::Payload { .. } => true,
         _ => false,
     }

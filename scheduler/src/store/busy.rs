@@ -107,8 +107,9 @@ impl Drop for Scope {
 /// The error of a write that could not get the lock in time: SQLite's own busy error,
 /// so callers classify it like any other ([`crate::Error::is_busy`]).
 pub(crate) fn timed_out(what: &str) -> crate::Error {
-    crate::Error::Sqlite(rusqlite::Error::SqliteFailure(
+    rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
         Some(format!("database is locked: {what}")),
-    ))
+    )
+    .into()
 }

@@ -238,18 +238,24 @@ pub(crate) fn open_checked(location: &Location, busy_timeout: Duration) -> Resul
 
 /// Maps SQLite's open/read errors about the file itself to the variants that name it.
 fn classify(path: &Path, e: rusqlite::Error) -> Error {
-    match e.sqlite_error_code() {
+    classify_database(path, super::errors::database_error(e))
+}
+
+/// What a database error says about the file at `path` (not a database, damaged,
+/// read-only, cannot be opened), or the error as it was.
+fn classify_database(path: &Path, e: crate::error::DatabaseError) -> Error {
+    match super::errors::sqlite_code(&e) {
         Some(rusqlite::ErrorCode::NotADatabase) => Error::NotADatabase(path.to_owned()),
         Some(rusqlite::ErrorCode::DatabaseCorrupt) => Error::Corrupt {
             path: path.to_owned(),
-            detail: e.to_string(),
+            detail: e.cause().to_string(),
         },
         Some(rusqlite::ErrorCode::ReadOnly) => Error::ReadOnly(path.to_owned()),
         Some(rusqlite::ErrorCode::CannotOpen) => Error::Io {
             path: path.to_owned(),
-            source: io::Error::other(e.to_string()),
+            source: io::Error::other(e.cause().to_string()),
         },
-        _ => Error::Sqlite(e),
+        _ => Error::Database(e),
     }
 }
 
@@ -306,7 +312,7 @@ pub(crate) fn quick_check(conn: &Connection) -> Result<Vec<String>> {
 pub(crate) fn verify_integrity(conn: &Connection, location: &Location) -> Result<()> {
     let path = display_path(location);
     let problems = quick_check(conn).map_err(|e| match e {
-        Error::Sqlite(e) => classify(&path, e),
+        Error::Database(db) => classify_database(&path, db),
         other => other,
     })?;
     if problems.is_empty() {

@@ -316,7 +316,7 @@ impl Migrator {
                 .map_err(|source| Error::MigrationFailed {
                     version: m.version,
                     name: m.name.clone(),
-                    source,
+                    source: super::errors::database_error(source),
                 })?;
             let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
             tx.execute(
@@ -370,7 +370,7 @@ impl Migrator {
                 .map_err(|source| Error::MigrationFailed {
                     version: m.version,
                     name: m.name.clone(),
-                    source,
+                    source: super::errors::database_error(source),
                 })?;
             tx.execute(
                 sql::MIGRATIONS_DELETE,

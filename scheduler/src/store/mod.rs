@@ -30,6 +30,7 @@ mod busy;
 mod checkpoint;
 mod connection;
 mod deps;
+mod errors;
 mod leases;
 mod maintenance;
 mod migrate;

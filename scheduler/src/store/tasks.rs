@@ -394,7 +394,7 @@ impl WriteTx<'_> {
                 expected,
                 found: version,
             },
-            Err(e) => Error::Sqlite(e),
+            Err(e) => e.into(),
         }
     }
 }
