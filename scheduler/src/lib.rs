@@ -133,6 +133,7 @@ mod model;
 mod retry;
 pub mod schedule;
 mod scheduler;
+pub mod sqlite;
 pub mod store;
 mod worker;
 

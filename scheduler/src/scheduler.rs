@@ -30,7 +30,7 @@ use crate::{
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
         NewRun, NewWorker, Promise, Run, RunFilter, RunId, RunStatus, StatusCounts, Store, Task,
-        TaskUpdate, WorkerId, WriteTx,
+        TaskUpdate, WorkerId,
     },
 };
 
@@ -545,44 +545,19 @@ impl Scheduler {
         self.shared.store.read(|tx| tx.dependency_graph(run))
     }
 
-    /// Enqueues a job inside a transaction the host opened on its own connection to the
-    /// same database: the run exists if and only if the host's transaction commits.
-    /// The dispatcher notices it within the poll interval; call
-    /// [`Scheduler::notify`] after the commit to start it at once.
-    ///
-    /// Begin the transaction with `TransactionBehavior::Immediate`: it then holds the
-    /// write lock from the start. A deferred transaction is accepted if it has written
-    /// already, or has not read yet (the lock is taken here, within the connection's
-    /// busy timeout); one that has read but not written is refused, because SQLite
-    /// cannot reliably upgrade it to a write.
-    ///
-    /// ```no_run
-    /// # use runloom::{EnqueueOptions, Job, Scheduler};
-    /// # fn f<J: Job>(scheduler: &Scheduler, conn: &mut rusqlite::Connection, job: J)
-    /// # -> Result<(), Box<dyn std::error::Error>> {
-    /// let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    /// tx.execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1", [])?;
-    /// scheduler.enqueue_tx(&tx, job, EnqueueOptions::new())?;
-    /// tx.commit()?;
-    /// scheduler.notify();
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Scheduler::enqueue_with`]; [`Error::InvalidArgument`] for a deferred
-    /// transaction that has read but not written.
-    pub fn enqueue_tx<J: Job>(
+    /// The backend-neutral core of the backends' `enqueue_tx` (for SQLite,
+    /// [`crate::sqlite::SchedulerExt::enqueue_tx`]): the run `job` makes, inserted by
+    /// `insert` inside the host's transaction.
+    pub(crate) fn enqueue_in<J: Job>(
         &self,
-        tx: &rusqlite::Transaction<'_>,
         job: J,
-        opts: EnqueueOptions,
+        opts: &EnqueueOptions,
+        insert: impl FnOnce(&NewRun, OffsetDateTime) -> Result<Inserted>,
     ) -> Result<Inserted> {
         self.check_running()?;
         let now = self.now();
-        let run = self.enqueuer().run_for(&job, &opts, now)?;
-        let inserted = WriteTx::from_host_locked(tx)?.insert_run(&run, now)?;
-        Ok(inserted)
+        let run = self.enqueuer().run_for(&job, opts, now)?;
+        insert(&run, now)
     }
 
     /// Wakes the dispatcher to look for due runs and due schedules now, after work was

@@ -11,6 +11,7 @@ use common::{
     no_delay, wait_event, wait_for,
 };
 use runloom::clock::HostInstant;
+use runloom::sqlite::JobContextExt as _;
 use runloom::{
     Clock, Event, Job, JobContext, JobError, JobOptions, MaintenanceConfig, ManualClock, Perform,
     RunStatus,

@@ -14,6 +14,7 @@ use common::{
     },
     wait_event, wait_for,
 };
+use runloom::sqlite::SchedulerExt as _;
 use runloom::{
     CancelOutcome, EnqueueOptions, Error, Event, Job, JobContext, JobError, ManualClock, Perform,
     RunFilter, RunStatus, Scheduler,

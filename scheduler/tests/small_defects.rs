@@ -13,6 +13,7 @@ use common::{
     jobs::{Noop, Unregistered},
     wait_for,
 };
+use runloom::sqlite::SchedulerExt as _;
 use runloom::{
     Clock, EnqueueOptions, Error, Job, RunStatus, ScheduleSpec, SystemClock,
     store::{NewRun, NewTask, Schedule, Store, StoreOptions},

@@ -20,6 +20,7 @@ use std::{
 };
 
 use common::{Lcg, T0, TestDb};
+use runloom::sqlite::JobContextExt as _;
 use runloom::{
     Job, JobContext, JobError, JobOptions, MaintenanceConfig, Perform, RunStatus, Scheduler,
     store::{DependencyLimits, NewDependency, NewRun, RunFilter, Store, WorkerId},

@@ -79,8 +79,8 @@ pub(crate) enum State {
         started: Instant,
         deadline: Option<Instant>,
     },
-    /// The job's own transaction ([`crate::JobContext::transaction`]) is writing its
-    /// completion: that transaction owns the outcome.
+    /// The job's own transaction ([`crate::sqlite::JobContextExt::transaction`]) is
+    /// writing its completion: that transaction owns the outcome.
     Committing {
         started: Instant,
         deadline: Option<Instant>,

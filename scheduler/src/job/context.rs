@@ -103,7 +103,7 @@ pub struct JobContext {
     /// When the job code started, for the timing a transaction records.
     pub(crate) started_at: OffsetDateTime,
     pub(crate) started: Instant,
-    /// The scheduler, for [`JobContext::transaction`].
+    /// The scheduler, for [`crate::sqlite::JobContextExt::transaction`].
     pub(crate) shared: Arc<crate::scheduler::Shared>,
     /// Set once a transaction completed the run.
     pub(crate) completed: std::sync::atomic::AtomicBool,
@@ -207,36 +207,12 @@ impl JobContext {
         }
     }
 
-    /// Runs `f` on the scheduler's own database in one transaction **with the
-    /// completion of this run**: the rows `f` writes and the run's `completed` state
-    /// (with `f`'s value as its result) commit together, or not at all. If this worker
-    /// no longer holds the run's lease (it expired and the run was taken back), nothing
-    /// `f` wrote is kept. So the writes take effect exactly once, even when the job
-    /// itself runs twice.
-    ///
-    /// Call it as the job's last step and return its value; the run is then complete
-    /// whatever the job does after it. `f` gets the connection inside the transaction
-    /// (do not begin or commit transactions in it) and holds the database's write lock
-    /// while it runs: keep it short.
-    ///
-    /// ```no_run
-    /// # use runloom::{JobContext, JobError};
-    /// # fn perform(ctx: &JobContext) -> Result<i64, JobError> {
-    /// let balance = ctx.transaction(|db| {
-    ///     db.execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1", [])?;
-    ///     Ok(db.query_row("SELECT balance FROM accounts WHERE id = 1", [], |r| r.get(0))?)
-    /// })?;
-    /// Ok(balance)
-    /// # }
-    /// ```
-    ///
-    /// # Errors
-    /// `f`'s own error (nothing it wrote is kept; the attempt fails as usual); a
-    /// cancelling error when the lease was lost; a retryable error when the database
-    /// refused the write (busy, full).
-    pub fn transaction<T: serde::Serialize>(
+    /// The backend-neutral core of the backends' `transaction` (for SQLite,
+    /// [`crate::sqlite::JobContextExt::transaction`]): runs `f` in the write
+    /// transaction that completes this run, fenced by its lease.
+    pub(crate) fn transaction_with<T: serde::Serialize>(
         &self,
-        f: impl FnOnce(&rusqlite::Connection) -> Result<T, JobError>,
+        f: impl FnOnce(&crate::store::WriteTx<'_>) -> Result<T, JobError>,
     ) -> Result<T, JobError> {
         use std::sync::atomic::Ordering;
         if self.completed.load(Ordering::Acquire) {
@@ -263,7 +239,7 @@ impl JobContext {
         let now = self.shared.clock.now();
         let timing = crate::store::AttemptTiming::new(self.started_at, self.started.elapsed());
         let result = self.shared.store.write(|tx| {
-            let value = match f(tx.connection()) {
+            let value = match f(tx) {
                 Ok(v) => v,
                 Err(e) => {
                     job_error = Some(e);
@@ -334,8 +310,8 @@ impl JobContext {
 }
 
 /// Hands an attempt's outcome back to its job unless the job's transaction settled it:
-/// a panic unwinding through [`JobContext::transaction`] must not leave the attempt
-/// owned by a transaction that no longer exists.
+/// a panic unwinding through [`crate::sqlite::JobContextExt::transaction`] must not
+/// leave the attempt owned by a transaction that no longer exists.
 struct CommitGuard<'a> {
     inflight: &'a crate::dispatch::inflight::InFlight,
     attempt: Attempt,

@@ -682,7 +682,7 @@ impl<'a> Deref for WriteTx<'a> {
 
 impl<'a> WriteTx<'a> {
     /// The connection this transaction runs on, for a host's own statements inside it
-    /// (what [`crate::JobContext::transaction`] hands to the job). Do not begin, commit
+    /// (what [`crate::sqlite::JobContextExt::transaction`] hands to the job). Do not begin, commit
     /// or roll back on it: the transaction's owner does.
     #[must_use]
     pub fn connection(&self) -> &'a Connection {

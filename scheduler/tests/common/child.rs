@@ -17,6 +17,7 @@ use std::{
     time::Duration,
 };
 
+use runloom::sqlite::JobContextExt as _;
 use runloom::{
     Clock, ExponentialBackoff, Job, JobContext, JobError, JobOptions, MaintenanceConfig, Perform,
     Scheduler, Service, SystemClock,

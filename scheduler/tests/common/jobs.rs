@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use runloom::sqlite::JobContextExt as _;
 use runloom::{Job, JobContext, JobError, JobOptions, Perform};
 use serde::{Deserialize, Serialize};
 
