@@ -129,6 +129,7 @@ mod failing;
 mod heartbeat;
 pub mod job;
 pub mod maintenance;
+mod metrics;
 mod model;
 mod retry;
 pub mod schedule;
@@ -149,6 +150,7 @@ pub use crate::{
     events::{Event, EventHook},
     job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
     maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
+    metrics::SchedulerStats,
     model::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, MisfirePolicy, NewDependency,
         OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, SCHEDULE_CHANGED, SCHEDULE_DISABLED,
@@ -156,7 +158,7 @@ pub use crate::{
     },
     retry::{ExponentialBackoff, FailedAttempt, RetryPolicy},
     schedule::ScheduleSpec,
-    scheduler::{SHUTDOWN_OVERRUN, Scheduler, SchedulerStats},
+    scheduler::{SHUTDOWN_OVERRUN, Scheduler},
 };
 
 /// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by
