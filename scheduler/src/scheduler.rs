@@ -17,7 +17,7 @@ use crate::{
     clock::{Clock, HostInstant},
     config::{Config, SchedulerBuilder},
     dispatch::{Channels, Control, Dispatcher, inflight::InFlight},
-    enqueue::{Batch, BatchEdge, EnqueueOptions, Enqueuer, Upstream},
+    enqueue::{Batch, BatchEdge, EnqueueOptions, Enqueuer},
     error::{Error, Result},
     events::{Event, Events},
     job::{Job, registry::Registry},
@@ -442,50 +442,7 @@ impl Scheduler {
         edges: &[BatchEdge],
     ) -> Result<Vec<Inserted>> {
         self.check_running()?;
-        let now = self.now();
-        let limits = self.shared.config.dependency_limits;
-        let inserted = self.shared.store.write(|tx| {
-            let mut inserted = tx.insert_runs(runs, now)?;
-            if edges.is_empty() {
-                return Ok(inserted);
-            }
-            let (mut fresh, mut onto_existing) = (Vec::new(), Vec::new());
-            for e in edges {
-                let down = &inserted[e.downstream.position()];
-                let up = match e.upstream {
-                    Upstream::Job(r) => inserted[r.position()].id,
-                    Upstream::Run(id) => id,
-                };
-                let dep = NewDependency::new(down.id, up).on_failure(e.on_failure);
-                // A job whose unique key matched an existing run is that run: edges onto
-                // it need the full cycle check.
-                if down.created {
-                    fresh.push(dep);
-                } else {
-                    onto_existing.push(dep);
-                }
-            }
-            tx.add_dependencies_acyclic(&fresh, &limits, now)?;
-            tx.add_dependencies(&onto_existing, &limits, now)?;
-            let mut waiting: Vec<usize> = edges.iter().map(|e| e.downstream.position()).collect();
-            waiting.sort_unstable();
-            waiting.dedup();
-            for i in waiting {
-                inserted[i].status = tx.run_status(inserted[i].id)?;
-            }
-            Ok(inserted)
-        })?;
-        if self.shared.events.is_observed() {
-            for (run, ins) in runs.iter().zip(&inserted) {
-                self.shared.events.emit(Event::Enqueued {
-                    run: ins.id,
-                    job_type: run.job_type.clone(),
-                    created: ins.created,
-                });
-            }
-        }
-        self.shared.nudge();
-        Ok(inserted)
+        crate::enqueue::submit(&self.shared, runs, edges)
     }
 
     /// Creates the schedule `name`, or updates it if it exists: `job` (its type and

@@ -1,10 +1,13 @@
 //! ① Enqueue: turning a job (or a job type name and a JSON payload) into a run, with its
 //! options resolved and every input checked before anything is written.
 
+mod submit;
+
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
+pub(crate) use self::submit::submit;
 use crate::{
     clock::{add_ms, to_ms},
     error::{Error, Result},
