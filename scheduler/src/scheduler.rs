@@ -27,7 +27,7 @@ use crate::{
     schedule::{self, ScheduleSpec},
     store::{
         CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
-        NewRun, NewWorker, Promise, Run, RunFilter, RunId, Store, Task, TaskUpdate, WorkerId,
+        NewRun, NewWorker, Promise, Run, RunFilter, RunId, Store, Task, WorkerId,
     },
 };
 
@@ -466,43 +466,16 @@ impl Scheduler {
             .enqueuer()
             .run_for(&job, &EnqueueOptions::new(), now)?
             .payload;
-        let task = self.shared.store.write(|tx| {
-            let existing = tx.find_task_by_name(name)?;
-            let Some(existing) = existing.filter(|t| t.job_type == J::NAME) else {
-                if let Some(other) = tx.find_task_by_name(name)? {
-                    // Another job type under the same name: the old schedule ends.
-                    tx.delete_task(other.id, other.version, now)?;
-                }
-                let first = spec.first_occurrence(&recurrence, now);
-                let new = schedule::new_task(name, J::NAME, payload, &spec, J::options(), first);
-                return tx.create_task(&new, now);
-            };
-            let timing_changed = existing.schedule != spec.schedule || spec.start_at.is_some();
-            let next = if timing_changed || existing.next_run_at.is_none() {
-                spec.first_occurrence(&recurrence, now)
-            } else {
-                existing.next_run_at
-            };
-            let wanted = schedule::new_task(name, J::NAME, payload, &spec, J::options(), next);
-            if same_definition(&existing, &wanted) {
-                return Ok(existing);
-            }
-            let update = TaskUpdate {
-                payload: Some(wanted.payload),
-                priority: Some(wanted.priority),
-                max_attempts: Some(wanted.max_attempts),
-                timeout: Some(wanted.timeout),
-                backoff: Some(wanted.backoff),
-                unique_key: Some(wanted.unique_key),
-                schedule: Some(wanted.schedule),
-                misfire_policy: Some(wanted.misfire_policy),
-                misfire_cap: Some(wanted.misfire_cap),
-                next_run_at: Some(wanted.next_run_at),
-                enabled: Some(wanted.enabled),
-                ..TaskUpdate::default()
-            };
-            tx.update_task(existing.id, existing.version, &update, now)
-        })?;
+        let task = schedule::upsert(
+            &self.shared.store,
+            name,
+            J::NAME,
+            payload,
+            &spec,
+            J::options(),
+            &recurrence,
+            now,
+        )?;
         self.shared
             .schedules_changed
             .store(true, std::sync::atomic::Ordering::Release);
@@ -932,19 +905,4 @@ impl Drop for Scheduler {
             log::error!("shutdown on drop failed: {}", e.report());
         }
     }
-}
-
-/// True when a stored task already has the definition wanted (no write needed).
-fn same_definition(t: &Task, w: &crate::store::NewTask) -> bool {
-    t.payload == w.payload
-        && t.priority == w.priority
-        && t.max_attempts == w.max_attempts
-        && t.timeout == w.timeout
-        && t.backoff == w.backoff
-        && t.unique_key == w.unique_key
-        && t.schedule == w.schedule
-        && t.misfire_policy == w.misfire_policy
-        && t.misfire_cap == w.misfire_cap
-        && t.enabled == w.enabled
-        && t.next_run_at == w.next_run_at
 }

@@ -17,12 +17,13 @@
 //! skipped; a local time that occurs twice fires once, at its first instant.
 
 pub(crate) mod recurrence;
+mod upsert;
 
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub(crate) use self::recurrence::Recurrence;
+pub(crate) use self::{recurrence::Recurrence, upsert::upsert};
 use crate::{
     clock::shift,
     error::{Error, Result},

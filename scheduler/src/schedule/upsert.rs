@@ -1,0 +1,82 @@
+//! Creating or updating a named schedule: called again with the same definition (at
+//! every start of a host, say) it changes nothing; a changed definition is written with
+//! optimistic locking, and its next occurrence is recomputed only if the timing
+//! changed. What happens to occurrences already created is the store's rule
+//! (`store/tasks.rs`).
+
+use time::OffsetDateTime;
+
+use super::{Recurrence, ScheduleSpec, new_task};
+use crate::{
+    error::Result,
+    job::JobOptions,
+    model::{NewTask, Task, TaskUpdate},
+    store::Store,
+};
+
+/// Creates the schedule `name` running `job_type` with `payload` on `spec`, or brings
+/// the existing one to that definition; the task as stored after.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn upsert(
+    store: &Store,
+    name: &str,
+    job_type: &'static str,
+    payload: String,
+    spec: &ScheduleSpec,
+    defaults: JobOptions,
+    recurrence: &Recurrence,
+    now: OffsetDateTime,
+) -> Result<Task> {
+    store.write(|tx| {
+        let existing = tx.find_task_by_name(name)?;
+        let Some(existing) = existing.filter(|t| t.job_type == job_type) else {
+            if let Some(other) = tx.find_task_by_name(name)? {
+                // Another job type under the same name: the old schedule ends.
+                tx.delete_task(other.id, other.version, now)?;
+            }
+            let first = spec.first_occurrence(recurrence, now);
+            let new = new_task(name, job_type, payload, spec, defaults, first);
+            return tx.create_task(&new, now);
+        };
+        let timing_changed = existing.schedule != spec.schedule || spec.start_at.is_some();
+        let next = if timing_changed || existing.next_run_at.is_none() {
+            spec.first_occurrence(recurrence, now)
+        } else {
+            existing.next_run_at
+        };
+        let wanted = new_task(name, job_type, payload, spec, defaults, next);
+        if same_definition(&existing, &wanted) {
+            return Ok(existing);
+        }
+        let update = TaskUpdate {
+            payload: Some(wanted.payload),
+            priority: Some(wanted.priority),
+            max_attempts: Some(wanted.max_attempts),
+            timeout: Some(wanted.timeout),
+            backoff: Some(wanted.backoff),
+            unique_key: Some(wanted.unique_key),
+            schedule: Some(wanted.schedule),
+            misfire_policy: Some(wanted.misfire_policy),
+            misfire_cap: Some(wanted.misfire_cap),
+            next_run_at: Some(wanted.next_run_at),
+            enabled: Some(wanted.enabled),
+            ..TaskUpdate::default()
+        };
+        tx.update_task(existing.id, existing.version, &update, now)
+    })
+}
+
+/// True when a stored task already has the definition wanted (no write needed).
+fn same_definition(t: &Task, w: &NewTask) -> bool {
+    t.payload == w.payload
+        && t.priority == w.priority
+        && t.max_attempts == w.max_attempts
+        && t.timeout == w.timeout
+        && t.backoff == w.backoff
+        && t.unique_key == w.unique_key
+        && t.schedule == w.schedule
+        && t.misfire_policy == w.misfire_policy
+        && t.misfire_cap == w.misfire_cap
+        && t.enabled == w.enabled
+        && t.next_run_at == w.next_run_at
+}
