@@ -332,7 +332,7 @@ impl fmt::Display for Report<'_> {
         f.write_str(&last)?;
         let mut cause = std::error::Error::source(self.0);
         while let Some(c) = cause {
-            // Some causes (rusqlite's) repeat their own source's text: print it once.
+            // Some causes repeat their own source's text (the SQLite driver's do): print it once.
             let text = c.to_string();
             if !last.contains(&text) {
                 write!(f, ": {text}")?;

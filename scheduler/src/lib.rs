@@ -134,7 +134,6 @@ mod model;
 mod retry;
 pub mod schedule;
 mod scheduler;
-pub mod sqlite;
 pub mod store;
 mod worker;
 
@@ -160,6 +159,10 @@ pub use crate::{
     schedule::ScheduleSpec,
     scheduler::{SHUTDOWN_OVERRUN, Scheduler},
 };
+
+/// The SQLite backend's integration with the host's own transactions (its code is in
+/// the store, the only code that names SQLite's crates).
+pub use crate::store::host as sqlite;
 
 /// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by
 /// default); an example is in [Jobs with `#[derive(Job)]`](crate#jobs-with-derivejob).

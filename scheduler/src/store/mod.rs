@@ -31,6 +31,7 @@ mod checkpoint;
 mod connection;
 mod deps;
 mod errors;
+pub mod host;
 mod leases;
 mod maintenance;
 mod migrate;
