@@ -15,17 +15,13 @@ use crossbeam_channel::Receiver;
 
 use std::time::Duration;
 
-use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RescueCounts, Service};
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RescueCounts};
 use crate::error::Result;
 
-/// [`Service::LeaseRescue`].
+/// [`Service::LeaseRescue`](super::Service::LeaseRescue).
 pub(crate) struct LeaseRescuer;
 
 impl MaintenanceService for LeaseRescuer {
-    fn service(&self) -> Service {
-        Service::LeaseRescue
-    }
-
     fn interval(&self, config: &MaintenanceConfig) -> Duration {
         config.lease_rescue_interval
     }

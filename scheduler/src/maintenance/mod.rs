@@ -375,11 +375,9 @@ pub fn run_pass(
     run_service(&cx, service, &crossbeam_channel::never())
 }
 
-/// One maintenance service: which it is, how often it runs, and one pass of it. Each
-/// lives in its own file; [`implementation`] lists them.
+/// One maintenance service: how often it runs, and one pass of it. Each lives in its
+/// own file; [`implementation`] gives the code of each [`Service`].
 pub(crate) trait MaintenanceService: Sync {
-    /// Which service this is (its name, its `system_state` key, its report).
-    fn service(&self) -> Service;
     /// How long from one pass to the next, from the settings.
     fn interval(&self, config: &MaintenanceConfig) -> Duration;
     /// One pass: its batches through `pass` (bounded, sized, paused between) until the
@@ -403,9 +401,8 @@ pub(crate) fn run_service(
     service: Service,
     stop: &Receiver<()>,
 ) -> Result<PassReport> {
-    let code = implementation(service);
-    let mut pass = Pass::new(cx, code.service());
-    let counts = code.run_once(cx, stop, &mut pass)?;
+    let mut pass = Pass::new(cx, service);
+    let counts = implementation(service).run_once(cx, stop, &mut pass)?;
     let report = pass.finish(counts);
     let json = serde_json::to_string(&report).map_err(|e| Error::CorruptValue {
         column: "system_state.value",
@@ -516,11 +513,7 @@ mod tests {
             .retention_interval(Duration::from_secs(4));
         let intervals: Vec<u64> = Service::ALL
             .iter()
-            .map(|s| {
-                let code = implementation(*s);
-                assert_eq!(code.service(), *s);
-                code.interval(&config).as_secs()
-            })
+            .map(|s| implementation(*s).interval(&config).as_secs())
             .collect();
         let mut sorted = intervals.clone();
         sorted.sort_unstable();

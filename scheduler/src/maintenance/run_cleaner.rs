@@ -8,17 +8,13 @@ use crossbeam_channel::Receiver;
 
 use std::time::Duration;
 
-use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RetentionCounts, Service};
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RetentionCounts};
 use crate::{error::Result, store::RunStatus};
 
-/// [`Service::RunRetention`].
+/// [`Service::RunRetention`](super::Service::RunRetention).
 pub(crate) struct RunCleaner;
 
 impl MaintenanceService for RunCleaner {
-    fn service(&self) -> Service {
-        Service::RunRetention
-    }
-
     fn interval(&self, config: &MaintenanceConfig) -> Duration {
         config.retention_interval
     }
@@ -31,12 +27,19 @@ impl MaintenanceService for RunCleaner {
             cancelled: 0,
             mode: config.archive_mode,
         };
-        for (status, keep) in [
-            (RunStatus::Completed, config.keep_completed),
-            (RunStatus::Failed, config.keep_failed),
-            (RunStatus::Cancelled, config.keep_cancelled),
+        for (status, keep, removed) in [
+            (
+                RunStatus::Completed,
+                config.keep_completed,
+                &mut counts.completed,
+            ),
+            (RunStatus::Failed, config.keep_failed, &mut counts.failed),
+            (
+                RunStatus::Cancelled,
+                config.keep_cancelled,
+                &mut counts.cancelled,
+            ),
         ] {
-            let mut removed = 0u64;
             pass.drain(
                 cx,
                 stop,
@@ -46,13 +49,8 @@ impl MaintenanceService for RunCleaner {
                         tx.remove_finished_runs(status, before, size, config.archive_mode, now)?;
                     Ok((n, n))
                 },
-                |n| removed += n as u64,
+                |n| *removed += n as u64,
             )?;
-            match status {
-                RunStatus::Completed => counts.completed = removed,
-                RunStatus::Failed => counts.failed = removed,
-                _ => counts.cancelled = removed,
-            }
         }
         Ok(Counts::RunRetention(counts))
     }

@@ -6,17 +6,13 @@ use crossbeam_channel::Receiver;
 
 use std::time::Duration;
 
-use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, Service, TokenCounts};
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, TokenCounts};
 use crate::error::Result;
 
-/// [`Service::TokenPurge`].
+/// [`Service::TokenPurge`](super::Service::TokenPurge).
 pub(crate) struct TokenPurger;
 
 impl MaintenanceService for TokenPurger {
-    fn service(&self) -> Service {
-        Service::TokenPurge
-    }
-
     fn interval(&self, config: &MaintenanceConfig) -> Duration {
         config.token_purge_interval
     }

@@ -9,17 +9,13 @@ use std::time::Duration;
 
 use crossbeam_channel::Receiver;
 
-use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, Service, StaleWorkerCounts};
+use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, StaleWorkerCounts};
 use crate::error::Result;
 
-/// [`Service::StaleWorkers`].
+/// [`Service::StaleWorkers`](super::Service::StaleWorkers).
 pub(crate) struct WorkerReaper;
 
 impl MaintenanceService for WorkerReaper {
-    fn service(&self) -> Service {
-        Service::StaleWorkers
-    }
-
     fn interval(&self, config: &MaintenanceConfig) -> Duration {
         config.worker_check_interval
     }
