@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use runloom::{Service, store::Synchronous};
+use runloom::{Service, Synchronous};
 use runloom_benches::{
     BenchDb, fixture,
     ours::{Cycle, Harness, Setup},

@@ -17,9 +17,8 @@ use std::{
 };
 
 use runloom::{
-    Clock, Job, JobContext, JobError, MaintenanceConfig, Perform, RunFilter, RunStatus, Scheduler,
-    SystemClock,
-    store::{NewRun, Store, StoreOptions},
+    Admin, EnqueueOptions, Job, JobContext, JobError, MaintenanceConfig, Perform, RunFilter,
+    RunStatus, Scheduler,
 };
 use serde::{Deserialize, Serialize};
 
@@ -74,12 +73,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for f in [DB, &format!("{DB}-wal"), &format!("{DB}-shm"), STOP] {
         let _ = std::fs::remove_file(f);
     }
-    let store = Store::open(StoreOptions::file(DB))?;
-    let now = SystemClock.now();
-    let runs: Vec<NewRun> = (0..16)
-        .map(|n| NewRun::new(Slow::NAME, format!(r#"{{"n":{n}}}"#), now))
-        .collect();
-    store.write(|tx| tx.insert_runs(&runs, now))?;
+    // This process runs no scheduler: it creates the database and enqueues by name, as
+    // an operator's tool does, before any worker has registered the job type.
+    let admin = Admin::builder(DB).create()?;
+    admin.migrate_up(None, false)?;
+    let mut runs = Vec::new();
+    for n in 0..16 {
+        let payload = format!(r#"{{"n":{n}}}"#);
+        runs.push(admin.enqueue_json_any_type(Slow::NAME, &payload, &EnqueueOptions::new())?);
+    }
     println!("enqueued {} runs of 400 ms each into {DB}", runs.len());
 
     let mut a = spawn()?;
@@ -90,18 +92,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let b_pid = b.id().to_string();
     let held = loop {
-        let b_done = store
-            .read(|tx| tx.list_runs(&RunFilter::new().status(RunStatus::Completed)))?
+        let b_done = admin
+            .runs(&RunFilter::new().status(RunStatus::Completed))?
             .iter()
             .filter(|r| r.result.as_deref() == Some(b_pid.as_str()))
             .count();
-        let workers = store.read(|tx| tx.list_workers(false))?;
+        let workers = admin.workers(false)?;
         if let Some(w) = workers
-            .iter()
-            .find(|w| w.pid == b.id() && w.leases_held > 0 && b_done >= 2)
+            .into_iter()
+            .find(|w| w.worker.pid == b.id() && !w.runs.is_empty() && b_done >= 2)
         {
-            let leases = store.read(|tx| tx.leases_of_worker(w.id))?;
-            break leases.iter().map(|l| l.run_id).collect::<Vec<_>>();
+            break w.runs;
         }
         if started.elapsed() > Duration::from_secs(20) {
             return Err("worker b never took a run".into());
@@ -118,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         held_list.join(", ")
     );
 
-    while store.read(|tx| tx.count_runs_by_status())?.completed < runs.len() as u64 {
+    while admin.counts()?.completed < runs.len() as u64 {
         if killed_at.elapsed() > Duration::from_secs(25) {
             return Err("the runs were not finished".into());
         }
@@ -136,11 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<5} {:<10} {:>8}  finished by process",
         "run", "status", "attempts"
     );
-    for run in store
-        .read(|tx| tx.list_runs(&RunFilter::new().limit(100)))?
-        .iter()
-        .rev()
-    {
+    for run in admin.runs(&RunFilter::new().limit(100))?.iter().rev() {
         let pid = run.result.clone().unwrap_or_default();
         *by_pid.entry(pid.clone()).or_default() += 1;
         let note = if held.contains(&run.id) {

@@ -110,8 +110,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // This session's runs of the schedule: created since this instance started (an
     // earlier session may have left some).
     let since = scheduler
-        .store()
-        .read(|tx| tx.get_worker(scheduler.worker_id()))?
+        .admin()
+        .workers(false)?
+        .into_iter()
+        .find(|w| w.worker.id == scheduler.worker_id())
+        .ok_or("this instance is not in the workers table")?
+        .worker
         .started_at;
     let metrics_runs = |status: Option<RunStatus>| -> Result<Vec<RunId>, runloom::Error> {
         Ok(scheduler
@@ -214,9 +218,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // type the other examples sharing it do not run.
     scheduler.unschedule("collect_metrics")?;
     let report = scheduler.shutdown(Duration::from_secs(5))?;
-    let leases = scheduler
-        .store()
-        .read(|tx| tx.leases_of_worker(scheduler.worker_id()))?;
+    let leases: Vec<RunId> = scheduler
+        .admin()
+        .workers(true)?
+        .into_iter()
+        .filter(|w| w.worker.id == scheduler.worker_id())
+        .flat_map(|w| w.runs)
+        .collect();
     let running = mine
         .iter()
         .filter(|id| {

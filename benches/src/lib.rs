@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use tempfile::TempDir;
 use time::{OffsetDateTime, macros::datetime};
 
-pub use runloom::store::Synchronous;
+pub use runloom::Synchronous;
 
 /// Any error of a measurement (scheduler, SQLite, a run that never completed).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -15,7 +15,7 @@ use std::{
 };
 
 use crossbeam_channel::bounded;
-use runloom::store::Synchronous;
+use runloom::Synchronous;
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 use crate::{BenchDb, NOW_MS};

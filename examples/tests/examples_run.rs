@@ -139,10 +139,22 @@ fn dependencies_shows_upstream_failed_and_a_recurring_schedule() {
 }
 
 #[test]
-fn storage_tour_runs() {
+fn admin_tour_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_in(dir.path(), "storage_tour");
-    assert!(out.contains("is completed"), "{out}");
+    let out = run_in(dir.path(), "admin_tour");
+    assert!(
+        out.contains("is completed with result \"hello, world\""),
+        "{out}"
+    );
+    assert!(out.contains("nobody to greet"), "{out}");
+    assert!(out.contains("refused: unknown job type"), "{out}");
+    assert!(out.contains("paused now: true"), "{out}");
+    assert!(out.contains("resumed now: true"), "{out}");
+    assert!(out.contains("retried 1 failed run(s), 0 refused"), "{out}");
+    assert!(out.contains("is failed again after its retry"), "{out}");
+    // A second run on the same file migrates nothing and still works.
+    let again = run_in(dir.path(), "admin_tour");
+    assert!(again.contains("(0 migration(s) applied now)"), "{again}");
 }
 
 /// The operator binary, `target/<profile>/scheduler`: `cargo test --workspace` builds it

@@ -229,18 +229,22 @@ impl SchedulerBuilder {
         self
     }
 
-    /// The most bytes the database file may grow to (see
-    /// [`StoreOptions::max_size`]): past it, enqueues fail with an error for which
-    /// [`Error::is_disk_full`] is true, outcomes wait in memory, and both go through
-    /// again once maintenance frees space. Defaults to no limit.
+    /// The most bytes the database file may grow to: past it, enqueues fail with an
+    /// error for which [`Error::is_disk_full`] is true (exactly as on a full disk),
+    /// outcomes wait in memory, and both go through again once maintenance frees space
+    /// (space freed by deleting rows is used again). Defaults to no limit; a file
+    /// already larger keeps its size.
     #[must_use]
     pub fn max_database_size(mut self, bytes: u64) -> Self {
         self.store = self.store.max_size(bytes);
         self
     }
 
-    /// Whether starting reads the whole database to check it for damage (see
-    /// [`StoreOptions::verify_integrity`]). Defaults to false.
+    /// Whether starting reads every page to check for damage (`PRAGMA quick_check`)
+    /// and refuses a damaged file with [`Error::Corrupt`]. Defaults to false: opening
+    /// then checks the header, the file's length and the schema, and damage elsewhere
+    /// is reported by the statement that reads it ([`Error::is_corrupt`]). The full
+    /// check reads the whole file: about 2 s for 100 MB on a small machine.
     #[must_use]
     pub fn verify_integrity_at_open(mut self, verify: bool) -> Self {
         self.store = self.store.verify_integrity(verify);
@@ -376,7 +380,8 @@ impl SchedulerBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the first bad setting;
-    /// [`Error::DuplicateJobType`]; any error of [`crate::store::Store::open`].
+    /// [`Error::DuplicateJobType`]; any refusal of the database file (as
+    /// [`crate::AdminBuilder::create`] lists them) or migration error.
     pub fn start(self) -> Result<Scheduler> {
         if let Some(e) = self.registration_error {
             return Err(e);

@@ -39,6 +39,9 @@ pub enum Error {
     DatabaseMissing(PathBuf),
     /// The file exists but is not a SQLite database (or its header is damaged).
     NotADatabase(PathBuf),
+    /// The file is empty: no scheduler schema yet. Only a handle asked to create a
+    /// database ([`crate::AdminBuilder::create`], a scheduler) makes one of it.
+    EmptyDatabase(PathBuf),
     /// The file is a SQLite database whose content is damaged.
     Corrupt {
         /// The database file.
@@ -56,6 +59,14 @@ pub enum Error {
         /// The highest migration version recorded in the database.
         database: u32,
         /// The highest migration version this binary knows.
+        binary: u32,
+    },
+    /// The database's schema is older than this library's: it needs migrations first
+    /// (`runloom migrate up`, or [`crate::Admin::migrate_up`]).
+    SchemaBehind {
+        /// The highest migration version recorded in the database.
+        database: u32,
+        /// The highest migration version this library knows.
         binary: u32,
     },
     /// An applied migration's file differs from the one embedded in this binary.
@@ -283,6 +294,16 @@ impl Error {
         }
     }
 
+    /// True when the database (or the file system under it) failed, rather than the
+    /// operation being refused: busy, full, damaged, unavailable.
+    #[must_use]
+    pub fn is_database(&self) -> bool {
+        matches!(
+            self,
+            Error::Database(_) | Error::Io { .. } | Error::Corrupt { .. }
+        )
+    }
+
     /// True when a write was refused because the writer no longer holds the run's lease.
     #[must_use]
     pub fn is_lease_lost(&self) -> bool {
@@ -362,6 +383,11 @@ impl fmt::Display for Error {
             ),
             Error::DatabaseMissing(p) => write!(f, "{}: no such database file", p.display()),
             Error::NotADatabase(p) => write!(f, "{}: file is not a SQLite database", p.display()),
+            Error::EmptyDatabase(p) => write!(
+                f,
+                "{}: file is empty, not a scheduler database (migrate it up to create the schema)",
+                p.display()
+            ),
             Error::Corrupt { path, detail } => {
                 write!(f, "{}: database is damaged: {detail}", path.display())
             }
@@ -380,6 +406,11 @@ impl fmt::Display for Error {
                 f,
                 "database schema version {database} is newer than this binary's {binary}; \
                  upgrade the binary"
+            ),
+            Error::SchemaBehind { database, binary } => write!(
+                f,
+                "database schema is at version {database} but this library needs {binary}: \
+                 migrate it up first"
             ),
             Error::ChecksumMismatch {
                 version,

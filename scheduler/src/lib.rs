@@ -96,8 +96,8 @@
 //! ```
 //!
 //! * ① [`enqueue`]: a job becomes a `pending` run (checked, all or nothing).
-//! * ② [`store`]: the only code that talks to SQLite; every statement is a file in
-//!   `sql/`.
+//! * ② store: the only code that talks to SQLite (private; the API never names it);
+//!   every statement is a file in `sql/`.
 //! * ③ claim: the dispatcher claims due runs, highest priority first, under leases with
 //!   fencing tokens, as many as it has free slots for.
 //! * ④ dispatch: one dispatcher thread commits outcomes and claims in one transaction
@@ -109,6 +109,13 @@
 //! Beside the flow, a heartbeat thread renews this instance's leases and `workers` row,
 //! and a maintenance thread takes back runs whose lease expired (their process died).
 //!
+//! # Operating a database
+//!
+//! [`Admin`] opens a scheduler database without starting threads, beside running hosts
+//! or with none: runs (list, details, cancel, retry one or many), pause and resume,
+//! schedules, workers, figures, maintenance passes and migrations. The `runloom` CLI is
+//! built on it alone, and [`Scheduler::admin`] gives the same handle from a host.
+//!
 //! # Nouns
 //!
 //! A **job** is the user's type; a **run** is one persisted execution of it with its
@@ -116,7 +123,11 @@
 //! (a row of `workers`) is one scheduler instance (process) that holds leases; its
 //! **threads** execute the jobs.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
+// Every type a public signature names must be nameable by users: the storage layer is
+// private, and a type of it in the API would be one they cannot write down.
+#![warn(unnameable_types)]
 
+mod admin;
 mod claim;
 pub mod clock;
 mod complete;
@@ -134,10 +145,19 @@ mod model;
 mod retry;
 pub mod schedule;
 mod scheduler;
+// The storage layer is not part of the API. The `internals` feature exposes it, hidden
+// from the documentation, for this workspace's own tests and benches only: it changes
+// without notice in any release.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod store;
+#[cfg(not(feature = "internals"))]
+#[allow(unreachable_pub, dead_code, unused_imports)]
+mod store;
 mod worker;
 
 pub use crate::{
+    admin::{Admin, AdminBuilder, Dependency, Figures, RetryReport, RunDetails, WorkerInfo},
     clock::{Clock, ManualClock, SystemClock},
     config::{
         DEFAULT_DATABASE, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IN_FLIGHT_PER_THREAD,
@@ -151,14 +171,20 @@ pub use crate::{
     maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
     metrics::SchedulerStats,
     model::{
-        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, MisfirePolicy, NewDependency,
-        OnUpstreamFailure, Run, RunFilter, RunId, RunStatus, SCHEDULE_CHANGED, SCHEDULE_DISABLED,
-        SCHEDULE_REMOVED, ShutdownReport, Task, UPSTREAM_FAILED, UnknownValue,
+        AttemptError, AttemptErrorKind, CancelOutcome, DependencyEdge, DependencyLimits, Direction,
+        Health, Inserted, LastHour, Lease, MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY,
+        MAX_UNIQUE_KEY_LEN, MigrationState, MigrationStatus, MigrationStep, MinuteThroughput,
+        MisfirePolicy, NewDependency, OnUpstreamFailure, Run, RunFilter, RunId, RunStatus,
+        SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, ShutdownReport,
+        StatusCounts, Task, TaskId, TaskStats, UPSTREAM_FAILED, UnknownValue, Worker, WorkerId,
+        WorkerStatus,
     },
     retry::{ExponentialBackoff, FailedAttempt, RetryPolicy},
     schedule::ScheduleSpec,
     scheduler::{SHUTDOWN_OVERRUN, Scheduler},
 };
+
+pub use crate::store::Synchronous;
 
 /// The SQLite backend's integration with the host's own transactions (its code is in
 /// the store, the only code that names SQLite's crates).

@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 use time::OffsetDateTime;
 
 use crate::{
+    admin::Admin,
     claim::Claimer,
     clock::{Clock, HostInstant},
     config::{Config, SchedulerBuilder},
@@ -118,6 +119,7 @@ impl Stopped {
 /// takes `&self`). Dropping it shuts it down with the configured grace period.
 pub struct Scheduler {
     shared: Arc<Shared>,
+    admin: Admin,
     lifecycle: Mutex<Lifecycle>,
     stopped: parking_lot::Condvar,
 }
@@ -268,8 +270,15 @@ impl Scheduler {
             "scheduler {worker_id} started with {} worker thread(s)",
             shared.config.worker_threads
         );
+        let admin = Admin::of(
+            shared.store.clone(),
+            shared.clock.clone(),
+            shared.config.retry_policy.clone(),
+            shared.config.maintenance.clone(),
+        );
         Ok(Scheduler {
             shared,
+            admin,
             lifecycle: Mutex::new(Lifecycle::Running(Threads {
                 dispatcher,
                 workers,
@@ -306,10 +315,29 @@ impl Scheduler {
         self.shared.worker_id
     }
 
-    /// The storage layer, for reads and writes the handle does not offer.
+    /// The storage layer (feature `internals`: this workspace's tests and benches).
+    #[cfg(feature = "internals")]
+    #[doc(hidden)]
     #[must_use]
     pub fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// The operator's handle on this scheduler's database (its connections, clock and
+    /// policies): everything [`Admin`] offers, from a running host.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = runloom::Scheduler::builder().database(dir.path().join("jobs.db")).start()?;
+    /// let health = scheduler.admin().health()?;
+    /// assert_eq!(health.live_workers, 1);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn admin(&self) -> &Admin {
+        &self.admin
     }
 
     /// The job types this scheduler runs.
@@ -408,7 +436,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors.
     pub fn dependency_graph(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
-        self.shared.store.read(|tx| tx.dependency_graph(run))
+        self.admin.dependency_graph(run)
     }
 
     /// The backend-neutral core of the backends' `enqueue_tx` (for SQLite,
@@ -526,13 +554,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors.
     pub fn schedules(&self) -> Result<Vec<Task>> {
-        Ok(self
-            .shared
-            .store
-            .read(|tx| tx.list_tasks(false))?
-            .into_iter()
-            .filter(|t| t.schedule != crate::store::Schedule::None)
-            .collect())
+        self.admin.schedules()
     }
 
     /// The next `n` times the schedule `name` fires.
@@ -540,12 +562,7 @@ impl Scheduler {
     /// # Errors
     /// [`Error::TaskNameNotFound`]; database errors.
     pub fn next_fire_times(&self, name: &str, n: usize) -> Result<Vec<OffsetDateTime>> {
-        let task = self
-            .shared
-            .store
-            .read(|tx| tx.find_task_by_name(name))?
-            .ok_or_else(|| Error::TaskNameNotFound(name.to_owned()))?;
-        schedule::next_fire_times(&task, self.now(), n)
+        self.admin.next_fire_times(name, n)
     }
 
     /// Cancels a run: a blocked or pending run at once (with its dependents); a running
@@ -555,11 +572,7 @@ impl Scheduler {
     /// # Errors
     /// [`Error::RunNotFound`]; [`Error::InvalidRunState`] when it already finished.
     pub fn cancel(&self, run: RunId) -> Result<CancelOutcome> {
-        let now = self.now();
-        let outcome = self
-            .shared
-            .store
-            .write(|tx| tx.cancel_run(run, "cancelled by request", now))?;
+        let outcome = self.admin.cancel_unsettled(run, "cancelled by request")?;
         match outcome {
             CancelOutcome::Requested => {
                 self.shared.inflight.request_cancel(run);
@@ -586,8 +599,7 @@ impl Scheduler {
     /// [`Error::UpstreamNotRetried`] while an upstream whose failure cancels it stays
     /// failed or cancelled (retry that one first); [`Error::UniqueKeyTaken`].
     pub fn retry(&self, run: RunId) -> Result<()> {
-        let now = self.now();
-        self.shared.store.write(|tx| tx.retry_run(run, now))?;
+        self.admin.retry(run)?;
         self.shared.nudge();
         Ok(())
     }
@@ -597,8 +609,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors.
     pub fn pause(&self) -> Result<()> {
-        let now = self.now();
-        self.shared.store.write(|tx| tx.set_paused(true, now))
+        self.admin.pause().map(drop)
     }
 
     /// Resumes claiming in every process sharing the database.
@@ -606,8 +617,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors.
     pub fn resume(&self) -> Result<()> {
-        let now = self.now();
-        self.shared.store.write(|tx| tx.set_paused(false, now))?;
+        self.admin.resume()?;
         self.shared
             .resumed
             .store(true, std::sync::atomic::Ordering::Release);
@@ -620,7 +630,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors.
     pub fn is_paused(&self) -> Result<bool> {
-        self.shared.store.read(|tx| tx.is_paused())
+        self.admin.is_paused()
     }
 
     /// A run by id.
@@ -628,7 +638,7 @@ impl Scheduler {
     /// # Errors
     /// [`Error::RunNotFound`]; database errors.
     pub fn run(&self, id: RunId) -> Result<Run> {
-        self.shared.store.read(|tx| tx.get_run(id))
+        self.admin.run(id)
     }
 
     /// Runs matching a filter, newest first.
@@ -636,7 +646,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors.
     pub fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
-        self.shared.store.read(|tx| tx.list_runs(filter))
+        self.admin.runs(filter)
     }
 
     /// Revokes a token id until its expiry (for hosts that authenticate submissions).
@@ -673,18 +683,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors (services that ran before the error keep their effect).
     pub fn run_maintenance(&self, only: Option<Service>) -> Result<MaintenanceReport> {
-        let mut report = MaintenanceReport::default();
-        for service in Service::ALL {
-            if only.is_none_or(|o| o == service) {
-                report.passes.push(crate::maintenance::run_pass(
-                    &self.shared.store,
-                    &self.shared.config.maintenance,
-                    self.shared.clock.as_ref(),
-                    self.shared.config.retry_policy.as_ref(),
-                    service,
-                )?);
-            }
-        }
+        let report = self.admin.run_maintenance(only)?;
         self.shared.nudge();
         Ok(report)
     }
@@ -695,15 +694,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors.
     pub fn maintenance_history(&self) -> Result<Vec<(Service, String)>> {
-        self.shared.store.read(|tx| {
-            let mut out = Vec::new();
-            for service in Service::ALL {
-                if let Some(json) = tx.get_state(&crate::maintenance::state_key(service))? {
-                    out.push((service, json));
-                }
-            }
-            Ok(out)
-        })
+        self.admin.maintenance_history()
     }
 
     /// The scheduler's figures now.
@@ -711,7 +702,7 @@ impl Scheduler {
     /// # Errors
     /// Database errors (the counts are read from the database).
     pub fn stats(&self) -> Result<SchedulerStats> {
-        let counts = self.shared.store.read(|tx| tx.count_runs_by_status())?;
+        let counts = self.admin.counts()?;
         let s = &self.shared.stats;
         Ok(SchedulerStats {
             counts,

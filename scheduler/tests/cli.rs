@@ -19,8 +19,9 @@ use common::{
 };
 use runloom::clock::HostInstant;
 use runloom::{
-    Clock, MaintenanceConfig, RunId, RunStatus, ScheduleSpec, Scheduler, SystemClock,
-    store::{JobTypeFilter, NewRun, NewWorker, Store, StoreOptions, WorkerStatus},
+    Admin, Clock, MaintenanceConfig, RunId, RunStatus, ScheduleSpec, Scheduler, Service,
+    SystemClock, WorkerId, WorkerStatus,
+    store::{JobTypeFilter, NewRun, NewWorker, Store, StoreOptions},
 };
 use serde_json::Value;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -107,29 +108,36 @@ fn set(ids: &[RunId]) -> BTreeSet<i64> {
     ids.iter().map(|i| i.get()).collect()
 }
 
-fn store_of(db: &TestDb) -> Store {
-    Store::open(
-        StoreOptions::file(&db.path)
-            .create_if_missing(false)
-            .migrate(false),
-    )
-    .unwrap()
+/// What the CLI did is checked through the public operator API, never the storage.
+fn admin_of(db: &TestDb) -> Admin {
+    Admin::builder(&db.path).open_any_version().unwrap()
 }
 
-fn status_of(store: &Store, id: RunId) -> RunStatus {
-    store.read(|tx| tx.get_run(id)).unwrap().status
+fn status_of(admin: &Admin, id: RunId) -> RunStatus {
+    admin.run(id).unwrap().status
 }
 
-fn wait_status(store: &Store, id: RunId, status: RunStatus) {
+fn wait_status(admin: &Admin, id: RunId, status: RunStatus) {
     assert!(
-        wait_for(WAIT, || status_of(store, id) == status),
+        wait_for(WAIT, || status_of(admin, id) == status),
         "run {id} did not become {status}: it is {}",
-        status_of(store, id)
+        status_of(admin, id)
     );
 }
 
-fn total_runs(store: &Store) -> u64 {
-    store.read(|tx| tx.count_runs_by_status()).unwrap().total()
+fn total_runs(admin: &Admin) -> u64 {
+    admin.counts().unwrap().total()
+}
+
+fn worker_status(admin: &Admin, id: WorkerId) -> WorkerStatus {
+    admin
+        .workers(true)
+        .unwrap()
+        .into_iter()
+        .find(|w| w.worker.id == id)
+        .unwrap()
+        .worker
+        .status
 }
 
 fn rfc3339(v: &Value) -> OffsetDateTime {
@@ -199,7 +207,7 @@ fn a_missing_file_is_refused_by_every_command_but_migrate_up_and_never_created()
         "{out}"
     );
     assert!(out.contains("the database is at version 7 of 7"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 7);
+    assert_eq!(admin_of(&db).schema_version().unwrap(), 7);
 }
 
 #[test]
@@ -340,7 +348,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     assert!(out.contains("applied 0001 initial_schema"), "{out}");
     assert!(out.contains("applied 0002 indexes_optimization"), "{out}");
     assert!(!out.contains("0003"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 2);
+    assert_eq!(admin_of(&db).schema_version().unwrap(), 2);
 
     let status = ok(&db.path, &["migrate", "status"]);
     assert!(status.contains("version   2 of 7"), "{status}");
@@ -391,7 +399,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     assert_eq!(plan["steps"].as_array().unwrap().len(), 5);
     assert_eq!(plan["dry_run"], true);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
-    assert_eq!(store_of(&db).schema_version().unwrap(), 2);
+    assert_eq!(admin_of(&db).schema_version().unwrap(), 2);
 
     let out = ok(&db.path, &["migrate", "up"]);
     assert!(
@@ -399,7 +407,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         "{out}"
     );
     assert!(out.contains("version 7 of 7"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 7);
+    assert_eq!(admin_of(&db).schema_version().unwrap(), 7);
     let schema_at_5 = schema_of(&db.raw());
     let again = ok(&db.path, &["migrate", "up"]);
     assert!(again.contains("nothing to do"), "{again}");
@@ -427,7 +435,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         "{out}"
     );
     assert!(out.contains("version 2 of 7"), "{out}");
-    assert_eq!(store_of(&db).schema_version().unwrap(), 2);
+    assert_eq!(admin_of(&db).schema_version().unwrap(), 2);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
     let line = fails(&db.path, &["migrate", "down", "--to", "3"]);
     assert!(line.contains("invalid migration target 3"), "{line}");
@@ -444,7 +452,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
 struct Scene {
     db: TestDb,
     scheduler: Scheduler,
-    store: Store,
+    admin: Admin,
     double: RunId,
     flaky: RunId,
     failed: RunId,
@@ -462,9 +470,9 @@ fn scene(gate_name: &str, flaky_key: &str) -> Scene {
         .register::<Gate>()
         .start()
         .unwrap();
-    let store = store_of(&db);
+    let admin = admin_of(&db);
     let double = scheduler.enqueue(Double { value: 21 }).unwrap().id;
-    wait_status(&store, double, RunStatus::Completed);
+    wait_status(&admin, double, RunStatus::Completed);
     let flaky = scheduler
         .enqueue(Flaky {
             key: flaky_key.into(),
@@ -472,14 +480,14 @@ fn scene(gate_name: &str, flaky_key: &str) -> Scene {
         })
         .unwrap()
         .id;
-    wait_status(&store, flaky, RunStatus::Completed);
+    wait_status(&admin, flaky, RunStatus::Completed);
     // Apart in time from the runs before, for the time-range filters.
     std::thread::sleep(Duration::from_millis(20));
     let failed = scheduler
         .enqueue(Decides { how: "fail".into() })
         .unwrap()
         .id;
-    wait_status(&store, failed, RunStatus::Failed);
+    wait_status(&admin, failed, RunStatus::Failed);
     let mut batch = scheduler.batch();
     let g = batch
         .add(Gate {
@@ -492,12 +500,12 @@ fn scene(gate_name: &str, flaky_key: &str) -> Scene {
     batch.depends_on(a, g).unwrap();
     let inserted = batch.submit().unwrap();
     let (gate, after) = (inserted[0].id, inserted[1].id);
-    wait_status(&store, gate, RunStatus::Running);
-    assert_eq!(status_of(&store, after), RunStatus::Blocked);
+    wait_status(&admin, gate, RunStatus::Running);
+    assert_eq!(status_of(&admin, after), RunStatus::Blocked);
     Scene {
         db,
         scheduler,
-        store,
+        admin,
         double,
         flaky,
         failed,
@@ -565,7 +573,7 @@ fn runs_list_filters_by_status_type_time_and_limit() {
     assert_eq!(none, "no runs match\n");
 
     // --since is inclusive, --until exclusive: split at the failed run's creation.
-    let split = s.store.read(|tx| tx.get_run(s.failed)).unwrap().created_at;
+    let split = s.admin.run(s.failed).unwrap().created_at;
     let at = scheduler_time(split);
     assert_eq!(
         ids(&json(db, &["runs", "list", "--since", &at])),
@@ -678,7 +686,7 @@ fn runs_show_gives_attempt_errors_the_lease_the_worker_and_dependencies() {
         assert_eq!(line, "error: run 99999 not found", "{args:?}");
     }
     open_gate("cli-show");
-    wait_status(&s.store, s.after, RunStatus::Completed);
+    wait_status(&s.admin, s.after, RunStatus::Completed);
     s.scheduler.shutdown(Duration::from_secs(5)).unwrap();
 }
 
@@ -686,7 +694,7 @@ fn runs_show_gives_attempt_errors_the_lease_the_worker_and_dependencies() {
 fn runs_cancel_and_retry_act_on_runs_of_a_running_scheduler() {
     let s = scene("cli-cancel", "cli-cancel-flaky");
     let db = &s.db.path;
-    let before = total_runs(&s.store);
+    let before = total_runs(&s.admin);
 
     // Finished runs cannot be cancelled, completed ones not retried: nothing changes.
     let line = fails(db, &["runs", "cancel", &s.failed.to_string()]);
@@ -699,13 +707,13 @@ fn runs_cancel_and_retry_act_on_runs_of_a_running_scheduler() {
         line,
         format!("error: cannot retry run {}: it is completed", s.double)
     );
-    assert_eq!(status_of(&s.store, s.double), RunStatus::Completed);
+    assert_eq!(status_of(&s.admin, s.double), RunStatus::Completed);
 
     // A failed run retried by the CLI is run again by the host (and fails again).
     let out = ok(db, &["runs", "retry", &s.failed.to_string()]);
     assert!(out.contains("is pending again"), "{out}");
     assert!(wait_for(WAIT, || {
-        let r = s.store.read(|tx| tx.get_run(s.failed)).unwrap();
+        let r = s.admin.run(s.failed).unwrap();
         r.status == RunStatus::Failed && r.attempt == 2
     }));
     let shown = json(db, &["runs", "show", &s.failed.to_string()]);
@@ -717,9 +725,9 @@ fn runs_cancel_and_retry_act_on_runs_of_a_running_scheduler() {
     // its blocked dependent is cancelled with it.
     let out = ok(db, &["runs", "cancel", &s.gate.to_string()]);
     assert!(out.contains("cancellation requested"), "{out}");
-    wait_status(&s.store, s.gate, RunStatus::Cancelled);
-    wait_status(&s.store, s.after, RunStatus::Cancelled);
-    let gate = s.store.read(|tx| tx.get_run(s.gate)).unwrap();
+    wait_status(&s.admin, s.gate, RunStatus::Cancelled);
+    wait_status(&s.admin, s.after, RunStatus::Cancelled);
+    let gate = s.admin.run(s.gate).unwrap();
     assert!(gate.cancel_reason.is_some(), "{gate:?}");
 
     // A pending run is cancelled at once, with the reason given.
@@ -743,7 +751,7 @@ fn runs_cancel_and_retry_act_on_runs_of_a_running_scheduler() {
     );
     assert_eq!(out["outcome"], "cancelled");
     assert_eq!(out["status"], "cancelled");
-    let r = s.store.read(|tx| tx.get_run(later)).unwrap();
+    let r = s.admin.run(later).unwrap();
     assert_eq!(r.status, RunStatus::Cancelled);
     assert_eq!(r.cancel_reason.as_deref(), Some("not today"));
 
@@ -751,8 +759,8 @@ fn runs_cancel_and_retry_act_on_runs_of_a_running_scheduler() {
     open_gate("cli-cancel");
     let retried = json(db, &["runs", "retry", &s.gate.to_string()]);
     assert_eq!(retried["status"], "pending");
-    wait_status(&s.store, s.gate, RunStatus::Completed);
-    assert_eq!(total_runs(&s.store), before + 1);
+    wait_status(&s.admin, s.gate, RunStatus::Completed);
+    assert_eq!(total_runs(&s.admin), before + 1);
     s.scheduler.shutdown(Duration::from_secs(5)).unwrap();
 }
 
@@ -785,7 +793,7 @@ fn workers_list_shows_the_running_instance_with_its_in_flight_runs() {
     assert!(row.contains(&s.gate.to_string()), "{row}");
 
     open_gate("cli-workers");
-    wait_status(&s.store, s.after, RunStatus::Completed);
+    wait_status(&s.admin, s.after, RunStatus::Completed);
     s.scheduler.shutdown(Duration::from_secs(5)).unwrap();
     // Stopped: gone from the default list, there with --all as offline.
     let live = json(db, &["workers", "list"]);
@@ -830,7 +838,7 @@ fn tasks_list_shows_each_schedule_with_its_next_fire_time() {
             ScheduleSpec::every(Duration::from_millis(100)),
         )
         .unwrap();
-    let store = store_of(&db);
+    let admin = admin_of(&db);
     assert!(wait_for(WAIT, || {
         scheduler
             .runs(&runloom::RunFilter::new().task(tick.id))
@@ -910,7 +918,7 @@ fn tasks_list_shows_each_schedule_with_its_next_fire_time() {
     let table = ok(&db.path, &["tasks", "list", "--all"]);
     let row = table.lines().find(|l| l.contains("tick")).unwrap();
     assert!(row.contains("deleted"), "{table}");
-    drop(store);
+    drop(admin);
     scheduler.shutdown(Duration::from_secs(5)).unwrap();
 }
 
@@ -983,7 +991,7 @@ fn stats_and_watch_show_counts_success_rates_throughput_and_workers() {
         assert_eq!(f["workers"][0]["in_flight_runs"][0], s.gate.get());
     }
     open_gate("cli-stats");
-    wait_status(&s.store, s.after, RunStatus::Completed);
+    wait_status(&s.admin, s.after, RunStatus::Completed);
     s.scheduler.shutdown(Duration::from_secs(5)).unwrap();
 }
 
@@ -991,10 +999,10 @@ fn stats_and_watch_show_counts_success_rates_throughput_and_workers() {
 fn pause_holds_a_cli_enqueued_run_until_resume() {
     let db = TestDb::new();
     let scheduler = builder(&db).register::<Double>().start().unwrap();
-    let store = store_of(&db);
+    let admin = admin_of(&db);
     let out = ok(&db.path, &["pause"]);
     assert!(out.starts_with("paused"), "{out}");
-    assert!(store.read(|tx| tx.is_paused()).unwrap());
+    assert!(admin.is_paused().unwrap());
     assert!(scheduler.is_paused().unwrap());
     assert_eq!(ok(&db.path, &["pause"]), "already paused\n");
 
@@ -1006,13 +1014,13 @@ fn pause_holds_a_cli_enqueued_run_until_resume() {
     let id = RunId::new(enq["id"].as_i64().unwrap());
     // Many poll intervals (20 ms) pass: paused, nobody claims it.
     std::thread::sleep(Duration::from_millis(600));
-    assert_eq!(status_of(&store, id), RunStatus::Pending);
+    assert_eq!(status_of(&admin, id), RunStatus::Pending);
     assert_eq!(json(&db.path, &["stats"])["paused"], true);
 
     let out = json(&db.path, &["resume"]);
     assert_eq!(out, serde_json::json!({ "paused": false, "changed": true }));
-    wait_status(&store, id, RunStatus::Completed);
-    let run = store.read(|tx| tx.get_run(id)).unwrap();
+    wait_status(&admin, id, RunStatus::Completed);
+    let run = admin.run(id).unwrap();
     assert_eq!(run.result.as_deref(), Some("10"));
     assert_eq!(ok(&db.path, &["resume"]), "not paused: nothing to resume\n");
     scheduler.shutdown(Duration::from_secs(5)).unwrap();
@@ -1022,8 +1030,8 @@ fn pause_holds_a_cli_enqueued_run_until_resume() {
 fn enqueue_runs_registered_types_and_refuses_the_rest_writing_nothing() {
     let db = TestDb::new();
     let scheduler = builder(&db).register::<Double>().start().unwrap();
-    let store = store_of(&db);
-    let before = total_runs(&store);
+    let admin = admin_of(&db);
+    let before = total_runs(&admin);
     for (args, says) in [
         (
             &["enqueue", "mystery", "--payload", "{}"][..],
@@ -1056,7 +1064,7 @@ fn enqueue_runs_registered_types_and_refuses_the_rest_writing_nothing() {
         let line = fails(&db.path, args);
         assert!(line.contains(says), "{args:?}: {line}");
     }
-    assert_eq!(total_runs(&store), before, "a refused enqueue wrote a run");
+    assert_eq!(total_runs(&admin), before, "a refused enqueue wrote a run");
 
     let out = ok(
         &db.path,
@@ -1079,8 +1087,8 @@ fn enqueue_runs_registered_types_and_refuses_the_rest_writing_nothing() {
         .parse()
         .unwrap();
     let id = RunId::new(id);
-    wait_status(&store, id, RunStatus::Completed);
-    let run = store.read(|tx| tx.get_run(id)).unwrap();
+    wait_status(&admin, id, RunStatus::Completed);
+    let run = admin.run(id).unwrap();
     assert_eq!(run.result.as_deref(), Some("8"));
     assert_eq!(run.priority, 7);
     assert_eq!(run.max_attempts, 2);
@@ -1099,8 +1107,8 @@ fn enqueue_runs_registered_types_and_refuses_the_rest_writing_nothing() {
             &at.format(&Rfc3339).unwrap(),
         ],
     );
-    let later = store
-        .read(|tx| tx.get_run(RunId::new(later["id"].as_i64().unwrap())))
+    let later = admin
+        .run(RunId::new(later["id"].as_i64().unwrap()))
         .unwrap();
     assert_eq!(later.scheduled_at, at);
     assert_eq!(later.status, RunStatus::Pending);
@@ -1115,8 +1123,8 @@ fn enqueue_runs_registered_types_and_refuses_the_rest_writing_nothing() {
             "1h",
         ],
     );
-    let delayed = store
-        .read(|tx| tx.get_run(RunId::new(delayed["id"].as_i64().unwrap())))
+    let delayed = admin
+        .run(RunId::new(delayed["id"].as_i64().unwrap()))
         .unwrap();
     let wait = delayed.scheduled_at - delayed.created_at;
     assert!(
@@ -1159,8 +1167,8 @@ fn enqueue_runs_registered_types_and_refuses_the_rest_writing_nothing() {
     );
     let forced = RunId::new(forced["id"].as_i64().unwrap());
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(status_of(&store, forced), RunStatus::Pending);
-    assert_eq!(total_runs(&store), before + 5);
+    assert_eq!(status_of(&admin, forced), RunStatus::Pending);
+    assert_eq!(total_runs(&admin), before + 5);
     scheduler.shutdown(Duration::from_secs(5)).unwrap();
 }
 
@@ -1173,11 +1181,11 @@ fn maintenance_run_does_one_pass_now_and_prints_what_it_did() {
         .maintenance(MaintenanceConfig::default().enabled(false))
         .start()
         .unwrap();
-    let store = store_of(&db);
+    let admin = admin_of(&db);
     let old = scheduler.enqueue(Double { value: 1 }).unwrap().id;
     let fresh = scheduler.enqueue(Double { value: 2 }).unwrap().id;
-    wait_status(&store, old, RunStatus::Completed);
-    wait_status(&store, fresh, RunStatus::Completed);
+    wait_status(&admin, old, RunStatus::Completed);
+    wait_status(&admin, fresh, RunStatus::Completed);
     // One completed run from two days ago: past the 24 h retention.
     let two_days = 2 * 86_400_000_i64;
     db.raw()
@@ -1190,6 +1198,13 @@ fn maintenance_run_does_one_pass_now_and_prints_what_it_did() {
     // A dead process: its heartbeat two hours old, holding an expired lease on a run.
     let long_ago = SystemClock.now() - time::Duration::hours(2);
     let long_ago_host = HostInstant::from_millis(HostInstant::now().millis() - 7_200_000);
+    // A dead process cannot be made through the public API: the storage layer sets it up.
+    let store = Store::open(
+        StoreOptions::file(&db.path)
+            .create_if_missing(false)
+            .migrate(false),
+    )
+    .unwrap();
     let (ghost, orphan) = store
         .write(|tx| {
             let ghost = tx.register_worker(
@@ -1219,14 +1234,11 @@ fn maintenance_run_does_one_pass_now_and_prints_what_it_did() {
     assert_eq!(passes[0]["service"], "runs");
     assert_eq!(passes[0]["counts"]["completed"], 1);
     assert_eq!(passes[0]["counts"]["deleted"], 1);
-    assert!(store.read(|tx| tx.find_run(old)).unwrap().is_none());
-    assert_eq!(status_of(&store, fresh), RunStatus::Completed);
+    assert!(admin.run(old).is_err_and(|e| e.is_not_found()));
+    assert_eq!(status_of(&admin, fresh), RunStatus::Completed);
     // The other services did not run.
-    assert_eq!(status_of(&store, orphan), RunStatus::Running);
-    assert_eq!(
-        store.read(|tx| tx.get_worker(ghost)).unwrap().status,
-        WorkerStatus::Active
-    );
+    assert_eq!(status_of(&admin, orphan), RunStatus::Running);
+    assert_eq!(worker_status(&admin, ghost), WorkerStatus::Active);
 
     let out = ok(&db.path, &["maintenance", "run"]);
     let lines: Vec<&str> = out.lines().collect();
@@ -1244,24 +1256,22 @@ fn maintenance_run_does_one_pass_now_and_prints_what_it_did() {
         lines[4].starts_with("runs") && lines[4].contains("deleted 0"),
         "{out}"
     );
-    assert_eq!(
-        store.read(|tx| tx.get_worker(ghost)).unwrap().status,
-        WorkerStatus::Offline
-    );
-    let orphan = store.read(|tx| tx.get_run(orphan)).unwrap();
-    assert_eq!(orphan.status, RunStatus::Pending);
-    assert!(store.read(|tx| tx.lease_of(orphan.id)).unwrap().is_none());
+    assert_eq!(worker_status(&admin, ghost), WorkerStatus::Offline);
+    let orphan = admin.run_details(orphan).unwrap();
+    assert_eq!(orphan.run.status, RunStatus::Pending);
+    assert!(orphan.lease.is_none());
     // The live host was not taken for dead.
     assert_eq!(
-        store
-            .read(|tx| tx.get_worker(scheduler.worker_id()))
-            .unwrap()
-            .status,
+        worker_status(&admin, scheduler.worker_id()),
         WorkerStatus::Active
     );
     // Each pass is recorded as the maintenance thread records its own.
-    let recorded = store.read(|tx| tx.get_state("maintenance.leases")).unwrap();
-    assert!(recorded.unwrap().contains("\"requeued\":1"));
+    let history = admin.maintenance_history().unwrap();
+    let (_, recorded) = history
+        .iter()
+        .find(|(service, _)| *service == Service::LeaseRescue)
+        .unwrap();
+    assert!(recorded.contains("\"requeued\":1"), "{recorded}");
     scheduler.shutdown(Duration::from_secs(5)).unwrap();
 }
 
@@ -1289,6 +1299,6 @@ fn every_read_command_prints_json_that_parses() {
         assert!(v.is_object() || v.is_array(), "{args:?}: {v}");
     }
     open_gate("cli-json");
-    wait_status(&s.store, s.after, RunStatus::Completed);
+    wait_status(&s.admin, s.after, RunStatus::Completed);
     s.scheduler.shutdown(Duration::from_secs(5)).unwrap();
 }

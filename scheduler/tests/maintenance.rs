@@ -233,28 +233,23 @@ fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
         assert!(wait_for(WAIT, || s.run(i.id).unwrap().status == RunStatus::Completed));
     }
     // What hosts register is recorded for tools.
-    let types = s.store().read(|tx| tx.registered_job_types()).unwrap();
+    let types = s.admin().job_types().unwrap();
     assert_eq!(types, vec!["double".to_owned()]);
     s.shutdown(Duration::from_secs(5)).unwrap();
 
     // A tool with only the file runs a pass and reads the operator views.
-    let store = runloom::store::Store::open(db.options()).unwrap();
-    let config = MaintenanceConfig::default().keep_completed(Duration::ZERO);
-    let report = runloom::maintenance::run_pass(
-        &store,
-        &config,
-        &runloom::SystemClock,
-        &runloom::ExponentialBackoff::default(),
-        Service::RunRetention,
-    )
-    .unwrap();
-    // Both are past their retention; the newest is kept (run ids are never reused).
-    assert_eq!(report.counts.retention().unwrap().removed(), 1);
-    let health = store
-        .read(|tx| tx.read_view(runloom::store::View::SystemHealth, 10))
+    let admin = runloom::Admin::builder(&db.path)
+        .maintenance(MaintenanceConfig::default().keep_completed(Duration::ZERO))
+        .open()
         .unwrap();
-    assert_eq!(health.len(), 1);
-    assert_eq!(health[0]["pending"], 0);
+    let report = admin.run_maintenance(Some(Service::RunRetention)).unwrap();
+    let pass = report.pass(Service::RunRetention).unwrap();
+    // Both are past their retention; the newest is kept (run ids are never reused).
+    assert_eq!(pass.counts.retention().unwrap().removed(), 1);
+    let health = admin.health().unwrap();
+    assert_eq!(health.pending, 0);
+    assert_eq!(health.live_workers, 0, "the host shut down");
+    let store = runloom::store::Store::open(db.options()).unwrap();
     let by_status = store
         .read(|tx| tx.read_view(runloom::store::View::RunsByStatus, 10))
         .unwrap();

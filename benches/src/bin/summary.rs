@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use runloom::{Service, maintenance::Counts, store::Synchronous};
+use runloom::{Service, Synchronous, maintenance::Counts};
 use runloom_benches::{
     BenchDb, fixture,
     ours::{Cycle, Harness, Setup, Shape},

@@ -56,14 +56,14 @@ use crate::{
     failing::Failing,
     retry::RetryPolicy,
     scheduler::Shared,
-    store::{ArchiveMode, Store},
+    store::Store,
 };
 
 /// Default interval of the lease rescue.
 pub const DEFAULT_LEASE_RESCUE_INTERVAL: Duration = Duration::from_secs(5);
 /// Default interval of the stale-worker check.
 pub const DEFAULT_WORKER_CHECK_INTERVAL: Duration = Duration::from_secs(15);
-pub use crate::model::DEFAULT_STALE_WORKER_AFTER;
+pub use crate::{model::DEFAULT_STALE_WORKER_AFTER, store::ArchiveMode};
 /// Default interval of the token purge.
 pub const DEFAULT_TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(60);
 /// Default validation leeway: a revoked token is kept this long past its expiry.
@@ -85,7 +85,7 @@ pub const DEFAULT_BATCH_PAUSE: Duration = Duration::from_millis(10);
 ///
 /// ```
 /// use std::time::Duration;
-/// use runloom::{MaintenanceConfig, store::ArchiveMode};
+/// use runloom::{MaintenanceConfig, maintenance::ArchiveMode};
 ///
 /// let config = MaintenanceConfig::default()
 ///     .lease_rescue_interval(Duration::from_secs(1))
@@ -354,12 +354,9 @@ impl Ctx<'_> {
 
 /// Runs one pass of `service` on `store` now, with `config`'s settings, and records it
 /// in `system_state` as the maintenance thread does. Runs taken back from expired
-/// leases are retried after the delay `retry` gives. For tools (the operator CLI) that
-/// run maintenance without a running scheduler.
-///
-/// # Errors
-/// Database errors (batches committed before the error keep their effect).
-pub fn run_pass(
+/// leases are retried after the delay `retry` gives. For [`crate::Admin`], which runs
+/// maintenance without a running scheduler.
+pub(crate) fn run_pass(
     store: &Store,
     config: &MaintenanceConfig,
     clock: &dyn Clock,

@@ -4,7 +4,9 @@ use time::OffsetDateTime;
 
 use super::{RunId, RunStatus, TaskId};
 
-/// Which runs [`ReadTx::list_runs`](crate::store::ReadTx::list_runs) returns: every filter is optional; newest first.
+/// Which runs [`Admin::runs`](crate::Admin::runs) and
+/// [`Scheduler::runs`](crate::Scheduler::runs) return: every filter is optional; newest
+/// first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RunFilter {

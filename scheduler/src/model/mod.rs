@@ -5,8 +5,10 @@
 //! and from its own representation.
 
 mod dependency;
+mod figures;
 mod filter;
 mod ids;
+mod migration;
 mod run;
 mod shutdown;
 mod status;
@@ -19,21 +21,28 @@ pub(crate) use self::run::{
 };
 pub use self::{
     dependency::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},
+    figures::{Health, LastHour, MinuteThroughput, TaskStats},
     filter::{RunFilter, StatusCounts},
     ids::{RunId, TaskId, WorkerId},
+    migration::{Direction, MigrationState, MigrationStatus, MigrationStep},
     run::{
-        AttemptError, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, Inserted, Lease,
-        MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY, MAX_UNIQUE_KEY_LEN, NewRun, Run,
+        AttemptError, CancelOutcome, Inserted, Lease, MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY,
+        MAX_UNIQUE_KEY_LEN, Run,
     },
     shutdown::ShutdownReport,
     status::{
         AttemptErrorKind, MisfirePolicy, OnUpstreamFailure, RunStatus, UnknownValue, WorkerStatus,
     },
-    task::{
-        NewTask, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task, TaskUpdate,
-    },
+    task::{SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task},
     worker::{
-        DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, DEFAULT_STALE_WORKER_AFTER, NewWorker,
-        Promise, Worker,
+        DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, DEFAULT_STALE_WORKER_AFTER, Worker,
     },
+};
+// What the runtime hands the store (and the store hands back) on the way: public only
+// through the `internals` feature's storage layer.
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub use self::{
+    run::{AttemptOutcome, AttemptTiming, ClaimedRun, NewRun},
+    task::{NewTask, TaskUpdate},
+    worker::{NewWorker, Promise},
 };

@@ -157,6 +157,7 @@ pub const MAX_PRIORITY: u8 = 100;
 /// The most attempts a run may be given.
 pub const MAX_ATTEMPTS: u32 = 1000;
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// A run to insert. Start from [`NewRun::new`] and set the fields that differ from the
 /// defaults (priority 0, 3 attempts, no timeout, 1 s backoff, due at once).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,6 +188,7 @@ pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 pub(crate) const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
 
 impl NewRun {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
     /// A run of `job_type` with `payload` (JSON text), due at `scheduled_at`, with the
     /// default options.
     #[must_use]
@@ -358,6 +360,7 @@ pub struct Lease {
     pub expires_at: OffsetDateTime,
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// A run claimed under a lease, with what a worker needs to execute it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -390,6 +393,7 @@ pub struct ClaimedRun {
     pub lease_expires_at: OffsetDateTime,
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// How a claimed attempt ended, for [`crate::store::WriteTx::finish_attempt`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -423,6 +427,7 @@ pub enum AttemptOutcome {
     },
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// Timing of an attempt as measured by the worker, stored with its outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -434,6 +439,7 @@ pub struct AttemptTiming {
 }
 
 impl AttemptTiming {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
     /// An attempt that started at `started_at` and ran for `duration`.
     #[must_use]
     pub fn new(started_at: OffsetDateTime, duration: Duration) -> Self {

@@ -32,6 +32,7 @@ pub enum Schedule {
     Interval(Duration),
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// A task definition to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -65,6 +66,7 @@ pub struct NewTask {
 }
 
 impl NewTask {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
     /// A task named `name` running `job_type` with `payload`, no schedule and the run
     /// defaults.
     #[must_use]
@@ -136,6 +138,7 @@ pub struct Task {
     pub updated_at: OffsetDateTime,
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// Changes to a task: each `Some` field replaces the stored value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -16,6 +16,7 @@ pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 /// others, recorded in its `workers` row).
 pub const DEFAULT_STALE_WORKER_AFTER: Duration = Duration::from_secs(60);
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// What a worker promises, recorded in its row: other processes judge its liveness by
 /// this and nothing else (never by their own settings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +41,7 @@ impl Default for Promise {
     }
 }
 
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 /// A scheduler instance to register.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -62,6 +64,7 @@ pub struct NewWorker {
 }
 
 impl NewWorker {
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
     /// An instance of this process on `host` with `threads` worker threads, promising
     /// the default intervals ([`Promise::default`]) on this host's monotonic clock.
     #[must_use]
@@ -77,6 +80,7 @@ impl NewWorker {
         }
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
     /// Sets what the instance promises.
     #[must_use]
     pub fn promise(mut self, promise: Promise) -> Self {
@@ -84,6 +88,7 @@ impl NewWorker {
         self
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
     /// Sets the clock domain it keeps its promise on (`None`: judged by wall clock).
     #[must_use]
     pub fn clock_domain(mut self, domain: Option<String>) -> Self {

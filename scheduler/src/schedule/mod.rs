@@ -37,7 +37,8 @@ pub const DEFAULT_MISFIRE_THRESHOLD: Duration = Duration::from_secs(5);
 /// How far ahead of their time occurrences are created.
 pub(crate) const HORIZON: Duration = Duration::from_secs(1);
 
-/// Most fire times [`next_fire_times`] lists at once.
+/// Most fire times [`crate::Scheduler::next_fire_times`] and
+/// [`crate::Admin::fire_times`] list at once.
 pub const MAX_FIRE_TIMES: usize = 10_000;
 
 /// Most schedules materialised per transaction (the rest in the next ones).
@@ -308,7 +309,7 @@ pub(crate) fn materialize(
 /// # Errors
 /// [`Error::InvalidCron`] or [`Error::UnknownTimeZone`] for a stored definition this
 /// binary cannot read.
-pub fn next_fire_times(
+pub(crate) fn next_fire_times(
     task: &Task,
     after: OffsetDateTime,
     n: usize,

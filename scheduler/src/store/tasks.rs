@@ -155,6 +155,18 @@ impl ReadTx<'_> {
         }
     }
 
+    /// The task with this id (live or deleted), if any.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn find_task(&self, id: TaskId) -> Result<Option<Task>> {
+        match self.get_task(id) {
+            Ok(t) => Ok(Some(t)),
+            Err(Error::TaskNotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The live task with this name, if any.
     ///
     /// # Errors

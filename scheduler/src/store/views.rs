@@ -109,4 +109,27 @@ impl ReadTx<'_> {
         }
         Ok(out)
     }
+
+    /// Up to `limit` rows of `view` as `T` (a type of [`crate::model`] whose fields
+    /// are the view's columns).
+    ///
+    /// # Errors
+    /// Database errors; [`Error::CorruptValue`] when a row does not fit `T`.
+    pub(crate) fn view_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        view: View,
+        limit: u32,
+    ) -> Result<Vec<T>> {
+        self.read_view(view, limit)?
+            .into_iter()
+            .map(|row| {
+                serde_json::from_value(serde_json::Value::Object(row)).map_err(|e| {
+                    Error::CorruptValue {
+                        column: view.name(),
+                        detail: e.to_string(),
+                    }
+                })
+            })
+            .collect()
+    }
 }

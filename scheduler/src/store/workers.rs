@@ -49,6 +49,16 @@ impl ReadTx<'_> {
         }
     }
 
+    /// The worker with this id, if its row exists.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn find_worker(&self, id: WorkerId) -> Result<Option<Worker>> {
+        let mut stmt = self.conn().prepare_cached(sql::WORKERS_GET)?;
+        let mut rows = stmt.query(named_params! { ":id": id })?;
+        rows.next()?.map(worker_from_row).transpose()
+    }
+
     /// Instances by id; offline ones only when asked.
     ///
     /// # Errors

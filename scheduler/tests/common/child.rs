@@ -330,24 +330,18 @@ pub fn run_child() {
             log::info!("child shutdown: {outcome:?}");
         }
         Role::Rescuer => {
-            let store = runloom::store::Store::open(
-                runloom::store::StoreOptions::file(&settings.db).create_if_missing(false),
-            )
-            .unwrap();
-            let config = MaintenanceConfig::default();
             let retry = settings
                 .max_backoff_ms
                 .map_or_else(ExponentialBackoff::default, |ms| {
                     ExponentialBackoff::new(Duration::from_millis(ms))
                 });
+            let admin = runloom::Admin::builder(&settings.db)
+                .clock(clock)
+                .retry_policy(retry)
+                .open()
+                .unwrap();
             while !settings.stop.exists() {
-                let _ = runloom::maintenance::run_pass(
-                    &store,
-                    &config,
-                    clock.as_ref(),
-                    &retry,
-                    Service::LeaseRescue,
-                );
+                let _ = admin.run_maintenance(Some(Service::LeaseRescue));
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use runloom::{Clock, ExponentialBackoff, MaintenanceConfig, Service, SystemClock, store::NewRun};
+use runloom::{EnqueueOptions, Error, Service};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -65,19 +65,16 @@ fn parse_service(s: &str) -> Result<Service, String> {
 
 /// Runs `pause` (`paused`: true) or `resume`.
 pub(crate) fn set_paused(ctx: &Ctx, paused: bool) -> CliResult<()> {
-    let store = ctx.open()?;
-    let now = SystemClock.now();
-    let was = store.write(|tx| {
-        let was = tx.is_paused()?;
-        if was != paused {
-            tx.set_paused(paused, now)?;
-        }
-        Ok(was)
-    })?;
+    let admin = ctx.open()?;
+    let changed = if paused {
+        admin.pause()?
+    } else {
+        admin.resume()?
+    };
     if ctx.json {
-        return emit_json(&json!({ "paused": paused, "changed": was != paused }));
+        return emit_json(&json!({ "paused": paused, "changed": changed }));
     }
-    let text = match (paused, was == paused) {
+    let text = match (paused, !changed) {
         (true, true) => "already paused\n".to_owned(),
         (false, true) => "not paused: nothing to resume\n".to_owned(),
         (true, false) => format!(
@@ -93,24 +90,10 @@ pub(crate) fn set_paused(ctx: &Ctx, paused: bool) -> CliResult<()> {
 /// Runs a `maintenance` command.
 pub(crate) fn maintenance(ctx: &Ctx, cmd: &MaintenanceCommand) -> CliResult<()> {
     let MaintenanceCommand::Run { only } = cmd;
-    let store = ctx.open()?;
-    // Workers are judged by the limits each recorded itself, whatever this config says;
-    // runs taken back from dead workers back off by the default retry policy (a host's
-    // own policy is code this tool does not have).
-    let config = MaintenanceConfig::default();
-    let retry = ExponentialBackoff::default();
-    let mut reports = Vec::new();
-    for service in Service::ALL {
-        if only.is_none_or(|o| o == service) {
-            reports.push(runloom::maintenance::run_pass(
-                &store,
-                &config,
-                &SystemClock,
-                &retry,
-                service,
-            )?);
-        }
-    }
+    // Workers are judged by the limits each recorded itself; runs taken back from dead
+    // workers back off by the default retry policy (a host's own policy is code this
+    // tool does not have).
+    let reports = ctx.open()?.run_maintenance(*only)?.passes;
     if ctx.json {
         let list = reports
             .iter()
@@ -146,44 +129,47 @@ pub(crate) fn enqueue(ctx: &Ctx, args: &EnqueueArgs) -> CliResult<()> {
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&args.payload) {
         return Err(CliError::new(format!("the payload is not valid JSON: {e}")));
     }
-    let store = ctx.open()?;
-    let now = SystemClock.now();
-    let scheduled_at = match (args.at, args.delay) {
-        (Some(at), _) => at,
-        (None, Some(delay)) => now
-            .checked_add(
-                time::Duration::try_from(delay)
-                    .map_err(|_| CliError::new("the delay is out of range"))?,
-            )
-            .ok_or_else(|| CliError::new("the delay is out of range"))?,
-        (None, None) => now,
-    };
-    let mut run = NewRun::new(&args.job_type, &args.payload, scheduled_at);
-    run.priority = args.priority;
+    let admin = ctx.open()?;
+    let mut opts = EnqueueOptions::new().priority(args.priority);
+    if let Some(at) = args.at {
+        opts = opts.at(at);
+    }
+    if let Some(delay) = args.delay {
+        opts = opts.delay(delay);
+    }
     if let Some(n) = args.max_attempts {
-        run.max_attempts = n;
+        opts = opts.max_attempts(n);
     }
-    run.timeout = args.timeout;
+    if let Some(t) = args.timeout {
+        opts = opts.timeout(t);
+    }
     if let Some(b) = args.backoff {
-        run.backoff = b;
+        opts = opts.backoff(b);
     }
-    run.unique_key.clone_from(&args.unique_key);
-    let inserted = store.write(|tx| {
-        let registered = tx.registered_job_types()?;
-        if !args.force && !registered.contains(&args.job_type) {
+    if let Some(key) = &args.unique_key {
+        opts = opts.unique_key(key);
+    }
+    let inserted = if args.force {
+        admin.enqueue_json_any_type(&args.job_type, &args.payload, &opts)
+    } else {
+        admin.enqueue_json(&args.job_type, &args.payload, &opts)
+    };
+    let inserted = match inserted {
+        Err(Error::UnknownJobType(_)) => {
+            let registered = admin.job_types()?;
             let known = if registered.is_empty() {
                 "no host has registered any job type yet".to_owned()
             } else {
                 format!("registered: {}", registered.join(", "))
             };
-            return Ok(Err(format!(
+            return Err(CliError::new(format!(
                 "unknown job type {:?} ({known}); --force enqueues it anyway",
                 args.job_type
             )));
         }
-        Ok(Ok(tx.insert_run(&run, now)?))
-    })?;
-    let inserted = inserted.map_err(CliError::new)?;
+        other => other?,
+    };
+    let scheduled_at = admin.run(inserted.id)?.scheduled_at;
     if ctx.json {
         return emit_json(&json!({
             "id": inserted.id.get(),

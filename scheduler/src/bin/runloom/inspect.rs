@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use runloom::{
-    Clock, RunStatus, SystemClock,
-    store::{ReadTx, Schedule, StatusCounts, Store, Task, View, Worker},
+    Admin, Clock, Figures, Health, LastHour, MinuteThroughput, RunStatus, Schedule, StatusCounts,
+    SystemClock, Task, WorkerInfo,
 };
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -14,16 +14,9 @@ use time::OffsetDateTime;
 use crate::{
     CliResult, Ctx,
     output::{
-        Table, age, cell, duration, emit, emit_json, time, time_opt, view_table, worker_json,
+        Table, age, cell, duration, emit, emit_json, rows, time, time_opt, view_table, worker_json,
     },
 };
-
-/// The stale-worker threshold the views use until a scheduler records its own.
-const DEFAULT_STALE_AFTER_MS: i64 = 60_000;
-
-/// Rows read from views that have one row per job type or minute: far more than any
-/// real database holds, so nothing is cut.
-const VIEW_ROWS: u32 = 100_000;
 
 /// The `tasks` commands.
 #[derive(Debug, Subcommand)]
@@ -96,11 +89,8 @@ fn schedule_json(s: &Schedule) -> Value {
 /// The next `n` fire times of a live, enabled schedule; none for the others. A
 /// definition this binary cannot evaluate is reported in its row, not as a failure of
 /// the whole listing.
-fn fire_times(task: &Task, now: OffsetDateTime, n: usize) -> Result<Vec<OffsetDateTime>, String> {
-    if !task.enabled || task.deleted_at.is_some() {
-        return Ok(Vec::new());
-    }
-    runloom::schedule::next_fire_times(task, now, n).map_err(|e| e.to_string())
+fn fire_times(admin: &Admin, task: &Task, n: usize) -> Result<Vec<OffsetDateTime>, String> {
+    admin.fire_times(task, n).map_err(|e| e.to_string())
 }
 
 /// Runs a `tasks` command.
@@ -108,14 +98,13 @@ pub(crate) fn tasks(ctx: &Ctx, cmd: &TasksCommand) -> CliResult<()> {
     let TasksCommand::List { all, next } = cmd;
     // Bounded by the parser; the conversion cannot fail on any platform it runs on.
     let next = &usize::try_from(*next).unwrap_or(runloom::schedule::MAX_FIRE_TIMES);
-    let store = ctx.open()?;
-    let tasks = store.read(|tx| tx.list_tasks(*all))?;
-    let now = SystemClock.now();
+    let admin = ctx.open()?;
+    let tasks = admin.tasks(*all)?;
     if ctx.json {
         let list: Vec<Value> = tasks
             .iter()
             .map(|t| {
-                let fires = fire_times(t, now, *next);
+                let fires = fire_times(&admin, t, *next);
                 json!({
                     "id": t.id.get(),
                     "name": t.name,
@@ -158,7 +147,7 @@ pub(crate) fn tasks(ctx: &Ctx, cmd: &TasksCommand) -> CliResult<()> {
         } else {
             "disabled"
         };
-        let next_fire = match fire_times(t, now, *next) {
+        let next_fire = match fire_times(&admin, t, *next) {
             Ok(f) if f.is_empty() => "-".to_owned(),
             Ok(f) => f.iter().map(|t| time(*t)).collect::<Vec<_>>().join(", "),
             Err(e) => format!("error: {e}"),
@@ -176,38 +165,16 @@ pub(crate) fn tasks(ctx: &Ctx, cmd: &TasksCommand) -> CliResult<()> {
     emit(&table.render())
 }
 
-/// The heartbeat age after which the views (and maintenance) call an instance stale.
-fn stale_after_ms(tx: &ReadTx<'_>) -> runloom::Result<i64> {
-    Ok(tx
-        .get_state("maintenance.stale_worker_after_ms")?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_STALE_AFTER_MS))
-}
-
-/// Workers with the runs each holds a lease on.
-fn workers_with_runs(tx: &ReadTx<'_>, all: bool) -> runloom::Result<Vec<(Worker, Vec<i64>)>> {
-    tx.list_workers(all)?
-        .into_iter()
-        .map(|w| {
-            let runs = tx
-                .leases_of_worker(w.id)?
-                .iter()
-                .map(|l| l.run_id.get())
-                .collect();
-            Ok((w, runs))
-        })
-        .collect()
-}
-
-fn worker_rows_json(workers: &[(Worker, Vec<i64>)], now: OffsetDateTime, stale_ms: i64) -> Value {
+fn worker_rows_json(workers: &[WorkerInfo], now: OffsetDateTime) -> Value {
     Value::Array(
         workers
             .iter()
-            .map(|(w, runs)| {
-                let mut v = worker_json(w, now);
+            .map(|info| {
+                let mut v = worker_json(&info.worker, now);
                 if let Value::Object(map) = &mut v {
+                    let runs: Vec<i64> = info.runs.iter().map(|r| r.get()).collect();
                     map.insert("in_flight_runs".into(), json!(runs));
-                    map.insert("stale".into(), json!(is_stale(w, now, stale_ms)));
+                    map.insert("stale".into(), json!(info.stale));
                 }
                 v
             })
@@ -215,12 +182,7 @@ fn worker_rows_json(workers: &[(Worker, Vec<i64>)], now: OffsetDateTime, stale_m
     )
 }
 
-fn is_stale(w: &Worker, now: OffsetDateTime, stale_ms: i64) -> bool {
-    w.status != runloom::store::WorkerStatus::Offline
-        && crate::output::age_ms(now, w.last_heartbeat) > stale_ms
-}
-
-fn workers_table(workers: &[(Worker, Vec<i64>)], now: OffsetDateTime, stale_ms: i64) -> Table {
+fn workers_table(workers: &[WorkerInfo], now: OffsetDateTime) -> Table {
     let mut table = Table::new(&[
         "id",
         "name",
@@ -233,8 +195,14 @@ fn workers_table(workers: &[(Worker, Vec<i64>)], now: OffsetDateTime, stale_ms: 
         "runs",
         "started at",
     ]);
-    for (w, runs) in workers {
-        let status = if is_stale(w, now, stale_ms) {
+    for WorkerInfo {
+        worker: w,
+        runs,
+        stale,
+        ..
+    } in workers
+    {
+        let status = if *stale {
             format!("{} (stale)", w.status)
         } else {
             w.status.to_string()
@@ -243,7 +211,7 @@ fn workers_table(workers: &[(Worker, Vec<i64>)], now: OffsetDateTime, stale_ms: 
             "-".to_owned()
         } else {
             runs.iter()
-                .map(i64::to_string)
+                .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(",")
         };
@@ -266,12 +234,10 @@ fn workers_table(workers: &[(Worker, Vec<i64>)], now: OffsetDateTime, stale_ms: 
 /// Runs a `workers` command.
 pub(crate) fn workers(ctx: &Ctx, cmd: &WorkersCommand) -> CliResult<()> {
     let WorkersCommand::List { all } = cmd;
-    let store = ctx.open()?;
-    let (workers, stale_ms) =
-        store.read(|tx| Ok((workers_with_runs(tx, *all)?, stale_after_ms(tx)?)))?;
+    let workers = ctx.open()?.workers(*all)?;
     let now = SystemClock.now();
     if ctx.json {
-        return emit_json(&worker_rows_json(&workers, now, stale_ms));
+        return emit_json(&worker_rows_json(&workers, now));
     }
     if workers.is_empty() {
         return emit(if *all {
@@ -280,7 +246,7 @@ pub(crate) fn workers(ctx: &Ctx, cmd: &WorkersCommand) -> CliResult<()> {
             "no live workers (--all lists stopped ones)\n"
         });
     }
-    emit(&workers_table(&workers, now, stale_ms).render())
+    emit(&workers_table(&workers, now).render())
 }
 
 fn counts_json(c: &StatusCounts) -> Value {
@@ -290,30 +256,6 @@ fn counts_json(c: &StatusCounts) -> Value {
     }
     map.insert("total".to_owned(), json!(c.total()));
     Value::Object(map)
-}
-
-/// Everything `stats` prints, read in one snapshot.
-struct Stats {
-    paused: bool,
-    counts: StatusCounts,
-    per_task: Vec<Map<String, Value>>,
-    last_hour: Option<Map<String, Value>>,
-    throughput: Vec<Map<String, Value>>,
-}
-
-fn read_stats(store: &Store) -> runloom::Result<Stats> {
-    store.read(|tx| {
-        Ok(Stats {
-            paused: tx.is_paused()?,
-            counts: tx.count_runs_by_status()?,
-            per_task: tx.read_view(View::TaskExecutionStats, VIEW_ROWS)?,
-            last_hour: tx
-                .read_view(View::PerformanceMetrics, 1)?
-                .into_iter()
-                .next(),
-            throughput: tx.read_view(View::ThroughputLastHour, VIEW_ROWS)?,
-        })
-    })
 }
 
 /// Columns of the `task_execution_stats` view, with their headers.
@@ -362,15 +304,17 @@ fn counts_table(c: &StatusCounts) -> Table {
 
 /// Runs `stats`.
 pub(crate) fn stats(ctx: &Ctx) -> CliResult<()> {
-    let store = ctx.open()?;
-    let s = read_stats(&store)?;
+    let s: Figures = ctx.open()?.figures()?;
+    let per_task = rows(&s.per_task);
+    let last_hour = rows(std::slice::from_ref(&s.last_hour));
+    let throughput = rows(&s.throughput);
     if ctx.json {
         return emit_json(&json!({
             "paused": s.paused,
             "counts": counts_json(&s.counts),
-            "per_task": s.per_task,
-            "last_hour": s.last_hour,
-            "throughput_per_minute": s.throughput,
+            "per_task": per_task,
+            "last_hour": last_hour.first(),
+            "throughput_per_minute": throughput,
         }));
     }
     let mut out = format!(
@@ -379,58 +323,56 @@ pub(crate) fn stats(ctx: &Ctx) -> CliResult<()> {
     );
     out.push_str(&counts_table(&s.counts).render());
     out.push_str("\nper job type and task (success rate = completed / (completed + failed)):\n");
-    if s.per_task.is_empty() {
+    if per_task.is_empty() {
         out.push_str("no runs\n");
     } else {
-        out.push_str(&view_table(&s.per_task, &PER_TASK_COLUMNS).render());
+        out.push_str(&view_table(&per_task, &PER_TASK_COLUMNS).render());
     }
     out.push_str("\nlast hour:\n");
-    out.push_str(&view_table(s.last_hour.as_slice(), &LAST_HOUR_COLUMNS).render());
+    out.push_str(&view_table(&last_hour, &LAST_HOUR_COLUMNS).render());
     out.push_str("\nthroughput per minute, last hour:\n");
-    if s.throughput.is_empty() {
+    if throughput.is_empty() {
         out.push_str("no run finished in the last hour\n");
     } else {
-        out.push_str(&view_table(&s.throughput, &THROUGHPUT_COLUMNS).render());
+        out.push_str(&view_table(&throughput, &THROUGHPUT_COLUMNS).render());
     }
     emit(&out)
 }
 
-/// One refresh of `watch`, read in one snapshot.
+/// One refresh of `watch`.
 struct Frame {
-    health: Map<String, Value>,
+    health: Health,
     counts: StatusCounts,
-    last_hour: Option<Map<String, Value>>,
-    recent: Vec<Map<String, Value>>,
-    workers: Vec<(Worker, Vec<i64>)>,
-    stale_ms: i64,
+    last_hour: LastHour,
+    recent: Vec<MinuteThroughput>,
+    workers: Vec<WorkerInfo>,
 }
 
-fn read_frame(store: &Store) -> runloom::Result<Frame> {
-    store.read(|tx| {
-        let mut throughput = tx.read_view(View::ThroughputLastHour, VIEW_ROWS)?;
-        // The view is in time order: the latest minutes are at the end.
-        let recent = throughput.split_off(throughput.len().saturating_sub(5));
-        Ok(Frame {
-            health: tx
-                .read_view(View::SystemHealth, 1)?
-                .into_iter()
-                .next()
-                .unwrap_or_default(),
-            counts: tx.count_runs_by_status()?,
-            last_hour: tx
-                .read_view(View::PerformanceMetrics, 1)?
-                .into_iter()
-                .next(),
-            recent,
-            workers: workers_with_runs(tx, false)?,
-            stale_ms: stale_after_ms(tx)?,
-        })
+fn read_frame(admin: &Admin) -> runloom::Result<Frame> {
+    let Figures {
+        counts,
+        last_hour,
+        mut throughput,
+        ..
+    } = admin.figures()?;
+    // In time order: the latest minutes are at the end.
+    let recent = throughput.split_off(throughput.len().saturating_sub(5));
+    Ok(Frame {
+        health: admin.health()?,
+        counts,
+        last_hour,
+        recent,
+        workers: admin.workers(false)?,
     })
 }
 
+/// A figure as the tables print it (`-` for none).
+fn num<T: serde::Serialize>(x: T) -> String {
+    cell(&json!(x))
+}
+
 fn render_frame(ctx: &Ctx, f: &Frame, now: OffsetDateTime, interval: Duration) -> String {
-    let h = |k: &str| f.health.get(k).map_or_else(|| "-".to_owned(), cell);
-    let paused = matches!(f.health.get("paused"), Some(v) if v.as_i64() == Some(1));
+    let h = &f.health;
     // Clear the screen and go home, so each refresh replaces the last.
     let mut out = String::from("\x1b[2J\x1b[H");
     out.push_str(&format!(
@@ -442,46 +384,39 @@ fn render_frame(ctx: &Ctx, f: &Frame, now: OffsetDateTime, interval: Duration) -
     out.push_str(&format!(
         "health    claiming {}, live workers {}, stale workers {}, expired leases {}, \
          oldest due wait {}\n",
-        if paused { "PAUSED" } else { "on" },
-        h("live_workers"),
-        h("stale_workers"),
-        h("expired_leases"),
-        match f.health.get("oldest_due_wait_s") {
-            Some(v) if !v.is_null() => format!("{} s", cell(v)),
-            _ => "-".to_owned(),
-        },
+        if h.paused { "PAUSED" } else { "on" },
+        h.live_workers,
+        h.stale_workers,
+        h.expired_leases,
+        h.oldest_due_wait_s
+            .map_or_else(|| "-".to_owned(), |s| format!("{} s", num(s))),
     ));
     let counts: Vec<String> = RunStatus::ALL
         .iter()
         .map(|s| format!("{} {}", s, f.counts.get(*s)))
         .collect();
     out.push_str(&format!("runs      {}\n", counts.join(", ")));
-    let l = |k: &str| {
-        f.last_hour
-            .as_ref()
-            .and_then(|m| m.get(k))
-            .map_or_else(|| "-".to_owned(), cell)
-    };
+    let l = &f.last_hour;
     out.push_str(&format!(
         "last hour finished {} (completed {}, failed {}), {}/s, avg {} ms, max {} ms\n",
-        l("finished_last_hour"),
-        l("completed_last_hour"),
-        l("failed_last_hour"),
-        l("finished_per_s"),
-        l("avg_duration_ms"),
-        l("max_duration_ms"),
+        l.finished_last_hour,
+        l.completed_last_hour,
+        l.failed_last_hour,
+        num(l.finished_per_s),
+        num(l.avg_duration_ms),
+        num(l.max_duration_ms),
     ));
     out.push_str("\nthroughput, latest minutes:\n");
     if f.recent.is_empty() {
         out.push_str("no run finished in the last hour\n");
     } else {
-        out.push_str(&view_table(&f.recent, &THROUGHPUT_COLUMNS).render());
+        out.push_str(&view_table(&rows(&f.recent), &THROUGHPUT_COLUMNS).render());
     }
     out.push_str("\nworkers:\n");
     if f.workers.is_empty() {
         out.push_str("no live workers\n");
     } else {
-        out.push_str(&workers_table(&f.workers, now, f.stale_ms).render());
+        out.push_str(&workers_table(&f.workers, now).render());
     }
     out
 }
@@ -489,12 +424,12 @@ fn render_frame(ctx: &Ctx, f: &Frame, now: OffsetDateTime, interval: Duration) -
 /// Runs `watch`: a frame every interval until Ctrl-C (the default SIGINT handling ends
 /// the process; nothing is held that needs cleaning up) or `--count` frames.
 pub(crate) fn watch(ctx: &Ctx, args: &WatchArgs) -> CliResult<()> {
-    let store = ctx.open()?;
+    let admin = ctx.open()?;
     let interval = Duration::from_millis(args.interval_ms);
     let mut shown = 0u64;
     loop {
         let started = Instant::now();
-        let frame = read_frame(&store)?;
+        let frame = read_frame(&admin)?;
         let now = SystemClock.now();
         if ctx.json {
             // One JSON document per line, so a script can read frames as they come.
@@ -504,7 +439,7 @@ pub(crate) fn watch(ctx: &Ctx, args: &WatchArgs) -> CliResult<()> {
                 "counts": counts_json(&frame.counts),
                 "last_hour": frame.last_hour,
                 "throughput_latest_minutes": frame.recent,
-                "workers": worker_rows_json(&frame.workers, now, frame.stale_ms),
+                "workers": worker_rows_json(&frame.workers, now),
             });
             emit(&format!("{line}\n"))?;
         } else {

@@ -18,7 +18,7 @@ mod runs;
 use std::{fmt, io, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
-use runloom::store::{Migrator, Store, StoreOptions};
+use runloom::Admin;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 /// The command line: global flags, then one command.
@@ -86,61 +86,42 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// Opens an existing database at this binary's schema version, without creating or
     /// migrating anything: what every command but `migrate` works on.
-    pub(crate) fn open(&self) -> CliResult<Store> {
-        self.refuse_empty_file()?;
-        let store = self.open_as_is()?;
-        let version = store.schema_version()?;
-        let latest = Migrator::embedded().latest_version();
-        if version < latest {
-            return Err(CliError::new(format!(
-                "{}: database schema is at version {version} but this binary needs {latest}: \
-                 run `runloom migrate up` first",
-                self.db.display()
-            )));
-        }
-        Ok(store)
+    pub(crate) fn open(&self) -> CliResult<Admin> {
+        Admin::open(&self.db).map_err(|e| self.open_error(e))
     }
 
     /// Opens an existing database at whatever version it is (the library still refuses
     /// a file that is not a database, a newer schema or a changed migration).
-    pub(crate) fn open_as_is(&self) -> CliResult<Store> {
-        Store::open(
-            StoreOptions::file(&self.db)
-                .create_if_missing(false)
-                .migrate(false),
-        )
-        .map_err(|e| self.open_error(e))
+    pub(crate) fn open_as_is(&self) -> CliResult<Admin> {
+        Admin::builder(&self.db)
+            .open_any_version()
+            .map_err(|e| self.open_error(e))
     }
 
     /// A refusal at open, naming the file (some of the library's messages do not) and
-    /// saying how to get a database when there is none.
+    /// saying what to do about it.
     pub(crate) fn open_error(&self, e: runloom::Error) -> CliError {
-        let missing = matches!(e, runloom::Error::DatabaseMissing(_));
-        let mut message = CliError::from(e).0;
+        let hint = match &e {
+            runloom::Error::DatabaseMissing(_) => {
+                " (nothing was created; pass --db PATH or set RUNLOOM_DB, or create one \
+                 with `runloom migrate up`)"
+            }
+            runloom::Error::EmptyDatabase(_) => " (run `runloom migrate up` to create the schema)",
+            _ => "",
+        };
+        let mut message = match e {
+            runloom::Error::SchemaBehind { database, binary } => format!(
+                "database schema is at version {database} but this binary needs {binary}: \
+                 run `runloom migrate up` first"
+            ),
+            e => CliError::from(e).0,
+        };
         let path = self.db.display().to_string();
         if !message.contains(&path) {
             message = format!("{path}: {message}");
         }
-        if missing {
-            message.push_str(
-                " (nothing was created; pass --db PATH or set RUNLOOM_DB, or create one \
-                 with `runloom migrate up`)",
-            );
-        }
+        message.push_str(hint);
         CliError(message)
-    }
-
-    /// An empty file is one SQLite would happily turn into a database; commands other
-    /// than `migrate up` must not, so they refuse it before opening.
-    pub(crate) fn refuse_empty_file(&self) -> CliResult<()> {
-        match std::fs::metadata(&self.db) {
-            Ok(meta) if meta.is_file() && meta.len() == 0 => Err(CliError::new(format!(
-                "{}: file is empty, not a scheduler database: run `runloom migrate up` to \
-                 create the schema",
-                self.db.display()
-            ))),
-            _ => Ok(()),
-        }
     }
 }
 

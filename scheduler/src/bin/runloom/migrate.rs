@@ -3,7 +3,7 @@
 //! database, because creating one is what it is asked for.
 
 use clap::Subcommand;
-use runloom::store::{Direction, MigrationState, MigrationStep, Migrator, Store, StoreOptions};
+use runloom::{Admin, Direction, MigrationState, MigrationStep};
 use serde_json::{Value, json};
 
 use crate::{
@@ -46,11 +46,10 @@ pub(crate) fn run(ctx: &Ctx, cmd: MigrateCommand) -> CliResult<()> {
 }
 
 fn status(ctx: &Ctx) -> CliResult<()> {
-    ctx.refuse_empty_file()?;
-    let store = ctx.open_as_is()?;
-    let version = store.schema_version()?;
-    let latest = Migrator::embedded().latest_version();
-    let migrations = store.migration_status()?;
+    let admin = ctx.open_as_is()?;
+    let version = admin.schema_version()?;
+    let latest = Admin::latest_schema_version();
+    let migrations = admin.migrations()?;
     if ctx.json {
         let list: Vec<Value> = migrations
             .iter()
@@ -124,7 +123,7 @@ fn status(ctx: &Ctx) -> CliResult<()> {
 }
 
 fn up(ctx: &Ctx, to: Option<u32>, dry_run: bool) -> CliResult<()> {
-    let latest = Migrator::embedded().latest_version();
+    let latest = Admin::latest_schema_version();
     // Checked before anything is opened, so a bad target never leaves a new file behind.
     if let Some(t) = to.filter(|t| *t > latest) {
         return Err(CliError::new(format!(
@@ -139,32 +138,27 @@ fn up(ctx: &Ctx, to: Option<u32>, dry_run: bool) -> CliResult<()> {
     if dry_run && missing_or_empty {
         // The plan for a new file is the plan for an empty database: make it on one in
         // memory rather than create (or format) the file.
-        let store = Store::open(StoreOptions::memory().migrate(false))?;
-        let steps = store.migrate_up(to, true)?;
+        let steps = Admin::plan_new_database(to)?;
         let reached = steps.last().map_or(0, |s| s.version);
         return report(ctx, &steps, true, reached, false);
     }
-    let store = Store::open(
-        StoreOptions::file(&ctx.db)
-            .create_if_missing(true)
-            .migrate(false),
-    )
-    .map_err(|e| ctx.open_error(e))?;
-    let current = store.schema_version()?;
-    let steps = store.migrate_up(to, dry_run)?;
+    let admin = Admin::builder(&ctx.db)
+        .create()
+        .map_err(|e| ctx.open_error(e))?;
+    let current = admin.schema_version()?;
+    let steps = admin.migrate_up(to, dry_run)?;
     let reached = if dry_run {
         steps.last().map_or(current, |s| s.version)
     } else {
-        store.schema_version()?
+        admin.schema_version()?
     };
     report(ctx, &steps, dry_run, reached, missing_or_empty && !dry_run)
 }
 
 fn down(ctx: &Ctx, to: u32, dry_run: bool) -> CliResult<()> {
-    ctx.refuse_empty_file()?;
-    let store = ctx.open_as_is()?;
-    let steps = store.migrate_down(to, dry_run)?;
-    let reached = if dry_run { to } else { store.schema_version()? };
+    let admin = ctx.open_as_is()?;
+    let steps = admin.migrate_down(to, dry_run)?;
+    let reached = if dry_run { to } else { admin.schema_version()? };
     report(ctx, &steps, dry_run, reached, false)
 }
 
@@ -177,7 +171,7 @@ fn report(
     reached: u32,
     created: bool,
 ) -> CliResult<()> {
-    let latest = Migrator::embedded().latest_version();
+    let latest = Admin::latest_schema_version();
     if ctx.json {
         let list: Vec<Value> = steps
             .iter()

@@ -6,10 +6,7 @@ use std::{
     time::Duration,
 };
 
-use runloom::{
-    Run,
-    store::{DependencyEdge, Lease, Worker},
-};
+use runloom::{DependencyEdge, Lease, Run, Worker};
 use serde_json::{Map, Value, json};
 use time::{
     OffsetDateTime, UtcOffset,
@@ -203,6 +200,17 @@ pub(crate) fn view_table(rows: &[Map<String, Value>], columns: &[(&str, &str)]) 
 /// A JSON text decoded for the JSON output, kept as a string when it does not parse.
 fn json_text(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// Typed figures as the rows of their view (field names are the view's columns).
+pub(crate) fn rows<T: serde::Serialize>(items: &[T]) -> Vec<Map<String, Value>> {
+    items
+        .iter()
+        .filter_map(|item| match serde_json::to_value(item) {
+            Ok(Value::Object(map)) => Some(map),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A run as JSON, with every stored field.

@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand};
 use runloom::{
-    Clock, Run, RunFilter, RunId, RunStatus, SystemClock,
-    store::{AttemptErrorKind, CancelOutcome, DependencyEdge, ReadTx, TaskId, Worker},
+    Admin, AttemptErrorKind, CancelOutcome, Clock, Dependency, Run, RunDetails, RunFilter, RunId,
+    RunStatus, SystemClock, TaskId,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -90,22 +90,19 @@ pub(crate) fn run(ctx: &Ctx, cmd: RunsCommand) -> CliResult<()> {
 }
 
 fn list(ctx: &Ctx, args: &ListArgs) -> CliResult<()> {
-    let store = ctx.open()?;
-    let runs = store.read(|tx| {
-        let mut filter = RunFilter::new().limit(args.limit);
-        filter.status = args.status;
-        filter.job_type.clone_from(&args.job_type);
-        filter.created_after = args.since;
-        filter.created_before = args.until;
-        if let Some(task) = &args.task {
-            match resolve_task(tx, task)? {
-                Some(id) => filter.task_id = Some(id),
-                None => return Ok(Err(format!("task {task:?} not found"))),
-            }
+    let admin = ctx.open()?;
+    let mut filter = RunFilter::new().limit(args.limit);
+    filter.status = args.status;
+    filter.job_type.clone_from(&args.job_type);
+    filter.created_after = args.since;
+    filter.created_before = args.until;
+    if let Some(task) = &args.task {
+        match resolve_task(&admin, task)? {
+            Some(id) => filter.task_id = Some(id),
+            None => return Err(CliError::new(format!("task {task:?} not found"))),
         }
-        Ok(Ok(tx.list_runs(&filter)?))
-    })?;
-    let runs = runs.map_err(CliError::new)?;
+    }
+    let runs = admin.runs(&filter)?;
     if ctx.json {
         return emit_json(&Value::Array(runs.iter().map(run_json).collect()));
     }
@@ -151,11 +148,11 @@ fn status_text(r: &Run) -> String {
 }
 
 /// A task by id (digits) or by name, among live tasks for names.
-fn resolve_task(tx: &ReadTx<'_>, task: &str) -> runloom::Result<Option<TaskId>> {
+fn resolve_task(admin: &Admin, task: &str) -> runloom::Result<Option<TaskId>> {
     if let Ok(id) = task.parse::<i64>() {
         return Ok(Some(TaskId::new(id)));
     }
-    Ok(tx.find_task_by_name(task)?.map(|t| t.id))
+    Ok(admin.task(task)?.map(|t| t.id))
 }
 
 /// One line of a run's attempt history.
@@ -206,71 +203,8 @@ fn attempt_rows(run: &Run) -> Vec<AttemptRow> {
     rows
 }
 
-/// Everything `runs show` prints about a run, read in one snapshot.
-struct RunDetails {
-    run: Run,
-    task_name: Option<String>,
-    lease: Option<runloom::store::Lease>,
-    worker: Option<Worker>,
-    upstream: Vec<(DependencyEdge, Option<Run>)>,
-    downstream: Vec<(DependencyEdge, Option<Run>)>,
-}
-
-/// The worker with this id, or none when no row has it.
-fn find_worker(tx: &ReadTx<'_>, id: runloom::store::WorkerId) -> runloom::Result<Option<Worker>> {
-    match tx.get_worker(id) {
-        Ok(w) => Ok(Some(w)),
-        // The only refusal of get_worker is an unknown id.
-        Err(runloom::Error::InvalidArgument { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Each edge with the run at its other end (`upstream`: the run waited for).
-fn with_runs(
-    tx: &ReadTx<'_>,
-    edges: Vec<DependencyEdge>,
-    upstream: bool,
-) -> runloom::Result<Vec<(DependencyEdge, Option<Run>)>> {
-    edges
-        .into_iter()
-        .map(|e| {
-            let other = if upstream { e.upstream } else { e.downstream };
-            Ok((e, tx.find_run(other)?))
-        })
-        .collect()
-}
-
-fn details(tx: &ReadTx<'_>, id: RunId) -> runloom::Result<RunDetails> {
-    let run = tx.get_run(id)?;
-    let task_name = match run.task_id {
-        Some(t) => tx
-            .list_tasks(true)?
-            .into_iter()
-            .find(|task| task.id == t)
-            .map(|task| task.name),
-        None => None,
-    };
-    let lease = tx.lease_of(id)?;
-    let worker = match lease.map(|l| l.worker_id).or(run.worker_id) {
-        Some(w) => find_worker(tx, w)?,
-        None => None,
-    };
-    let upstream = with_runs(tx, tx.upstream_of(id)?, true)?;
-    let downstream = with_runs(tx, tx.downstream_of(id)?, false)?;
-    Ok(RunDetails {
-        run,
-        task_name,
-        lease,
-        worker,
-        upstream,
-        downstream,
-    })
-}
-
 fn show(ctx: &Ctx, id: RunId) -> CliResult<()> {
-    let store = ctx.open()?;
-    let d = store.read(|tx| details(tx, id))?;
+    let d: RunDetails = ctx.open()?.run_details(id)?;
     let now = SystemClock.now();
     let run = &d.run;
     let attempts = attempt_rows(run);
@@ -431,12 +365,12 @@ fn indent(text: &str) -> String {
 }
 
 /// Edges with the run at their other end, as an indented table (`none` when empty).
-fn edges_table(edges: &[(DependencyEdge, Option<Run>)], upstream: bool) -> String {
+fn edges_table(edges: &[Dependency], upstream: bool) -> String {
     if edges.is_empty() {
         return "  none\n".to_owned();
     }
     let mut t = Table::new(&["run", "job type", "status", "on failure", "resolved"]);
-    for (e, other) in edges {
+    for Dependency { edge: e, other, .. } in edges {
         let id = if upstream { e.upstream } else { e.downstream };
         t.row(vec![
             id.to_string(),
@@ -454,11 +388,11 @@ fn edges_table(edges: &[(DependencyEdge, Option<Run>)], upstream: bool) -> Strin
 }
 
 /// Edges as JSON, each with the other end's run id, job type and status.
-fn edges_json(edges: &[(DependencyEdge, Option<Run>)], upstream: bool) -> Value {
+fn edges_json(edges: &[Dependency], upstream: bool) -> Value {
     Value::Array(
         edges
             .iter()
-            .map(|(e, other)| {
+            .map(|Dependency { edge: e, other, .. }| {
                 let mut v = edge_json(e);
                 if let Value::Object(map) = &mut v {
                     let id = if upstream { e.upstream } else { e.downstream };
@@ -479,12 +413,7 @@ fn edges_json(edges: &[(DependencyEdge, Option<Run>)], upstream: bool) -> Value 
 }
 
 fn retry(ctx: &Ctx, id: RunId) -> CliResult<()> {
-    let store = ctx.open()?;
-    let now = SystemClock.now();
-    let run = store.write(|tx| {
-        tx.retry_run(id, now)?;
-        tx.get_run(id)
-    })?;
+    let run = ctx.open()?.retry(id)?;
     if ctx.json {
         return emit_json(&run_json(&run));
     }
@@ -496,20 +425,16 @@ fn retry(ctx: &Ctx, id: RunId) -> CliResult<()> {
 }
 
 fn cancel(ctx: &Ctx, id: RunId, reason: &str) -> CliResult<()> {
-    let store = ctx.open()?;
-    let now = SystemClock.now();
-    let outcome = store.write(|tx| tx.cancel_run(id, reason, now))?;
-    // A large cascade goes on in short transactions of its own, so no other process
-    // waits long for the write lock.
-    while store.write(|tx| tx.settle_queued(now))? {}
-    let (run, dependents) = store.read(|tx| {
-        let dependents = tx
-            .downstream_of(id)?
-            .iter()
-            .filter(|e| e.downstream_status == RunStatus::Cancelled)
-            .count();
-        Ok((tx.get_run(id)?, dependents))
-    })?;
+    let admin = ctx.open()?;
+    // The cascade is written before this returns, in short transactions of its own.
+    let outcome = admin.cancel(id, reason)?;
+    let RunDetails {
+        run, downstream, ..
+    } = admin.run_details(id)?;
+    let dependents = downstream
+        .iter()
+        .filter(|d| d.edge.downstream_status == RunStatus::Cancelled)
+        .count();
     let outcome_name = match outcome {
         CancelOutcome::Cancelled => "cancelled",
         CancelOutcome::Requested => "requested",
@@ -540,19 +465,19 @@ fn cancel(ctx: &Ctx, id: RunId, reason: &str) -> CliResult<()> {
 
 /// Runs `deps`.
 pub(crate) fn deps(ctx: &Ctx, args: &DepsArgs) -> CliResult<()> {
-    let store = ctx.open()?;
+    let admin = ctx.open()?;
     let id = RunId::new(args.id);
-    let (run, upstream, downstream, graph) = store.read(|tx| {
-        let run = tx.get_run(id)?;
-        let upstream = with_runs(tx, tx.upstream_of(id)?, true)?;
-        let downstream = with_runs(tx, tx.downstream_of(id)?, false)?;
-        let graph = if args.graph {
-            Some(tx.dependency_graph(id)?)
-        } else {
-            None
-        };
-        Ok((run, upstream, downstream, graph))
-    })?;
+    let RunDetails {
+        run,
+        upstream,
+        downstream,
+        ..
+    } = admin.run_details(id)?;
+    let graph = if args.graph {
+        Some(admin.dependency_graph(id)?)
+    } else {
+        None
+    };
     if ctx.json {
         let mut obj = json!({
             "run": run.id.get(),

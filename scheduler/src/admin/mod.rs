@@ -1,0 +1,266 @@
+//! The operator's handle: [`Admin`] opens a scheduler database without starting any
+//! thread and offers what operators and tools need — runs (list, show, cancel, retry
+//! one or many), pause and resume, schedules and their next fire times, workers,
+//! figures, a maintenance pass, and migrations. The `runloom` CLI is built on it alone.
+//!
+//! It works on a database that running schedulers use at the same time: its reads are
+//! snapshots and its writes short transactions, like theirs. A running
+//! [`Scheduler`](crate::Scheduler) hands out its own with
+//! [`Scheduler::admin`](crate::Scheduler::admin).
+
+mod runs;
+mod system;
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+pub use self::{
+    runs::{Dependency, RetryReport, RunDetails},
+    system::{Figures, WorkerInfo},
+};
+use crate::{
+    clock::{Clock, SystemClock},
+    error::{Error, Result},
+    maintenance::MaintenanceConfig,
+    model::{MigrationStatus, MigrationStep},
+    retry::{ExponentialBackoff, RetryPolicy},
+    store::{Migrator, Store, StoreOptions},
+};
+
+/// An open scheduler database, for operators and tools: no threads, nothing runs on
+/// its own. Cheap to clone (clones share the connections).
+///
+/// ```
+/// use runloom::{Admin, RunFilter, RunStatus, Scheduler};
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("jobs.db");
+/// # Scheduler::builder().database(&path).start()?.shutdown(std::time::Duration::from_secs(5))?;
+/// // A database a host created (and migrated) earlier.
+/// let admin = Admin::open(&path)?;
+/// let failed = admin.runs(&RunFilter::new().status(RunStatus::Failed).limit(20))?;
+/// assert!(failed.is_empty());
+/// assert!(!admin.is_paused()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Admin {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retry: Arc<dyn RetryPolicy>,
+    pub(crate) maintenance: MaintenanceConfig,
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to open an [`Admin`]: from [`Admin::builder`], then one of
+/// [`open`](AdminBuilder::open), [`open_any_version`](AdminBuilder::open_any_version) or
+/// [`create`](AdminBuilder::create).
+#[derive(Clone)]
+#[must_use]
+pub struct AdminBuilder {
+    path: PathBuf,
+    clock: Arc<dyn Clock>,
+    retry: Option<Arc<dyn RetryPolicy>>,
+    maintenance: MaintenanceConfig,
+    busy_timeout: Duration,
+}
+
+impl std::fmt::Debug for AdminBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminBuilder")
+            .field("path", &self.path)
+            .field("busy_timeout", &self.busy_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminBuilder {
+    /// The wall clock for the times it writes (cancellations, retries, pauses) and for
+    /// "now" in its figures; the system clock by default.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The delay before runs that a maintenance pass takes back from dead workers are
+    /// tried again; [`ExponentialBackoff::default`] unless set (a host's own policy is
+    /// code the tool opening the database may not have).
+    pub fn retry_policy(mut self, policy: impl RetryPolicy) -> Self {
+        self.retry = Some(Arc::new(policy));
+        self
+    }
+
+    /// The settings of the maintenance passes it runs ([`Admin::run_maintenance`]):
+    /// retention periods and batch sizes; the defaults unless set. Workers are judged
+    /// by the limits each recorded itself whatever these say.
+    pub fn maintenance(mut self, config: MaintenanceConfig) -> Self {
+        self.maintenance = config;
+        self
+    }
+
+    /// How long a write waits for another process's write lock (default 5 s).
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// Opens an existing database whose schema is at this library's version, without
+    /// creating or migrating anything.
+    ///
+    /// # Errors
+    /// [`Error::DatabaseMissing`]; [`Error::EmptyDatabase`] for an empty file;
+    /// [`Error::SchemaBehind`] when it needs migrations first; every refusal of an
+    /// existing file ([`Error::NotADatabase`], [`Error::ForeignDatabase`],
+    /// [`Error::SchemaTooNew`], [`Error::ChecksumMismatch`] …).
+    pub fn open(self) -> Result<Admin> {
+        let admin = self.open_any_version()?;
+        let database = admin.schema_version()?;
+        let binary = Admin::latest_schema_version();
+        if database < binary {
+            return Err(Error::SchemaBehind { database, binary });
+        }
+        Ok(admin)
+    }
+
+    /// Opens an existing database at whatever schema version it is (for migrations):
+    /// nothing is created or migrated.
+    ///
+    /// # Errors
+    /// As [`AdminBuilder::open`], without [`Error::SchemaBehind`].
+    pub fn open_any_version(self) -> Result<Admin> {
+        // SQLite would turn an empty file into a database; only `create` may.
+        if std::fs::metadata(&self.path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            return Err(Error::EmptyDatabase(self.path));
+        }
+        self.open_store(false)
+    }
+
+    /// Opens the database, creating the file when it is missing (or empty), and
+    /// migrates nothing: for [`Admin::migrate_up`] on a new database.
+    ///
+    /// # Errors
+    /// Every refusal of an existing file, as [`AdminBuilder::open`]; [`Error::Io`].
+    pub fn create(self) -> Result<Admin> {
+        self.open_store(true)
+    }
+
+    fn open_store(self, create: bool) -> Result<Admin> {
+        let store = Store::open(
+            StoreOptions::file(&self.path)
+                .create_if_missing(create)
+                .migrate(false)
+                .busy_timeout(self.busy_timeout)
+                .clock(self.clock.clone()),
+        )?;
+        Ok(Admin {
+            store,
+            clock: self.clock,
+            retry: self
+                .retry
+                .unwrap_or_else(|| Arc::new(ExponentialBackoff::default())),
+            maintenance: self.maintenance,
+        })
+    }
+}
+
+impl Admin {
+    /// How to open one: a clock, a retry policy, a busy timeout.
+    pub fn builder(path: impl Into<PathBuf>) -> AdminBuilder {
+        AdminBuilder {
+            path: path.into(),
+            clock: Arc::new(SystemClock),
+            retry: None,
+            maintenance: MaintenanceConfig::default(),
+            busy_timeout: crate::store::DEFAULT_BUSY_TIMEOUT,
+        }
+    }
+
+    /// Opens an existing database at this library's schema version (see
+    /// [`AdminBuilder::open`]).
+    ///
+    /// # Errors
+    /// As [`AdminBuilder::open`].
+    pub fn open(path: impl Into<PathBuf>) -> Result<Admin> {
+        Admin::builder(path).open()
+    }
+
+    /// The admin of a running scheduler, on its store, clock and policies.
+    pub(crate) fn of(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        retry: Arc<dyn RetryPolicy>,
+        maintenance: MaintenanceConfig,
+    ) -> Admin {
+        Admin {
+            store,
+            clock,
+            retry,
+            maintenance,
+        }
+    }
+
+    /// The highest migration version this library knows.
+    #[must_use]
+    pub fn latest_schema_version() -> u32 {
+        Migrator::embedded().latest_version()
+    }
+
+    /// The migrations a new, empty database would get up to `to` (all by default),
+    /// computed without creating any file: the dry run of `migrate up` on a missing
+    /// database.
+    ///
+    /// # Errors
+    /// [`Error::InvalidMigrationTarget`]; database errors.
+    pub fn plan_new_database(to: Option<u32>) -> Result<Vec<MigrationStep>> {
+        Store::open(StoreOptions::memory().migrate(false))?.migrate_up(to, true)
+    }
+
+    /// The schema version of the database (0 before any migration).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let admin = runloom::Admin::builder(dir.path().join("new.db")).create()?;
+    /// assert_eq!(admin.schema_version()?, 0);
+    /// admin.migrate_up(None, false)?;
+    /// assert_eq!(admin.schema_version()?, runloom::Admin::latest_schema_version());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.store.schema_version()
+    }
+
+    /// Every migration of this library and whether the database has it.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn migrations(&self) -> Result<Vec<MigrationStatus>> {
+        self.store.migration_status()
+    }
+
+    /// Applies pending migrations up to `to` (all by default); with `dry_run`, only
+    /// says which would run. Each runs in its own transaction.
+    ///
+    /// # Errors
+    /// [`Error::InvalidMigrationTarget`]; [`Error::MigrationFailed`] (that migration
+    /// changed nothing; earlier ones stay applied); database errors.
+    pub fn migrate_up(&self, to: Option<u32>, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        self.store.migrate_up(to, dry_run)
+    }
+
+    /// Reverts migrations down to version `to` (0 drops every scheduler table and
+    /// row); with `dry_run`, only says which would run.
+    ///
+    /// # Errors
+    /// As [`Admin::migrate_up`].
+    pub fn migrate_down(&self, to: u32, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        self.store.migrate_down(to, dry_run)
+    }
+}

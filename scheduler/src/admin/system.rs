@@ -1,0 +1,263 @@
+//! The database as a whole through the operator's eyes: claiming paused or not,
+//! schedules, workers, figures, maintenance.
+
+use time::OffsetDateTime;
+
+use super::Admin;
+use crate::{
+    error::{Error, Result},
+    maintenance::{MaintenanceReport, Service},
+    model::{
+        DEFAULT_STALE_WORKER_AFTER, Health, LastHour, MinuteThroughput, RunId, Schedule,
+        StatusCounts, Task, TaskStats, Worker, WorkerStatus,
+    },
+    schedule,
+    store::View,
+};
+
+/// Rows read from views that have one row per job type or minute: far more than any
+/// real database holds, so nothing is cut.
+const VIEW_ROWS: u32 = 100_000;
+
+/// A scheduler instance with the runs it holds leases on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerInfo {
+    /// The instance as stored.
+    pub worker: Worker,
+    /// The runs it holds a lease on now.
+    pub runs: Vec<RunId>,
+    /// Not offline, and silent for longer than the stale limit it recorded itself: it
+    /// is about to be presumed dead. (For display: the decision is maintenance's, on
+    /// the worker's own monotonic clock.)
+    pub stale: bool,
+}
+
+/// The figures of the whole database, read in one snapshot: what `runloom stats`
+/// prints.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Figures {
+    /// Whether claiming is paused.
+    pub paused: bool,
+    /// Runs in each status.
+    pub counts: StatusCounts,
+    /// Per job type and task: outcomes, success rate, durations.
+    pub per_task: Vec<TaskStats>,
+    /// The last hour in one row.
+    pub last_hour: LastHour,
+    /// Runs finished per minute over the last hour, oldest minute first.
+    pub throughput: Vec<MinuteThroughput>,
+}
+
+impl Admin {
+    /// Stops claiming in every process sharing the database (running jobs finish).
+    /// Returns false when it was already paused (nothing is written then).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # runloom::Scheduler::builder().database(&path).start()?.shutdown(std::time::Duration::from_secs(5))?;
+    /// let admin = runloom::Admin::open(&path)?;
+    /// assert!(admin.pause()?);
+    /// assert!(!admin.pause()?, "already paused");
+    /// assert!(admin.resume()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn pause(&self) -> Result<bool> {
+        self.set_paused(true)
+    }
+
+    /// Resumes claiming in every process sharing the database. Returns false when it
+    /// was not paused.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn resume(&self) -> Result<bool> {
+        self.set_paused(false)
+    }
+
+    fn set_paused(&self, paused: bool) -> Result<bool> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let changed = tx.is_paused()? != paused;
+            if changed {
+                tx.set_paused(paused, now)?;
+            }
+            Ok(changed)
+        })
+    }
+
+    /// Whether claiming is paused.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn is_paused(&self) -> Result<bool> {
+        self.store.read(|tx| tx.is_paused())
+    }
+
+    /// Task definitions by id, deleted ones too when `include_deleted`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn tasks(&self, include_deleted: bool) -> Result<Vec<Task>> {
+        self.store.read(|tx| tx.list_tasks(include_deleted))
+    }
+
+    /// The live task named `name`, if any.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn task(&self, name: &str) -> Result<Option<Task>> {
+        self.store.read(|tx| tx.find_task_by_name(name))
+    }
+
+    /// Every live task that has a schedule.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn schedules(&self) -> Result<Vec<Task>> {
+        Ok(self
+            .tasks(false)?
+            .into_iter()
+            .filter(|t| t.schedule != Schedule::None)
+            .collect())
+    }
+
+    /// The next `n` times `task` fires from now (none when it is disabled, deleted or
+    /// has no schedule).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for more than [`schedule::MAX_FIRE_TIMES`];
+    /// [`Error::InvalidCron`] or [`Error::UnknownTimeZone`] for a definition this
+    /// library cannot evaluate (written by another version, say).
+    pub fn fire_times(&self, task: &Task, n: usize) -> Result<Vec<OffsetDateTime>> {
+        if !task.enabled || task.deleted_at.is_some() {
+            return Ok(Vec::new());
+        }
+        schedule::next_fire_times(task, self.clock.now(), n)
+    }
+
+    /// The next `n` times the schedule `name` fires.
+    ///
+    /// # Errors
+    /// [`Error::TaskNameNotFound`]; as [`Admin::fire_times`].
+    pub fn next_fire_times(&self, name: &str, n: usize) -> Result<Vec<OffsetDateTime>> {
+        let task = self
+            .task(name)?
+            .ok_or_else(|| Error::TaskNameNotFound(name.to_owned()))?;
+        self.fire_times(&task, n)
+    }
+
+    /// Scheduler instances with the runs each holds, offline ones too when `all`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn workers(&self, all: bool) -> Result<Vec<WorkerInfo>> {
+        let now = self.clock.now();
+        self.store.read(|tx| {
+            tx.list_workers(all)?
+                .into_iter()
+                .map(|worker| {
+                    let runs = tx
+                        .leases_of_worker(worker.id)?
+                        .iter()
+                        .map(|l| l.run_id)
+                        .collect();
+                    let limit = worker.stale_after.unwrap_or(DEFAULT_STALE_WORKER_AFTER);
+                    let silent = now - worker.last_heartbeat;
+                    let stale = worker.status != WorkerStatus::Offline && silent > limit;
+                    Ok(WorkerInfo {
+                        worker,
+                        runs,
+                        stale,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Runs in each status.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn counts(&self) -> Result<StatusCounts> {
+        self.store.read(|tx| tx.count_runs_by_status())
+    }
+
+    /// Whether the system is healthy, in one row.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn health(&self) -> Result<Health> {
+        self.store
+            .read(|tx| one_row(tx.view_rows(View::SystemHealth, 1)?))
+    }
+
+    /// Every figure of `runloom stats`, in one snapshot.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn figures(&self) -> Result<Figures> {
+        self.store.read(|tx| {
+            Ok(Figures {
+                paused: tx.is_paused()?,
+                counts: tx.count_runs_by_status()?,
+                per_task: tx.view_rows(View::TaskExecutionStats, VIEW_ROWS)?,
+                last_hour: one_row(tx.view_rows(View::PerformanceMetrics, 1)?)?,
+                throughput: tx.view_rows(View::ThroughputLastHour, VIEW_ROWS)?,
+            })
+        })
+    }
+
+    /// Runs maintenance now: one pass of `only` the given service, or of every
+    /// service, recorded in `system_state` like the maintenance thread's. Workers are
+    /// judged by the limits each recorded itself; runs taken back from dead workers
+    /// back off by this handle's retry policy.
+    ///
+    /// # Errors
+    /// Database errors (services that ran before the error keep their effect).
+    pub fn run_maintenance(&self, only: Option<Service>) -> Result<MaintenanceReport> {
+        let mut report = MaintenanceReport::default();
+        for service in Service::ALL {
+            if only.is_none_or(|o| o == service) {
+                report.passes.push(crate::maintenance::run_pass(
+                    &self.store,
+                    &self.maintenance,
+                    self.clock.as_ref(),
+                    self.retry.as_ref(),
+                    service,
+                )?);
+            }
+        }
+        Ok(report)
+    }
+
+    /// The last pass of each maintenance service, from any process, as recorded in
+    /// `system_state`: `(service, JSON of its PassReport)`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn maintenance_history(&self) -> Result<Vec<(Service, String)>> {
+        self.store.read(|tx| {
+            let mut out = Vec::new();
+            for service in Service::ALL {
+                if let Some(json) = tx.get_state(&crate::maintenance::state_key(service))? {
+                    out.push((service, json));
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// The one row of a one-row view.
+fn one_row<T>(rows: Vec<T>) -> Result<T> {
+    rows.into_iter().next().ok_or(Error::CorruptValue {
+        column: "view",
+        detail: "a one-row view returned no row".to_owned(),
+    })
+}
