@@ -15,7 +15,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use parking_lot::Mutex;
 use time::OffsetDateTime;
 
-use crate::store::{RunId, WorkerId};
+use crate::model::{RunId, WorkerId};
 
 /// Something that happened to a run, in this scheduler instance.
 #[derive(Clone, Debug, PartialEq, Eq)]

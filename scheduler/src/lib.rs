@@ -128,6 +128,7 @@
 #![warn(unnameable_types)]
 
 mod admin;
+mod backend;
 mod claim;
 pub mod clock;
 mod complete;

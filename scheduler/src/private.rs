@@ -1,7 +1,7 @@
 //! Items used by the code `#[derive(Job)]` generates. Not part of the public API: they
 //! may change in any release.
 
-use crate::store::MAX_UNIQUE_KEY_LEN;
+use crate::model::MAX_UNIQUE_KEY_LEN;
 
 /// The unique key of a derived job: `name:part:part…`, where each part is the JSON of a
 /// field (or of the whole job). A key longer than the schema allows is replaced by

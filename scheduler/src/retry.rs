@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use runloom::{ExponentialBackoff, FailedAttempt, RetryPolicy, store::AttemptErrorKind};
+//! use runloom::{AttemptErrorKind, ExponentialBackoff, FailedAttempt, RetryPolicy};
 //!
 //! /// Retries crashes (lost leases) after a minute, everything else by the default.
 //! #[derive(Debug)]
@@ -35,7 +35,7 @@ use std::{
     time::Duration,
 };
 
-use crate::store::AttemptErrorKind;
+use crate::model::AttemptErrorKind;
 
 /// Default longest delay between retries, whatever the backoff computes.
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);

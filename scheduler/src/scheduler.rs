@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::{
     admin::Admin,
+    backend::{Backend, Cutoff, JobTypeFilter},
     claim::Claimer,
     clock::{Clock, HostInstant},
     config::{Config, SchedulerBuilder},
@@ -24,17 +25,17 @@ use crate::{
     job::{Job, registry::Registry},
     maintenance::{MaintenanceReport, Service},
     metrics::{SchedulerStats, Stats},
-    model::ShutdownReport,
-    schedule::{self, ScheduleSpec},
-    store::{
-        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, JobTypeFilter, NewDependency,
-        NewRun, NewWorker, Promise, Run, RunFilter, RunId, Store, Task, WorkerId,
+    model::{
+        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, NewDependency, NewRun,
+        NewWorker, Promise, Run, RunFilter, RunId, ShutdownReport, Task, WorkerId,
     },
+    schedule::{self, ScheduleSpec},
+    store::Store,
 };
 
 /// Everything the scheduler's threads share.
 pub(crate) struct Shared {
-    pub(crate) store: Store,
+    pub(crate) store: Arc<dyn Backend>,
     pub(crate) config: Config,
     pub(crate) registry: Registry,
     pub(crate) clock: Arc<dyn Clock>,
@@ -49,7 +50,7 @@ pub(crate) struct Shared {
     /// wake-ups (an enqueue while paused) but not this one.
     pub(crate) resumed: std::sync::atomic::AtomicBool,
     /// Brought forward by a shutdown: the dispatcher's waits for the lock end then.
-    pub(crate) dispatch_cutoff: Arc<crate::store::Cutoff>,
+    pub(crate) dispatch_cutoff: Arc<Cutoff>,
     wake: Sender<()>,
 }
 
@@ -120,6 +121,9 @@ impl Stopped {
 pub struct Scheduler {
     shared: Arc<Shared>,
     admin: Admin,
+    /// The SQLite store behind the interface, for the `internals` feature's tests.
+    #[cfg(feature = "internals")]
+    sqlite: Store,
     lifecycle: Mutex<Lifecycle>,
     stopped: parking_lot::Condvar,
 }
@@ -166,7 +170,8 @@ impl Scheduler {
         clock: Arc<dyn Clock>,
         events: Events,
     ) -> Result<Scheduler> {
-        let store = Store::open(config.store.clone())?;
+        let sqlite = Store::open(config.store.clone())?;
+        let store: Arc<dyn Backend> = Arc::new(sqlite.clone());
         let database_id = store
             .read(|tx| tx.get_state("database_id"))?
             .unwrap_or_default();
@@ -247,16 +252,7 @@ impl Scheduler {
                 crate::heartbeat::run(&shared, &stop);
             })?);
         }
-        if matches!(
-            shared.store.options().location(),
-            crate::store::Location::File(_)
-        ) {
-            shared.store.defer_checkpoints()?;
-            let (store, stop) = (shared.store.clone(), stop_rx.clone());
-            background.push(spawn("runloom-checkpoint", move || {
-                crate::store::run_checkpointer(&store, &stop);
-            })?);
-        }
+        background.extend(shared.store.spawn_background(&stop_rx)?);
         if shared.config.maintenance.enabled {
             let (shared, stop) = (shared.clone(), stop_rx);
             background.push(spawn("runloom-maintenance", move || {
@@ -276,9 +272,13 @@ impl Scheduler {
             shared.config.retry_policy.clone(),
             shared.config.maintenance.clone(),
         );
+        #[cfg(not(feature = "internals"))]
+        drop(sqlite);
         Ok(Scheduler {
             shared,
             admin,
+            #[cfg(feature = "internals")]
+            sqlite,
             lifecycle: Mutex::new(Lifecycle::Running(Threads {
                 dispatcher,
                 workers,
@@ -320,7 +320,7 @@ impl Scheduler {
     #[doc(hidden)]
     #[must_use]
     pub fn store(&self) -> &Store {
-        &self.shared.store
+        &self.sqlite
     }
 
     /// The operator's handle on this scheduler's database (its connections, clock and
@@ -487,7 +487,7 @@ impl Scheduler {
     /// changed the schedule at the same moment. Nothing is written on error.
     pub fn schedule<J: Job>(&self, name: &str, job: J, spec: ScheduleSpec) -> Result<Task> {
         self.check_running()?;
-        crate::store::validate_name("schedule name", name)?;
+        crate::model::validate_name("schedule name", name)?;
         let recurrence = spec.compile()?;
         let now = self.now();
         let payload = self
@@ -495,7 +495,7 @@ impl Scheduler {
             .run_for(&job, &EnqueueOptions::new(), now)?
             .payload;
         let task = schedule::upsert(
-            &self.shared.store,
+            self.shared.store.as_ref(),
             name,
             J::NAME,
             payload,
@@ -541,7 +541,7 @@ impl Scheduler {
         self.shared
             .store
             .write(|tx| match tx.find_task_by_name(name)? {
-                Some(t) if t.schedule != crate::store::Schedule::None => {
+                Some(t) if t.schedule != crate::model::Schedule::None => {
                     tx.delete_task(t.id, t.version, now)?;
                     Ok(true)
                 }

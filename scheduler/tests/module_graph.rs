@@ -23,21 +23,18 @@ const STILL_IN_A_CYCLE: &[&str] = &[
     // maintenance passes, both still in the cycle around scheduler.rs: it leaves with
     // them once the stages own what they use.
     "admin",
-    "claim",
     "clock",
     "complete",
     "config",
     "dispatch",
     "enqueue",
     "error",
-    "events",
     // Only through its unit test, which makes a busy error with the store's helper.
     "failing",
     "heartbeat",
     "job",
     "maintenance",
     "model",
-    "retry",
     "schedule",
     "scheduler",
     "store",

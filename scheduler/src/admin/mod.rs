@@ -18,6 +18,7 @@ pub use self::{
     system::{Figures, WorkerInfo},
 };
 use crate::{
+    backend::Backend,
     clock::{Clock, SystemClock},
     error::{Error, Result},
     maintenance::MaintenanceConfig,
@@ -43,7 +44,7 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct Admin {
-    pub(crate) store: Store,
+    pub(crate) store: Arc<dyn Backend>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: Arc<dyn RetryPolicy>,
     pub(crate) maintenance: MaintenanceConfig,
@@ -150,13 +151,13 @@ impl AdminBuilder {
     }
 
     fn open_store(self, create: bool) -> Result<Admin> {
-        let store = Store::open(
+        let store: Arc<dyn Backend> = Arc::new(Store::open(
             StoreOptions::file(&self.path)
                 .create_if_missing(create)
                 .migrate(false)
                 .busy_timeout(self.busy_timeout)
                 .clock(self.clock.clone()),
-        )?;
+        )?);
         Ok(Admin {
             store,
             clock: self.clock,
@@ -191,7 +192,7 @@ impl Admin {
 
     /// The admin of a running scheduler, on its store, clock and policies.
     pub(crate) fn of(
-        store: Store,
+        store: Arc<dyn Backend>,
         clock: Arc<dyn Clock>,
         retry: Arc<dyn RetryPolicy>,
         maintenance: MaintenanceConfig,
@@ -242,7 +243,7 @@ impl Admin {
     /// # Errors
     /// Database errors.
     pub fn migrations(&self) -> Result<Vec<MigrationStatus>> {
-        self.store.migration_status()
+        self.store.migrations()
     }
 
     /// Applies pending migrations up to `to` (all by default); with `dry_run`, only

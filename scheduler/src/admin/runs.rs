@@ -3,6 +3,7 @@
 
 use super::Admin;
 use crate::{
+    backend::Reads,
     config::DEFAULT_MAX_PAYLOAD_BYTES,
     enqueue::{EnqueueOptions, Enqueuer},
     error::{Error, Result},
@@ -10,7 +11,6 @@ use crate::{
     model::{
         CancelOutcome, DependencyEdge, Inserted, Lease, Run, RunFilter, RunId, RunStatus, Worker,
     },
-    store::ReadTx,
 };
 
 /// One run with everything an operator looks at, read in one snapshot.
@@ -305,7 +305,7 @@ impl Admin {
 
 /// Each edge with the run at its other end (`upstream`: the run waited for).
 fn with_runs(
-    tx: &ReadTx<'_>,
+    tx: &dyn Reads,
     edges: Vec<DependencyEdge>,
     upstream: bool,
 ) -> Result<Vec<Dependency>> {

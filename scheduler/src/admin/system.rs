@@ -12,12 +12,7 @@ use crate::{
         StatusCounts, Task, TaskStats, Worker, WorkerStatus,
     },
     schedule,
-    store::View,
 };
-
-/// Rows read from views that have one row per job type or minute: far more than any
-/// real database holds, so nothing is cut.
-const VIEW_ROWS: u32 = 100_000;
 
 /// A scheduler instance with the runs it holds leases on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,8 +188,7 @@ impl Admin {
     /// # Errors
     /// Database errors.
     pub fn health(&self) -> Result<Health> {
-        self.store
-            .read(|tx| one_row(tx.view_rows(View::SystemHealth, 1)?))
+        self.store.read(|tx| tx.health())
     }
 
     /// Every figure of `runloom stats`, in one snapshot.
@@ -206,9 +200,9 @@ impl Admin {
             Ok(Figures {
                 paused: tx.is_paused()?,
                 counts: tx.count_runs_by_status()?,
-                per_task: tx.view_rows(View::TaskExecutionStats, VIEW_ROWS)?,
-                last_hour: one_row(tx.view_rows(View::PerformanceMetrics, 1)?)?,
-                throughput: tx.view_rows(View::ThroughputLastHour, VIEW_ROWS)?,
+                per_task: tx.task_stats()?,
+                last_hour: tx.last_hour()?,
+                throughput: tx.throughput_last_hour()?,
             })
         })
     }
@@ -225,7 +219,7 @@ impl Admin {
         for service in Service::ALL {
             if only.is_none_or(|o| o == service) {
                 report.passes.push(crate::maintenance::run_pass(
-                    &self.store,
+                    self.store.as_ref(),
                     &self.maintenance,
                     self.clock.as_ref(),
                     self.retry.as_ref(),
@@ -252,12 +246,4 @@ impl Admin {
             Ok(out)
         })
     }
-}
-
-/// The one row of a one-row view.
-fn one_row<T>(rows: Vec<T>) -> Result<T> {
-    rows.into_iter().next().ok_or(Error::CorruptValue {
-        column: "view",
-        detail: "a one-row view returned no row".to_owned(),
-    })
 }

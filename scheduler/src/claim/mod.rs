@@ -6,9 +6,10 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::{
+    backend::{JobTypeFilter, Writes},
     clock::HostInstant,
     error::Result,
-    store::{ClaimedRun, JobTypeFilter, WorkerId, WriteTx},
+    model::{ClaimedRun, WorkerId},
 };
 
 /// Claims for one scheduler instance.
@@ -34,7 +35,7 @@ impl Claimer {
     /// the wall clock and `host` on the monotonic clock.
     pub(crate) fn claim(
         &self,
-        tx: &WriteTx<'_>,
+        tx: &dyn Writes,
         free: usize,
         now: OffsetDateTime,
         host: HostInstant,

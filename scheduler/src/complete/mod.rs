@@ -10,8 +10,8 @@ use crate::{
     dispatch::inflight::{Attempt, SlotView},
     events::Event,
     job::{JobErrorKind, registry::RunResult},
+    model::{AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, RunStatus},
     retry::{FailedAttempt, RetryPolicy},
-    store::{AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, RunStatus},
 };
 
 /// How an attempt ended, as the worker or the dispatcher saw it.

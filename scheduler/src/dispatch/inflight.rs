@@ -36,7 +36,7 @@ use parking_lot::Mutex;
 
 use crate::{
     job::{CancelReason, context::CancelFlag},
-    store::{ClaimedRun, RunId},
+    model::{ClaimedRun, RunId},
 };
 
 /// One attempt of a run: the lease it runs under.

@@ -39,6 +39,7 @@ use time::OffsetDateTime;
 
 use self::inflight::{Attempt, SlotView};
 use crate::{
+    backend::Writes,
     claim::{Claimed, Claimer},
     clock::HostInstant,
     complete::{self, Ending, PendingWrite},
@@ -46,9 +47,9 @@ use crate::{
     events::Event,
     failing::Failing,
     model::ShutdownReport,
+    model::{AttemptOutcome, ClaimedRun, RunStatus},
     schedule,
     scheduler::Shared,
-    store::{AttemptOutcome, ClaimedRun, RunStatus, WriteTx},
 };
 
 /// A claimed run on its way to a worker: the attempt is named by the run and the
@@ -362,7 +363,7 @@ impl Dispatcher {
         let free = if claim { free } else { 0 };
         // Every write waits for the lock as long as the busy timeout allows, and never
         // past the end of a shutdown.
-        let mut deadline = now_instant + self.shared.store.options().busy_timeout_value();
+        let mut deadline = now_instant + self.shared.store.busy_timeout();
         if let Some(stop) = &self.stopping {
             deadline = deadline.min(stop.deadline);
         }
@@ -407,7 +408,7 @@ impl Dispatcher {
     /// The body of one write transaction; `Err` rolls all of it back.
     fn transaction(
         &self,
-        tx: &WriteTx<'_>,
+        tx: &dyn Writes,
         mode: WriteMode,
         schedules: bool,
         free: usize,
@@ -472,7 +473,7 @@ impl Dispatcher {
     /// given back); if that too, nothing is written for it and its lease runs out.
     fn finish_alone(
         &self,
-        tx: &WriteTx<'_>,
+        tx: &dyn Writes,
         w: &PendingWrite,
         now: OffsetDateTime,
     ) -> Result<(PendingWrite, Option<RunStatus>)> {
@@ -533,7 +534,7 @@ impl Dispatcher {
             // The write-ahead log may be what filled the disk, and it keeps its size
             // until it is checkpointed in full and truncated: the checkpoint thread
             // gives the space back as soon as it can.
-            self.shared.store.request_reclaim();
+            self.shared.store.reclaim_space();
         }
     }
 
@@ -751,7 +752,7 @@ impl Dispatcher {
 }
 
 /// Writes one outcome; `None` when the lease was lost (nothing written).
-fn finish(tx: &WriteTx<'_>, w: &PendingWrite, now: OffsetDateTime) -> Result<Option<RunStatus>> {
+fn finish(tx: &dyn Writes, w: &PendingWrite, now: OffsetDateTime) -> Result<Option<RunStatus>> {
     let a = w.view.attempt;
     match tx.finish_attempt(a.run, a.token, &w.outcome, w.timing, now) {
         Ok(f) => Ok(Some(f.status)),

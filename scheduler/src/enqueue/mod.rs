@@ -12,7 +12,7 @@ use crate::{
     clock::{add_ms, to_ms},
     error::{Error, Result},
     job::{Job, JobOptions, registry::Registry},
-    store::{self, NewRun},
+    model::{self, NewRun},
 };
 
 /// Options of one enqueue; each overrides the job type's default.
@@ -136,7 +136,7 @@ impl Enqueuer<'_> {
         opts: &EnqueueOptions,
         now: OffsetDateTime,
     ) -> Result<NewRun> {
-        store::validate_name("job type", job_type)?;
+        model::validate_name("job type", job_type)?;
         let (defaults, check) = match self.registry.get(job_type) {
             Some(runner) => (runner.options(), runner.check_payload(payload)),
             None if self.allow_foreign => {
@@ -175,7 +175,7 @@ impl Enqueuer<'_> {
             });
         }
         // What the schema's json_valid will refuse, refused here with the reason.
-        store::check_json(&payload).map_err(|detail| Error::Payload {
+        model::check_json(&payload).map_err(|detail| Error::Payload {
             job_type: job_type.to_owned(),
             detail,
         })?;
@@ -191,9 +191,9 @@ impl Enqueuer<'_> {
         };
         let mut run = NewRun::new(job_type, payload, scheduled_at);
         run.priority = options.priority.unwrap_or(0);
-        run.max_attempts = options.max_attempts.unwrap_or(store::DEFAULT_MAX_ATTEMPTS);
+        run.max_attempts = options.max_attempts.unwrap_or(model::DEFAULT_MAX_ATTEMPTS);
         run.timeout = options.timeout;
-        run.backoff = options.backoff.unwrap_or(store::DEFAULT_BACKOFF);
+        run.backoff = options.backoff.unwrap_or(model::DEFAULT_BACKOFF);
         run.unique_key = unique_key;
         run.validate()?;
         Ok(run)
@@ -259,7 +259,7 @@ pub enum Upstream {
     /// A job of the same batch.
     Job(BatchRef),
     /// A run already in the database.
-    Run(store::RunId),
+    Run(model::RunId),
 }
 
 impl From<BatchRef> for Upstream {
@@ -268,8 +268,8 @@ impl From<BatchRef> for Upstream {
     }
 }
 
-impl From<store::RunId> for Upstream {
-    fn from(r: store::RunId) -> Self {
+impl From<model::RunId> for Upstream {
+    fn from(r: model::RunId) -> Self {
         Upstream::Run(r)
     }
 }
@@ -279,7 +279,7 @@ impl From<store::RunId> for Upstream {
 pub(crate) struct BatchEdge {
     pub(crate) downstream: BatchRef,
     pub(crate) upstream: Upstream,
-    pub(crate) on_failure: store::OnUpstreamFailure,
+    pub(crate) on_failure: model::OnUpstreamFailure,
 }
 
 impl Batch<'_> {
@@ -314,11 +314,11 @@ impl Batch<'_> {
         downstream: BatchRef,
         upstream: impl Into<Upstream>,
     ) -> Result<&mut Self> {
-        self.depends_on_with(downstream, upstream, store::OnUpstreamFailure::Cancel)
+        self.depends_on_with(downstream, upstream, model::OnUpstreamFailure::Cancel)
     }
 
     /// Like [`Batch::depends_on`], choosing what `downstream` does if `upstream`
-    /// fails: [`store::OnUpstreamFailure::Run`] runs it anyway.
+    /// fails: [`model::OnUpstreamFailure::Run`] runs it anyway.
     ///
     /// # Errors
     /// As [`Batch::depends_on`].
@@ -326,7 +326,7 @@ impl Batch<'_> {
         &mut self,
         downstream: BatchRef,
         upstream: impl Into<Upstream>,
-        on_failure: store::OnUpstreamFailure,
+        on_failure: model::OnUpstreamFailure,
     ) -> Result<&mut Self> {
         let upstream = upstream.into();
         let n = self.runs.len();
@@ -379,7 +379,7 @@ impl Batch<'_> {
     /// [`Error::UnknownDependency`] for an upstream run that does not exist;
     /// [`Error::DependencyCycle`] for an edge onto an existing run (through a unique
     /// key) that closes a cycle; database errors. On error nothing was enqueued.
-    pub fn submit(self) -> Result<Vec<store::Inserted>> {
+    pub fn submit(self) -> Result<Vec<model::Inserted>> {
         let limits = self.scheduler.dependency_limits();
         check_graph(self.runs.len(), &self.edges, &limits)?;
         self.scheduler.submit_runs(&self.runs, &self.edges)
@@ -391,7 +391,7 @@ impl Batch<'_> {
 pub(crate) fn check_graph(
     n: usize,
     edges: &[BatchEdge],
-    limits: &store::DependencyLimits,
+    limits: &model::DependencyLimits,
 ) -> Result<()> {
     for (what, size) in [("graph size", n), ("graph size", edges.len())] {
         if size > limits.max_graph_size {

@@ -52,7 +52,7 @@ pub(crate) fn beat(shared: &Shared) -> Result<()> {
     let wait = shared
         .config
         .heartbeat_interval
-        .min(shared.store.options().busy_timeout_value());
+        .min(shared.store.busy_timeout());
     let result = shared.store.write_until(started + wait, |tx| {
         let now = shared.clock.now();
         let host = HostInstant::now();

@@ -14,7 +14,7 @@ use parking_lot::{Condvar, Mutex};
 use time::OffsetDateTime;
 
 use super::JobError;
-use crate::{dispatch::inflight::Attempt, store::RunId};
+use crate::{dispatch::inflight::Attempt, model::RunId};
 
 /// Why a running job is asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,7 +212,7 @@ impl JobContext {
     /// transaction that completes this run, fenced by its lease.
     pub(crate) fn transaction_with<T: serde::Serialize>(
         &self,
-        f: impl FnOnce(&crate::store::WriteTx<'_>) -> Result<T, JobError>,
+        f: impl FnOnce(&dyn crate::backend::Writes) -> Result<T, JobError>,
     ) -> Result<T, JobError> {
         use std::sync::atomic::Ordering;
         if self.completed.load(Ordering::Acquire) {
@@ -237,7 +237,7 @@ impl JobContext {
         };
         let mut job_error = None;
         let now = self.shared.clock.now();
-        let timing = crate::store::AttemptTiming::new(self.started_at, self.started.elapsed());
+        let timing = crate::model::AttemptTiming::new(self.started_at, self.started.elapsed());
         let result = self.shared.store.write(|tx| {
             let value = match f(tx) {
                 Ok(v) => v,
@@ -253,7 +253,7 @@ impl JobContext {
                 job_type: self.job_type.clone(),
                 detail: e.to_string(),
             })?;
-            let outcome = crate::store::AttemptOutcome::Completed { result: json };
+            let outcome = crate::model::AttemptOutcome::Completed { result: json };
             tx.finish_attempt(
                 self.attempt.run,
                 self.attempt.token,
@@ -267,7 +267,7 @@ impl JobContext {
             Ok(value) => {
                 guard.settle();
                 self.completed.store(true, Ordering::Release);
-                self.shared.stats.record(crate::store::RunStatus::Completed);
+                self.shared.stats.record(crate::model::RunStatus::Completed);
                 self.shared.events.emit(crate::Event::Completed {
                     run: self.attempt.run,
                     job_type: self.job_type.clone(),

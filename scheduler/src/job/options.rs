@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::{
     error::Result,
-    store::{self, MAX_ATTEMPTS, MAX_PRIORITY},
+    model::{self, MAX_ATTEMPTS, MAX_PRIORITY},
 };
 
 /// Options of runs: priority, attempts, timeout and backoff. Each field left `None`
@@ -82,12 +82,12 @@ impl JobOptions {
     /// 1 to 1000, a zero timeout, or a duration too large to store.
     pub fn validate(&self) -> Result<()> {
         if let Some(p) = self.priority {
-            store::validate_priority(p)?;
+            model::validate_priority(p)?;
         }
         if let Some(n) = self.max_attempts {
-            store::validate_attempts(n)?;
+            model::validate_attempts(n)?;
         }
-        store::validate_timeout(self.timeout)?;
+        model::validate_timeout(self.timeout)?;
         if let Some(b) = self.backoff {
             crate::clock::duration_ms("backoff", b)?;
         }

@@ -82,7 +82,7 @@ impl Registry {
     /// [`Error::DuplicateJobType`] when the name is taken; [`Error::InvalidArgument`]
     /// for an empty or oversized name or invalid default options.
     pub(crate) fn register<J: Perform>(&mut self) -> Result<()> {
-        crate::store::validate_name("job type name", J::NAME)?;
+        crate::model::validate_name("job type name", J::NAME)?;
         J::options().validate()?;
         if self.runners.contains_key(J::NAME) {
             return Err(Error::DuplicateJobType(J::NAME.to_owned()));
@@ -112,5 +112,5 @@ impl Registry {
 /// Checks that `payload` is JSON at all (used for foreign job types, whose Rust type
 /// this binary does not know).
 pub(crate) fn check_json(payload: &str) -> std::result::Result<(), String> {
-    crate::store::check_json(payload)
+    crate::model::check_json(payload)
 }

@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::store::ArchiveMode;
+use crate::model::ArchiveMode;
 
 /// What one pass counted, by service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -51,19 +51,19 @@ pub use self::counts::{Counts, RescueCounts, RetentionCounts, StaleWorkerCounts,
 pub(crate) use self::pass::Pass;
 pub use self::pass::{BATCH_TIME_GOAL, MIN_BATCH};
 use crate::{
+    backend::Backend,
     clock::Clock,
     error::{Error, Result},
     failing::Failing,
     retry::RetryPolicy,
     scheduler::Shared,
-    store::Store,
 };
 
 /// Default interval of the lease rescue.
 pub const DEFAULT_LEASE_RESCUE_INTERVAL: Duration = Duration::from_secs(5);
 /// Default interval of the stale-worker check.
 pub const DEFAULT_WORKER_CHECK_INTERVAL: Duration = Duration::from_secs(15);
-pub use crate::{model::DEFAULT_STALE_WORKER_AFTER, store::ArchiveMode};
+pub use crate::model::{ArchiveMode, DEFAULT_STALE_WORKER_AFTER};
 /// Default interval of the token purge.
 pub const DEFAULT_TOKEN_PURGE_INTERVAL: Duration = Duration::from_secs(60);
 /// Default validation leeway: a revoked token is kept this long past its expiry.
@@ -335,7 +335,7 @@ pub(crate) fn state_key(service: Service) -> String {
 
 /// What a maintenance pass works with.
 pub(crate) struct Ctx<'a> {
-    pub(crate) store: &'a Store,
+    pub(crate) store: &'a dyn Backend,
     pub(crate) clock: &'a dyn Clock,
     pub(crate) config: &'a MaintenanceConfig,
     pub(crate) retry: &'a dyn RetryPolicy,
@@ -344,7 +344,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     fn of(shared: &Shared) -> Ctx<'_> {
         Ctx {
-            store: &shared.store,
+            store: shared.store.as_ref(),
             clock: shared.clock.as_ref(),
             config: &shared.config.maintenance,
             retry: shared.config.retry_policy.as_ref(),
@@ -357,7 +357,7 @@ impl Ctx<'_> {
 /// leases are retried after the delay `retry` gives. For [`crate::Admin`], which runs
 /// maintenance without a running scheduler.
 pub(crate) fn run_pass(
-    store: &Store,
+    store: &dyn Backend,
     config: &MaintenanceConfig,
     clock: &dyn Clock,
     retry: &dyn RetryPolicy,

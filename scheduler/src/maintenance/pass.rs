@@ -7,7 +7,7 @@ use crossbeam_channel::{Receiver, select};
 use time::OffsetDateTime;
 
 use super::{Counts, Ctx, PassReport, Service};
-use crate::{clock::HostInstant, error::Result, store::WriteTx};
+use crate::{backend::Writes, clock::HostInstant, error::Result};
 
 /// Measures the batches of one pass, and sizes them.
 ///
@@ -55,7 +55,7 @@ impl Pass {
     pub(crate) fn batch<T>(
         &mut self,
         cx: &Ctx<'_>,
-        f: impl FnOnce(&WriteTx<'_>, OffsetDateTime, HostInstant) -> Result<T>,
+        f: impl FnOnce(&dyn Writes, OffsetDateTime, HostInstant) -> Result<T>,
     ) -> Result<T> {
         let t = Instant::now();
         let out = cx
@@ -78,7 +78,7 @@ impl Pass {
         &mut self,
         cx: &Ctx<'_>,
         stop: &Receiver<()>,
-        mut f: impl FnMut(&WriteTx<'_>, usize, OffsetDateTime, HostInstant) -> Result<(T, usize)>,
+        mut f: impl FnMut(&dyn Writes, usize, OffsetDateTime, HostInstant) -> Result<(T, usize)>,
         mut add: impl FnMut(T),
     ) -> Result<()> {
         loop {

@@ -9,7 +9,7 @@ use crossbeam_channel::Receiver;
 use std::time::Duration;
 
 use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RetentionCounts};
-use crate::{error::Result, store::RunStatus};
+use crate::{error::Result, model::RunStatus};
 
 /// [`Service::RunRetention`](super::Service::RunRetention).
 pub(crate) struct RunCleaner;

@@ -31,7 +31,8 @@ pub use self::{
     },
     shutdown::ShutdownReport,
     status::{
-        AttemptErrorKind, MisfirePolicy, OnUpstreamFailure, RunStatus, UnknownValue, WorkerStatus,
+        ArchiveMode, AttemptErrorKind, MisfirePolicy, OnUpstreamFailure, RunStatus, UnknownValue,
+        WorkerStatus,
     },
     task::{SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task},
     worker::{

@@ -171,3 +171,13 @@ text_enum!(
         Skip => "skip",
     }
 );
+
+/// Whether finished runs past their retention are kept in `task_runs_archive` or dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ArchiveMode {
+    /// Move them to `task_runs_archive` (the default).
+    #[default]
+    Archive,
+    /// Delete them.
+    Delete,
+}

@@ -25,10 +25,11 @@ use time::OffsetDateTime;
 
 pub(crate) use self::{recurrence::Recurrence, upsert::upsert};
 use crate::{
+    backend::Writes,
     clock::shift,
     error::{Error, Result},
     job::JobOptions,
-    store::{self, MisfirePolicy, RunId, Schedule, Task, WriteTx},
+    model::{self, MisfirePolicy, RunId, Schedule, Task},
 };
 
 /// Default age after which a schedule's occurrence counts as missed.
@@ -229,7 +230,7 @@ pub(crate) struct Materialized {
 /// misfire policy to occurrences older than `now - threshold`, and moves each schedule
 /// on. Runs in the caller's transaction.
 pub(crate) fn materialize(
-    tx: &WriteTx<'_>,
+    tx: &dyn Writes,
     now: OffsetDateTime,
     threshold: Duration,
 ) -> Result<Materialized> {
@@ -347,13 +348,13 @@ pub(crate) fn new_task(
     spec: &ScheduleSpec,
     defaults: JobOptions,
     next_run_at: Option<OffsetDateTime>,
-) -> store::NewTask {
+) -> model::NewTask {
     let options = spec.options.or(defaults);
-    let mut t = store::NewTask::new(name, job_type, payload);
+    let mut t = model::NewTask::new(name, job_type, payload);
     t.priority = options.priority.unwrap_or(0);
-    t.max_attempts = options.max_attempts.unwrap_or(store::DEFAULT_MAX_ATTEMPTS);
+    t.max_attempts = options.max_attempts.unwrap_or(model::DEFAULT_MAX_ATTEMPTS);
     t.timeout = options.timeout;
-    t.backoff = options.backoff.unwrap_or(store::DEFAULT_BACKOFF);
+    t.backoff = options.backoff.unwrap_or(model::DEFAULT_BACKOFF);
     t.unique_key = spec.unique_key.clone();
     t.schedule = spec.schedule.clone();
     t.misfire_policy = spec.misfire;

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::{
     clock::{from_ms, to_ms},
     error::{Error, Result},
-    store,
+    model,
 };
 
 /// A parsed schedule.
@@ -64,13 +64,13 @@ impl Recurrence {
     }
 
     /// The recurrence of a stored schedule, if it has one.
-    pub(crate) fn of(schedule: &store::Schedule) -> Result<Option<Self>> {
+    pub(crate) fn of(schedule: &model::Schedule) -> Result<Option<Self>> {
         Ok(match schedule {
-            store::Schedule::None => None,
-            store::Schedule::Cron { expr, timezone } => {
+            model::Schedule::None => None,
+            model::Schedule::Cron { expr, timezone } => {
                 Some(Self::cron(expr, timezone.as_deref())?)
             }
-            store::Schedule::Interval(d) => Some(Self::every(*d)?),
+            model::Schedule::Interval(d) => Some(Self::every(*d)?),
         })
     }
 

@@ -8,17 +8,17 @@ use time::OffsetDateTime;
 
 use super::{Recurrence, ScheduleSpec, new_task};
 use crate::{
+    backend::Backend,
     error::Result,
     job::JobOptions,
     model::{NewTask, Task, TaskUpdate},
-    store::Store,
 };
 
 /// Creates the schedule `name` running `job_type` with `payload` on `spec`, or brings
 /// the existing one to that definition; the task as stored after.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn upsert(
-    store: &Store,
+    store: &dyn Backend,
     name: &str,
     job_type: &'static str,
     payload: String,

@@ -10,47 +10,17 @@
 
 use std::{
     cell::{Cell, RefCell},
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use rusqlite::Connection;
 
+pub(crate) use crate::backend::Cutoff;
+
 thread_local! {
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
     static CUTOFF: RefCell<Option<Arc<Cutoff>>> = const { RefCell::new(None) };
-}
-
-/// A deadline another thread can bring forward while a wait is under way: a shutdown
-/// cuts the dispatcher's wait for the lock short.
-#[derive(Debug, Default)]
-pub(crate) struct Cutoff {
-    /// Milliseconds after [`base`] plus one; 0 while unset.
-    at: AtomicU64,
-}
-
-fn base() -> Instant {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    *BASE.get_or_init(Instant::now)
-}
-
-impl Cutoff {
-    /// From now on, waits under this cutoff end at `at` at the latest.
-    pub(crate) fn set(&self, at: Instant) {
-        let ms =
-            u64::try_from(at.saturating_duration_since(base()).as_millis()).unwrap_or(u64::MAX);
-        self.at.store(ms.saturating_add(1), Ordering::Release);
-    }
-
-    pub(crate) fn get(&self) -> Option<Instant> {
-        match self.at.load(Ordering::Acquire) {
-            0 => None,
-            ms => Some(base() + Duration::from_millis(ms - 1)),
-        }
-    }
 }
 
 /// The earlier of `deadline` and the cutoff, if any.

@@ -51,7 +51,14 @@ impl JobContextExt for JobContext {
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> std::result::Result<T, JobError>,
     ) -> std::result::Result<T, JobError> {
-        self.transaction_with(|tx| f(tx.connection()))
+        self.transaction_with(
+            |tx| match tx.native().downcast_ref::<rusqlite::Connection>() {
+                Some(conn) => f(conn),
+                None => Err(JobError::fail(
+                    "ctx.transaction of runloom::sqlite needs a scheduler on SQLite",
+                )),
+            },
+        )
     }
 }
 

@@ -21,42 +21,10 @@ use super::{
     },
 };
 use crate::{
+    backend::{Finished, JobTypeFilter},
     clock::{HostInstant, add_ms, duration_ms},
     error::{Error, Result},
 };
-
-/// Which job types a claimer can run: a process only claims runs it knows how to
-/// execute, so several binaries can share one database.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct JobTypeFilter(Option<String>);
-
-impl JobTypeFilter {
-    /// Runs of any job type.
-    #[must_use]
-    pub fn any() -> Self {
-        JobTypeFilter(None)
-    }
-
-    /// Runs of these job types only.
-    #[must_use]
-    pub fn only<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
-        let list: Vec<serde_json::Value> = names
-            .into_iter()
-            .map(|n| serde_json::Value::String(n.as_ref().to_owned()))
-            .collect();
-        JobTypeFilter(Some(serde_json::Value::Array(list).to_string()))
-    }
-}
-
-/// What finishing an attempt did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Finished {
-    /// The run's status after the write.
-    pub status: RunStatus,
-    /// Dependents that became pending because of it.
-    pub unblocked: usize,
-}
 
 fn lease_from_row(r: &Row<'_>) -> Result<Lease> {
     Ok(Lease {
@@ -141,7 +109,7 @@ impl ReadTx<'_> {
             let at: Option<i64> = due
                 .query_row(
                     named_params! {
-                        ":priority": p, ":now": ms(after), ":job_types": job_types.0,
+                        ":priority": p, ":now": ms(after), ":job_types": job_types.as_json(),
                     },
                     |r| r.get(0),
                 )
@@ -217,7 +185,7 @@ impl WriteTx<'_> {
                 ":priority": priority,
                 ":now": now_ms,
                 ":limit": i64::try_from(want).unwrap_or(i64::MAX),
-                ":job_types": job_types.0,
+                ":job_types": job_types.as_json(),
             })?;
             let first = claimed.len();
             // Columns by position, in the order of the statement's RETURNING clause (a

@@ -10,67 +10,17 @@ use super::{
     types::{AttemptErrorKind, RunId, RunStatus, WorkerId, dur_ms, ms, narrow},
 };
 use crate::{
+    backend::{LeaseRescue, RescuedRun},
     clock::{HostInstant, add_ms, clock_domain, duration_ms},
     error::{Error, Result},
     maintenance::DEFAULT_STALE_WORKER_AFTER,
+    model::ArchiveMode,
     retry::{FailedAttempt, RetryPolicy},
 };
 
 /// The message recorded on an attempt whose lease expired.
 const LEASE_EXPIRED: &str =
     "lease expired: the worker stopped renewing it (process died or stalled)";
-
-/// Whether finished runs past their retention are kept in `task_runs_archive` or dropped.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ArchiveMode {
-    /// Move them to `task_runs_archive` (the default).
-    #[default]
-    Archive,
-    /// Delete them.
-    Delete,
-}
-
-/// One run taken back from an expired lease.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RescuedRun {
-    /// The run.
-    pub run: RunId,
-    /// `pending` (to be retried) or `failed` (no attempt left).
-    pub status: RunStatus,
-}
-
-/// What one batch of lease rescue did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LeaseRescue {
-    /// The runs taken back, with their new status.
-    pub runs: Vec<RescuedRun>,
-    /// Expired lease rows removed (rescued runs' leases and any stray ones).
-    pub leases_dropped: usize,
-    /// Dependents that became pending (of runs that failed and had `run` edges).
-    pub unblocked: usize,
-}
-
-impl LeaseRescue {
-    /// Runs put back to pending.
-    #[must_use]
-    pub fn requeued(&self) -> usize {
-        self.runs
-            .iter()
-            .filter(|r| r.status == RunStatus::Pending)
-            .count()
-    }
-
-    /// Runs failed for good (their last attempt's lease expired).
-    #[must_use]
-    pub fn failed(&self) -> usize {
-        self.runs
-            .iter()
-            .filter(|r| r.status == RunStatus::Failed)
-            .count()
-    }
-}
 
 fn batch_param(batch: usize) -> Result<i64> {
     if batch == 0 {

@@ -26,6 +26,7 @@
 //! # Ok::<(), runloom::Error>(())
 //! ```
 
+mod backend;
 mod busy;
 mod checkpoint;
 mod connection;
@@ -60,19 +61,14 @@ use parking_lot::Mutex;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
-pub(crate) use self::busy::Cutoff;
+use self::busy::Cutoff;
 #[cfg(test)]
 pub(crate) use self::busy::timed_out as busy_error;
 pub(crate) use self::checkpoint::run_checkpointer;
-pub(crate) use self::types::{
-    DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, check_json, no_nul, validate_attempts, validate_name,
-    validate_priority, validate_timeout,
-};
+pub(crate) use self::types::no_nul;
 pub use self::{
     checkpoint::Checkpoint,
     connection::{Location, Synchronous},
-    leases::{Finished, JobTypeFilter},
-    maintenance::{ArchiveMode, LeaseRescue, RescuedRun},
     migrate::{Direction, Migration, MigrationState, MigrationStatus, MigrationStep, Migrator},
     types::{
         AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun,
@@ -82,9 +78,10 @@ pub use self::{
     },
     views::View,
 };
+pub use crate::backend::{Finished, JobTypeFilter, LeaseRescue, RescuedRun};
 pub use crate::model::{
-    DependencyEdge, DependencyLimits, NewDependency, NewTask, NewWorker, Promise, RunFilter,
-    SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, StatusCounts, Task,
+    ArchiveMode, DependencyEdge, DependencyLimits, NewDependency, NewTask, NewWorker, Promise,
+    RunFilter, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, StatusCounts, Task,
     TaskUpdate, UPSTREAM_FAILED, Worker,
 };
 use crate::{

@@ -12,8 +12,7 @@ pub use crate::model::{
     NewRun, OnUpstreamFailure, Run, RunId, RunStatus, TaskId, WorkerId, WorkerStatus,
 };
 pub(crate) use crate::model::{
-    DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, check_json, no_nul, validate_attempts, validate_json,
-    validate_name, validate_priority, validate_timeout,
+    no_nul, validate_attempts, validate_json, validate_name, validate_priority, validate_timeout,
 };
 use crate::{
     clock::{from_ms, to_ms},

@@ -4,7 +4,10 @@
 use rusqlite::{named_params, types::ValueRef};
 
 use super::{ReadTx, sql};
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    model::{Health, LastHour, MinuteThroughput, TaskStats},
+};
 
 /// One of the schema's views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,11 +118,7 @@ impl ReadTx<'_> {
     ///
     /// # Errors
     /// Database errors; [`Error::CorruptValue`] when a row does not fit `T`.
-    pub(crate) fn view_rows<T: serde::de::DeserializeOwned>(
-        &self,
-        view: View,
-        limit: u32,
-    ) -> Result<Vec<T>> {
+    fn view_rows<T: serde::de::DeserializeOwned>(&self, view: View, limit: u32) -> Result<Vec<T>> {
         self.read_view(view, limit)?
             .into_iter()
             .map(|row| {
@@ -132,4 +131,48 @@ impl ReadTx<'_> {
             })
             .collect()
     }
+
+    /// Whether the system is healthy, in one row (the `system_health` view).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn health(&self) -> Result<Health> {
+        one_row(self.view_rows(View::SystemHealth, 1)?)
+    }
+
+    /// Per job type and task: outcomes, success rate, durations.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn task_stats(&self) -> Result<Vec<TaskStats>> {
+        self.view_rows(View::TaskExecutionStats, VIEW_ROWS)
+    }
+
+    /// The last hour in one row (the `performance_metrics` view).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn last_hour(&self) -> Result<LastHour> {
+        one_row(self.view_rows(View::PerformanceMetrics, 1)?)
+    }
+
+    /// Runs finished per minute over the last hour, oldest minute first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn throughput_last_hour(&self) -> Result<Vec<MinuteThroughput>> {
+        self.view_rows(View::ThroughputLastHour, VIEW_ROWS)
+    }
+}
+
+/// Rows read from views that have one row per job type or minute: far more than any
+/// real database holds, so nothing is cut.
+const VIEW_ROWS: u32 = 100_000;
+
+/// The one row of a one-row view.
+fn one_row<T>(rows: Vec<T>) -> Result<T> {
+    rows.into_iter().next().ok_or(Error::CorruptValue {
+        column: "view",
+        detail: "a one-row view returned no row".to_owned(),
+    })
 }

@@ -14,8 +14,8 @@ use crate::{
     dispatch::{Completion, Dispatch, inflight::Begin},
     events::Event,
     job::{JobContext, registry::RunResult},
+    model::AttemptTiming,
     scheduler::Shared,
-    store::AttemptTiming,
 };
 
 /// Runs one attempt, or learns it must not run, and reports how it ended.

@@ -1,0 +1,378 @@
+//! The SQLite backend as the runtime sees it: [`Store`] is a [`Backend`], its
+//! transactions are [`Reads`] and [`Writes`]. Each operation is the inherent method of
+//! the same name (one file per table), whose documentation is the contract.
+
+use std::{
+    any::Any,
+    sync::Arc,
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use crossbeam_channel::Receiver;
+use time::OffsetDateTime;
+
+use super::{Location, ReadTx, Store, WriteTx};
+use crate::{
+    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Reads, Writes},
+    clock::HostInstant,
+    error::{Error, Result},
+    model::{
+        ArchiveMode, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, DependencyEdge,
+        DependencyLimits, Health, Inserted, LastHour, Lease, MigrationStatus, MigrationStep,
+        MinuteThroughput, NewDependency, NewRun, NewTask, NewWorker, Run, RunFilter, RunId,
+        RunStatus, StatusCounts, Task, TaskId, TaskStats, TaskUpdate, Worker, WorkerId,
+    },
+    retry::RetryPolicy,
+};
+
+impl Backend for Store {
+    fn read_dyn(&self, f: &mut dyn FnMut(&dyn Reads) -> Result<()>) -> Result<()> {
+        self.read(|tx| f(tx))
+    }
+
+    fn write_dyn(
+        &self,
+        deadline: Instant,
+        cutoff: Option<&Arc<Cutoff>>,
+        f: &mut dyn FnMut(&dyn Writes) -> Result<()>,
+    ) -> Result<()> {
+        self.write_cut(deadline, cutoff, |tx| f(tx))
+    }
+
+    fn add_dependencies(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        Store::add_dependencies(self, edges, limits, now)
+    }
+
+    fn busy_timeout(&self) -> Duration {
+        self.options().busy_timeout_value()
+    }
+
+    fn schema_version(&self) -> Result<u32> {
+        Store::schema_version(self)
+    }
+
+    fn migrations(&self) -> Result<Vec<MigrationStatus>> {
+        self.migration_status()
+    }
+
+    fn migrate_up(&self, to: Option<u32>, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        Store::migrate_up(self, to, dry_run)
+    }
+
+    fn migrate_down(&self, to: u32, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        Store::migrate_down(self, to, dry_run)
+    }
+
+    fn spawn_background(&self, stop: &Receiver<()>) -> Result<Vec<JoinHandle<()>>> {
+        // An in-memory database has no log to copy back.
+        if !matches!(self.options().location(), Location::File(_)) {
+            return Ok(Vec::new());
+        }
+        self.defer_checkpoints()?;
+        let (store, stop) = (self.clone(), stop.clone());
+        let handle = std::thread::Builder::new()
+            .name("runloom-checkpoint".to_owned())
+            .spawn(move || super::run_checkpointer(&store, &stop))
+            .map_err(Error::Thread)?;
+        Ok(vec![handle])
+    }
+
+    fn reclaim_space(&self) {
+        self.request_reclaim();
+    }
+}
+
+/// The reads, forwarded to the inherent methods of `ReadTx` (which `WriteTx` derefs
+/// to): an inherent method is found before the trait's, so none calls itself.
+macro_rules! reads {
+    ($ty:ty) => {
+        impl Reads for $ty {
+            fn get_run(&self, id: RunId) -> Result<Run> {
+                ReadTx::get_run(self, id)
+            }
+            fn find_run(&self, id: RunId) -> Result<Option<Run>> {
+                ReadTx::find_run(self, id)
+            }
+            fn run_status(&self, id: RunId) -> Result<RunStatus> {
+                ReadTx::run_status(self, id)
+            }
+            fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+                ReadTx::list_runs(self, filter)
+            }
+            fn count_runs_by_status(&self) -> Result<StatusCounts> {
+                ReadTx::count_runs_by_status(self)
+            }
+            fn next_due_unpaused(
+                &self,
+                after: OffsetDateTime,
+                job_types: &JobTypeFilter,
+            ) -> Result<Option<OffsetDateTime>> {
+                ReadTx::next_due_unpaused(self, after, job_types)
+            }
+            fn lease_of(&self, run: RunId) -> Result<Option<Lease>> {
+                ReadTx::lease_of(self, run)
+            }
+            fn leases_of_worker(&self, worker: WorkerId) -> Result<Vec<Lease>> {
+                ReadTx::leases_of_worker(self, worker)
+            }
+            fn cancel_requested_for_worker(&self, worker: WorkerId) -> Result<Vec<RunId>> {
+                ReadTx::cancel_requested_for_worker(self, worker)
+            }
+            fn upstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
+                ReadTx::upstream_of(self, run)
+            }
+            fn downstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
+                ReadTx::downstream_of(self, run)
+            }
+            fn dependency_graph(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
+                ReadTx::dependency_graph(self, run)
+            }
+            fn find_task(&self, id: TaskId) -> Result<Option<Task>> {
+                ReadTx::find_task(self, id)
+            }
+            fn find_task_by_name(&self, name: &str) -> Result<Option<Task>> {
+                ReadTx::find_task_by_name(self, name)
+            }
+            fn list_tasks(&self, include_deleted: bool) -> Result<Vec<Task>> {
+                ReadTx::list_tasks(self, include_deleted)
+            }
+            fn due_schedules(&self, until: OffsetDateTime, limit: usize) -> Result<Vec<Task>> {
+                ReadTx::due_schedules(self, until, limit)
+            }
+            fn next_schedule_due(&self) -> Result<Option<OffsetDateTime>> {
+                ReadTx::next_schedule_due(self)
+            }
+            fn find_worker(&self, id: WorkerId) -> Result<Option<Worker>> {
+                ReadTx::find_worker(self, id)
+            }
+            fn list_workers(&self, include_offline: bool) -> Result<Vec<Worker>> {
+                ReadTx::list_workers(self, include_offline)
+            }
+            fn get_state(&self, key: &str) -> Result<Option<String>> {
+                ReadTx::get_state(self, key)
+            }
+            fn is_paused(&self) -> Result<bool> {
+                ReadTx::is_paused(self)
+            }
+            fn registered_job_types(&self) -> Result<Vec<String>> {
+                ReadTx::registered_job_types(self)
+            }
+            fn is_token_revoked(&self, token_id: &str) -> Result<bool> {
+                ReadTx::is_token_revoked(self, token_id)
+            }
+            fn health(&self) -> Result<Health> {
+                ReadTx::health(self)
+            }
+            fn task_stats(&self) -> Result<Vec<TaskStats>> {
+                ReadTx::task_stats(self)
+            }
+            fn last_hour(&self) -> Result<LastHour> {
+                ReadTx::last_hour(self)
+            }
+            fn throughput_last_hour(&self) -> Result<Vec<MinuteThroughput>> {
+                ReadTx::throughput_last_hour(self)
+            }
+        }
+    };
+}
+
+reads!(ReadTx<'_>);
+reads!(WriteTx<'_>);
+
+impl Writes for WriteTx<'_> {
+    fn step_dyn(&self, f: &mut dyn FnMut(&dyn Writes) -> Result<()>) -> Result<()> {
+        WriteTx::step(self, |tx| f(tx))
+    }
+    fn insert_run(&self, run: &NewRun, now: OffsetDateTime) -> Result<Inserted> {
+        WriteTx::insert_run(self, run, now)
+    }
+    fn insert_runs(&self, runs: &[NewRun], now: OffsetDateTime) -> Result<Vec<Inserted>> {
+        WriteTx::insert_runs(self, runs, now)
+    }
+    fn add_dependencies(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        WriteTx::add_dependencies(self, edges, limits, now)
+    }
+    fn add_dependencies_acyclic(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        WriteTx::add_dependencies_acyclic(self, edges, limits, now)
+    }
+    fn cancel_run(&self, id: RunId, reason: &str, now: OffsetDateTime) -> Result<CancelOutcome> {
+        WriteTx::cancel_run(self, id, reason, now)
+    }
+    fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
+        WriteTx::retry_run(self, id, now)
+    }
+    fn claim_unpaused(
+        &self,
+        worker: WorkerId,
+        limit: usize,
+        now: (OffsetDateTime, HostInstant),
+        lease_ttl: Duration,
+        job_types: &JobTypeFilter,
+    ) -> Result<Vec<ClaimedRun>> {
+        WriteTx::claim_unpaused(self, worker, limit, now, lease_ttl, job_types)
+    }
+    fn renew_leases(
+        &self,
+        worker: WorkerId,
+        attempts: &[(RunId, i64)],
+        now: OffsetDateTime,
+        host: HostInstant,
+        lease_ttl: Duration,
+    ) -> Result<Vec<(RunId, i64)>> {
+        WriteTx::renew_leases(self, worker, attempts, now, host, lease_ttl)
+    }
+    fn finish_attempt(
+        &self,
+        run: RunId,
+        token: i64,
+        outcome: &AttemptOutcome,
+        timing: Option<AttemptTiming>,
+        now: OffsetDateTime,
+    ) -> Result<Finished> {
+        WriteTx::finish_attempt(self, run, token, outcome, timing, now)
+    }
+    fn settle_queued(&self, now: OffsetDateTime) -> Result<bool> {
+        WriteTx::settle_queued(self, now)
+    }
+    fn create_task(&self, task: &NewTask, now: OffsetDateTime) -> Result<Task> {
+        WriteTx::create_task(self, task, now)
+    }
+    fn update_task(
+        &self,
+        id: TaskId,
+        expected_version: i64,
+        update: &TaskUpdate,
+        now: OffsetDateTime,
+    ) -> Result<Task> {
+        WriteTx::update_task(self, id, expected_version, update, now)
+    }
+    fn delete_task(&self, id: TaskId, expected_version: i64, now: OffsetDateTime) -> Result<()> {
+        WriteTx::delete_task(self, id, expected_version, now)
+    }
+    fn insert_occurrence(
+        &self,
+        task: &Task,
+        at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<RunId>> {
+        WriteTx::insert_occurrence(self, task, at, now)
+    }
+    fn advance_schedule(
+        &self,
+        task: &Task,
+        next: Option<OffsetDateTime>,
+        last: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        WriteTx::advance_schedule(self, task, next, last, now)
+    }
+    fn register_worker(
+        &self,
+        worker: &NewWorker,
+        now: OffsetDateTime,
+        host: HostInstant,
+    ) -> Result<WorkerId> {
+        WriteTx::register_worker(self, worker, now, host)
+    }
+    fn heartbeat_worker(
+        &self,
+        id: WorkerId,
+        now: OffsetDateTime,
+        host: HostInstant,
+    ) -> Result<bool> {
+        WriteTx::heartbeat_worker(self, id, now, host)
+    }
+    fn reactivate_worker(
+        &self,
+        id: WorkerId,
+        now: OffsetDateTime,
+        host: HostInstant,
+    ) -> Result<bool> {
+        WriteTx::reactivate_worker(self, id, now, host)
+    }
+    fn set_worker_stopping(&self, id: WorkerId, now: OffsetDateTime) -> Result<()> {
+        WriteTx::set_worker_stopping(self, id, now)
+    }
+    fn mark_worker_offline(&self, id: WorkerId, now: OffsetDateTime) -> Result<()> {
+        WriteTx::mark_worker_offline(self, id, now)
+    }
+    fn set_state(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()> {
+        WriteTx::set_state(self, key, value, now)
+    }
+    fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
+        WriteTx::set_paused(self, paused, now)
+    }
+    fn record_job_types(&self, names: &[String], now: OffsetDateTime) -> Result<()> {
+        WriteTx::record_job_types(self, names, now)
+    }
+    fn try_lead(
+        &self,
+        key: &str,
+        worker: WorkerId,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<bool> {
+        WriteTx::try_lead(self, key, worker, now, lease)
+    }
+    fn release_lead(&self, key: &str, worker: WorkerId, now: OffsetDateTime) -> Result<()> {
+        WriteTx::release_lead(self, key, worker, now)
+    }
+    fn revoke_token(
+        &self,
+        token_id: &str,
+        expires_at: OffsetDateTime,
+        reason: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        WriteTx::revoke_token(self, token_id, expires_at, reason, now)
+    }
+    fn rescue_expired_leases(
+        &self,
+        now: OffsetDateTime,
+        host: HostInstant,
+        batch: usize,
+        policy: &dyn RetryPolicy,
+    ) -> Result<LeaseRescue> {
+        WriteTx::rescue_expired_leases(self, now, host, batch, policy)
+    }
+    fn mark_stale_workers_offline(
+        &self,
+        now: OffsetDateTime,
+        host: HostInstant,
+        batch: usize,
+    ) -> Result<Vec<WorkerId>> {
+        WriteTx::mark_stale_workers_offline(self, now, host, batch)
+    }
+    fn purge_expired_tokens(&self, before: OffsetDateTime, batch: usize) -> Result<usize> {
+        WriteTx::purge_expired_tokens(self, before, batch)
+    }
+    fn remove_finished_runs(
+        &self,
+        status: RunStatus,
+        finished_before: OffsetDateTime,
+        batch: usize,
+        mode: ArchiveMode,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        WriteTx::remove_finished_runs(self, status, finished_before, batch, mode, now)
+    }
+    fn native(&self) -> &dyn Any {
+        self.connection()
+    }
+}
