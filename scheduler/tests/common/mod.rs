@@ -94,6 +94,7 @@ pub fn schema_of(conn: &rusqlite::Connection) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
+pub mod backend;
 pub mod child;
 pub mod jobs;
 
