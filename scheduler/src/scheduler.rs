@@ -18,7 +18,11 @@ use crate::{
     claim::Claimer,
     clock::{Clock, HostInstant},
     config::{Config, SchedulerBuilder},
-    dispatch::{Channels, Control, Dispatcher, inflight::InFlight},
+    dispatch::{
+        Channels, Control, Dispatcher,
+        inflight::InFlight,
+        wake::{self, Wake, Waker},
+    },
     enqueue::{Batch, BatchEdge, EnqueueOptions, Enqueuer},
     error::{Error, Result},
     events::{Event, Events},
@@ -44,14 +48,9 @@ pub(crate) struct Shared {
     pub(crate) inflight: InFlight,
     pub(crate) events: Events,
     pub(crate) stats: Stats,
-    /// Set when this process changed a schedule, so the dispatcher looks at once.
-    pub(crate) schedules_changed: std::sync::atomic::AtomicBool,
-    /// Set when this process resumed claiming: a paused dispatcher ignores plain
-    /// wake-ups (an enqueue while paused) but not this one.
-    pub(crate) resumed: std::sync::atomic::AtomicBool,
     /// Brought forward by a shutdown: the dispatcher's waits for the lock end then.
     pub(crate) dispatch_cutoff: Arc<Cutoff>,
-    wake: Sender<()>,
+    waker: Waker,
 }
 
 impl fmt::Debug for Shared {
@@ -64,9 +63,9 @@ impl fmt::Debug for Shared {
 }
 
 impl Shared {
-    /// Wakes the dispatcher (coalesced: one pending nudge is enough).
-    pub(crate) fn nudge(&self) {
-        let _ = self.wake.try_send(());
+    /// Asks the dispatcher to look again, for `why` (coalesced, never blocks).
+    pub(crate) fn wake(&self, why: Wake) {
+        self.waker.wake(why);
     }
 }
 
@@ -203,7 +202,8 @@ impl Scheduler {
             Ok(id)
         })?;
 
-        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        // A new dispatcher looks at the schedules at once.
+        let (waker, wakeups) = wake::channel(&[Wake::Schedules]);
         let (to_workers, queue) = crossbeam_channel::bounded(config.max_in_flight);
         let (done_tx, done_rx) = crossbeam_channel::bounded(config.max_in_flight);
         let (control_tx, control_rx) = crossbeam_channel::bounded(1);
@@ -224,10 +224,8 @@ impl Scheduler {
             inflight,
             events,
             stats: Stats::new(),
-            schedules_changed: std::sync::atomic::AtomicBool::new(true),
-            resumed: std::sync::atomic::AtomicBool::new(false),
             dispatch_cutoff: Arc::default(),
-            wake: wake_tx,
+            waker,
         });
 
         let workers =
@@ -240,7 +238,7 @@ impl Scheduler {
                 to_workers,
                 queue,
                 completions: done_rx,
-                wake: wake_rx,
+                wake: wakeups,
                 control: control_rx,
             },
         );
@@ -426,7 +424,7 @@ impl Scheduler {
         let now = self.now();
         let limits = self.shared.config.dependency_limits;
         let added = self.shared.store.add_dependencies(edges, &limits, now)?;
-        self.shared.nudge();
+        self.shared.wake(Wake::Work);
         Ok(added)
     }
 
@@ -458,10 +456,8 @@ impl Scheduler {
     /// written around the scheduler (a host's own transaction, another tool on the
     /// file); otherwise it notices within the poll interval.
     pub fn notify(&self) {
-        self.shared
-            .schedules_changed
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.shared.nudge();
+        self.shared.wake(Wake::Schedules);
+        self.shared.wake(Wake::Work);
     }
 
     pub(crate) fn submit_runs(
@@ -504,10 +500,7 @@ impl Scheduler {
             &recurrence,
             now,
         )?;
-        self.shared
-            .schedules_changed
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.shared.nudge();
+        self.shared.wake(Wake::Schedules);
         Ok(task)
     }
 
@@ -584,7 +577,7 @@ impl Scheduler {
                     reason: "cancelled by request".to_owned(),
                 });
                 // A large cascade goes on in the dispatcher's transactions.
-                self.shared.nudge();
+                self.shared.wake(Wake::Work);
             }
         }
         Ok(outcome)
@@ -600,7 +593,7 @@ impl Scheduler {
     /// failed or cancelled (retry that one first); [`Error::UniqueKeyTaken`].
     pub fn retry(&self, run: RunId) -> Result<()> {
         self.admin.retry(run)?;
-        self.shared.nudge();
+        self.shared.wake(Wake::Work);
         Ok(())
     }
 
@@ -618,10 +611,7 @@ impl Scheduler {
     /// Database errors.
     pub fn resume(&self) -> Result<()> {
         self.admin.resume()?;
-        self.shared
-            .resumed
-            .store(true, std::sync::atomic::Ordering::Release);
-        self.shared.nudge();
+        self.shared.wake(Wake::Resumed);
         Ok(())
     }
 
@@ -684,7 +674,7 @@ impl Scheduler {
     /// Database errors (services that ran before the error keep their effect).
     pub fn run_maintenance(&self, only: Option<Service>) -> Result<MaintenanceReport> {
         let report = self.admin.run_maintenance(only)?;
-        self.shared.nudge();
+        self.shared.wake(Wake::Work);
         Ok(report)
     }
 

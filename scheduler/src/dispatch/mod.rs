@@ -1,15 +1,16 @@
 //! ④ Dispatch: the dispatcher thread.
 //!
 //! One loop owns the instance's share of the database's write traffic. Each turn it
-//! gathers what happened (finished attempts from the workers, a nudge from an enqueue,
-//! a timeout, a shutdown request), then commits **one** IMMEDIATE transaction that writes
+//! gathers what happened (finished attempts from the workers, the reasons given on its
+//! wake-up channel, `wake.rs`: work, schedules changed, resumed; a timeout, a shutdown
+//! request), then commits **one** IMMEDIATE transaction that writes
 //! every pending outcome (fenced by its lease) and claims as many due runs as there are
 //! free slots, and finally emits the events of what committed and hands the claimed
 //! runs to the workers over the bounded channel. Under load, completions that arrive
 //! while a transaction runs are written together in the next one: batching comes from
 //! the work itself, never from waiting.
 //!
-//! When idle it sleeps until the first of: a nudge (an enqueue in this process), the
+//! When idle it sleeps until the first of: a wake-up (an enqueue in this process), the
 //! poll interval (work written by other processes), the next due run it knows of, the
 //! earliest job deadline, or the shutdown's next step.
 //!
@@ -28,16 +29,20 @@
 
 pub(crate) mod inflight;
 mod prefetch;
+pub(crate) mod wake;
 
 use std::{
-    sync::{Arc, atomic::Ordering},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use crossbeam_channel::{Receiver, Sender, select};
 use time::OffsetDateTime;
 
-use self::inflight::{Attempt, SlotView};
+use self::{
+    inflight::{Attempt, SlotView},
+    wake::{Wake, Wakeups},
+};
 use crate::{
     backend::Writes,
     claim::{Claimed, Claimer},
@@ -115,9 +120,11 @@ pub(crate) struct Dispatcher {
     to_workers: Option<Sender<Dispatch>>,
     queue: Receiver<Dispatch>,
     completions: Receiver<Completion>,
-    wake: Receiver<()>,
+    wake: Wakeups,
     control: Receiver<Control>,
     writes: Vec<PendingWrite>,
+    /// A schedule changed since schedules were last looked at.
+    schedules_changed: bool,
     claim_wanted: bool,
     last_claim: Instant,
     next_due: Option<Instant>,
@@ -153,7 +160,7 @@ pub(crate) struct Channels {
     pub(crate) to_workers: Sender<Dispatch>,
     pub(crate) queue: Receiver<Dispatch>,
     pub(crate) completions: Receiver<Completion>,
-    pub(crate) wake: Receiver<()>,
+    pub(crate) wake: Wakeups,
     pub(crate) control: Receiver<Control>,
 }
 
@@ -188,6 +195,7 @@ impl Dispatcher {
             wake: channels.wake,
             control: channels.control,
             writes: Vec::new(),
+            schedules_changed: false,
             claim_wanted: true,
             last_claim: Instant::now(),
             next_due: None,
@@ -217,11 +225,7 @@ impl Dispatcher {
                         self.on_completion(c);
                     }
                 }
-                recv(self.wake) -> _ => {
-                    if !self.paused || self.shared.resumed.swap(false, Ordering::AcqRel) {
-                        self.claim_wanted = true;
-                    }
-                }
+                recv(self.wake.signal()) -> _ => {}
                 recv(self.control) -> msg => match msg {
                     Ok(Control::Shutdown { grace_until, deadline, reply }) => {
                         self.begin_stop(grace_until, deadline, Some(reply));
@@ -232,6 +236,15 @@ impl Dispatcher {
                     }
                 },
                 default(wait) => {}
+            }
+            // Taken at every turn, not only after a signal: a reason given while the
+            // loop was busy is acted on now (its signal then wakes an idle turn).
+            let why = self.wake.take();
+            if why.contains(Wake::Schedules) {
+                self.schedules_changed = true;
+            }
+            if why.contains(Wake::Resumed) || (why.contains(Wake::Work) && !self.paused) {
+                self.claim_wanted = true;
             }
             while let Ok(c) = self.completions.try_recv() {
                 self.on_completion(c);
@@ -353,7 +366,7 @@ impl Dispatcher {
             self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
         let schedules = self.stopping.is_none()
             && self.schedules_retry_at.is_none_or(|t| now_instant >= t)
-            && (self.shared.schedules_changed.swap(false, Ordering::AcqRel)
+            && (std::mem::take(&mut self.schedules_changed)
                 || now_instant >= self.last_schedule_check + self.shared.config.poll_interval
                 || self.schedules_left
                 || self.next_schedule.is_some_and(|t| now_instant >= t));

@@ -60,6 +60,6 @@ pub(crate) fn submit(
             });
         }
     }
-    shared.nudge();
+    shared.wake(crate::dispatch::wake::Wake::Work);
     Ok(inserted)
 }

@@ -491,7 +491,7 @@ fn after_pass(shared: &Shared, report: &PassReport, next: &mut [(Service, Instan
                 c.requeued,
                 c.failed
             );
-            shared.nudge();
+            shared.wake(crate::dispatch::wake::Wake::Work);
         }
         _ => {}
     }
