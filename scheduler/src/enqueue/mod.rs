@@ -29,6 +29,7 @@ use crate::{
 /// # let _ = opts;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
 #[non_exhaustive]
 pub struct EnqueueOptions {
     /// Run at this time (not before).
@@ -44,60 +45,30 @@ pub struct EnqueueOptions {
 
 impl EnqueueOptions {
     /// No override: due now, the job type's options.
-    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Due at `at` (at once if `at` is in the past).
-    #[must_use]
     pub fn at(mut self, at: OffsetDateTime) -> Self {
         self.at = Some(at);
         self
     }
 
     /// Due after `delay`.
-    #[must_use]
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
     }
 
-    /// Priority 0 to 100 (higher first).
-    #[must_use]
-    pub fn priority(mut self, priority: u8) -> Self {
-        self.job.priority = Some(priority);
-        self
-    }
-
-    /// Attempts before the run fails for good (1 to 1000).
-    #[must_use]
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.job.max_attempts = Some(n);
-        self
-    }
-
-    /// How long one attempt may run.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.job.timeout = Some(timeout);
-        self
-    }
-
-    /// Base of the exponential backoff between attempts.
-    #[must_use]
-    pub fn backoff(mut self, backoff: Duration) -> Self {
-        self.job.backoff = Some(backoff);
-        self
-    }
-
     /// The unique key.
-    #[must_use]
     pub fn unique_key(mut self, key: impl Into<String>) -> Self {
         self.unique_key = Some(key.into());
         self
     }
 }
+
+crate::job::options::job_option_setters!(EnqueueOptions);
 
 /// What enqueueing needs to know about the scheduler.
 #[derive(Clone, Copy, Debug)]
@@ -180,7 +151,7 @@ impl Enqueuer<'_> {
             detail,
         })?;
         opts.job.validate()?;
-        let options = opts.job.or(defaults);
+        let options = opts.job.or(defaults).settled();
         let scheduled_at = match (opts.at, opts.delay) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid("delay", "give a time or a delay, not both"));
@@ -190,10 +161,10 @@ impl Enqueuer<'_> {
             (None, None) => now,
         };
         let mut run = NewRun::new(job_type, payload, scheduled_at);
-        run.priority = options.priority.unwrap_or(0);
-        run.max_attempts = options.max_attempts.unwrap_or(model::DEFAULT_MAX_ATTEMPTS);
+        run.priority = options.priority;
+        run.max_attempts = options.max_attempts;
         run.timeout = options.timeout;
-        run.backoff = options.backoff.unwrap_or(model::DEFAULT_BACKOFF);
+        run.backoff = options.backoff;
         run.unique_key = unique_key;
         run.validate()?;
         Ok(run)

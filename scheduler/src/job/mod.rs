@@ -31,7 +31,7 @@
 //! ```
 
 pub(crate) mod context;
-mod options;
+pub(crate) mod options;
 mod outcome;
 pub(crate) mod registry;
 

@@ -98,4 +98,64 @@ impl JobOptions {
     pub const MAX_ATTEMPTS: u32 = MAX_ATTEMPTS;
     /// The highest priority.
     pub const MAX_PRIORITY: u8 = MAX_PRIORITY;
+
+    /// Every option with a value: unset ones take the scheduler's defaults (priority 0,
+    /// [`model::DEFAULT_MAX_ATTEMPTS`] attempts, no timeout,
+    /// [`model::DEFAULT_BACKOFF`]). The one place the defaults are filled in, for runs
+    /// and task definitions alike.
+    pub(crate) fn settled(self) -> Settled {
+        Settled {
+            priority: self.priority.unwrap_or(0),
+            max_attempts: self.max_attempts.unwrap_or(model::DEFAULT_MAX_ATTEMPTS),
+            timeout: self.timeout,
+            backoff: self.backoff.unwrap_or(model::DEFAULT_BACKOFF),
+        }
+    }
 }
+
+/// [`JobOptions`] with every default filled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Settled {
+    pub(crate) priority: u8,
+    pub(crate) max_attempts: u32,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) backoff: Duration,
+}
+
+/// The four job option setters of a type that holds [`JobOptions`] in its `job` field
+/// ([`crate::EnqueueOptions`], [`crate::ScheduleSpec`]), written once: each sets the
+/// option in `job` as [`JobOptions`]'s own setter does. (The types are `#[must_use]`,
+/// so a setter whose result is dropped is flagged.)
+macro_rules! job_option_setters {
+    ($ty:ty) => {
+        impl $ty {
+            /// Priority 0 to 100 (higher runs first); overrides the job type's.
+            pub fn priority(mut self, priority: u8) -> Self {
+                self.job = self.job.priority(priority);
+                self
+            }
+
+            /// Attempts before a run fails for good (1 to 1000); overrides the job
+            /// type's.
+            pub fn max_attempts(mut self, attempts: u32) -> Self {
+                self.job = self.job.max_attempts(attempts);
+                self
+            }
+
+            /// How long one attempt may run before it fails as a timeout; overrides the
+            /// job type's.
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.job = self.job.timeout(timeout);
+                self
+            }
+
+            /// Base of the exponential backoff between attempts; overrides the job
+            /// type's.
+            pub fn backoff(mut self, backoff: std::time::Duration) -> Self {
+                self.job = self.job.backoff(backoff);
+                self
+            }
+        }
+    };
+}
+pub(crate) use job_option_setters;

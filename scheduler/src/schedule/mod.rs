@@ -66,14 +66,22 @@ pub(crate) const OCCURRENCES_PER_TX: usize = 500;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub struct ScheduleSpec {
-    pub(crate) schedule: Schedule,
-    pub(crate) misfire: MisfirePolicy,
-    pub(crate) misfire_cap: u32,
-    pub(crate) options: JobOptions,
-    pub(crate) unique_key: Option<String>,
-    pub(crate) enabled: bool,
-    pub(crate) start_at: Option<OffsetDateTime>,
+    /// When it fires: a cron expression (with its time zone) or an interval.
+    pub schedule: Schedule,
+    /// What happens to occurrences missed during downtime.
+    pub misfire: MisfirePolicy,
+    /// Most missed occurrences created under [`MisfirePolicy::RunAll`].
+    pub misfire_cap: u32,
+    /// Priority, attempts, timeout and backoff of its runs, overriding the job type's.
+    pub job: JobOptions,
+    /// A unique key for its runs (no overlapping runs).
+    pub unique_key: Option<String>,
+    /// Whether it fires.
+    pub enabled: bool,
+    /// Its first occurrence is the first one at or after this time.
+    pub starting_at: Option<OffsetDateTime>,
 }
 
 impl ScheduleSpec {
@@ -98,10 +106,10 @@ impl ScheduleSpec {
             schedule,
             misfire: MisfirePolicy::RunOnce,
             misfire_cap: 100,
-            options: JobOptions::new(),
+            job: JobOptions::new(),
             unique_key: None,
             enabled: true,
-            start_at: None,
+            starting_at: None,
         }
     }
 
@@ -133,30 +141,6 @@ impl ScheduleSpec {
         self
     }
 
-    /// Priority of its runs (0 to 100).
-    pub fn priority(mut self, p: u8) -> Self {
-        self.options.priority = Some(p);
-        self
-    }
-
-    /// Attempts of each run.
-    pub fn max_attempts(mut self, n: u32) -> Self {
-        self.options.max_attempts = Some(n);
-        self
-    }
-
-    /// Timeout of each attempt.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.options.timeout = Some(d);
-        self
-    }
-
-    /// Backoff base between attempts.
-    pub fn backoff(mut self, d: Duration) -> Self {
-        self.options.backoff = Some(d);
-        self
-    }
-
     /// A unique key for its runs: an occurrence is not created while the previous run
     /// with the key is unfinished (no overlapping runs).
     pub fn unique_key(mut self, key: impl Into<String>) -> Self {
@@ -172,7 +156,7 @@ impl ScheduleSpec {
 
     /// Its first occurrence is the first one at or after `at`.
     pub fn starting_at(mut self, at: OffsetDateTime) -> Self {
-        self.start_at = Some(at);
+        self.starting_at = Some(at);
         self
     }
 
@@ -189,7 +173,7 @@ impl ScheduleSpec {
         if !(1..=100_000).contains(&self.misfire_cap) {
             return Err(Error::invalid("misfire_cap", "must be 1 to 100000"));
         }
-        self.options.validate()?;
+        self.job.validate()?;
         Recurrence::of(&self.schedule)?.ok_or_else(|| {
             Error::invalid(
                 "schedule",
@@ -204,7 +188,7 @@ impl ScheduleSpec {
         recurrence: &Recurrence,
         now: OffsetDateTime,
     ) -> Option<OffsetDateTime> {
-        match (recurrence, self.start_at) {
+        match (recurrence, self.starting_at) {
             (Recurrence::Every(_), Some(start)) => Some(start),
             (Recurrence::Every(_), None) => recurrence.step(now),
             (Recurrence::Cron { .. }, start) => {
@@ -340,6 +324,8 @@ pub(crate) fn next_fire_times(
     Ok(out)
 }
 
+crate::job::options::job_option_setters!(ScheduleSpec);
+
 /// The task row a spec describes.
 pub(crate) fn new_task(
     name: &str,
@@ -349,12 +335,12 @@ pub(crate) fn new_task(
     defaults: JobOptions,
     next_run_at: Option<OffsetDateTime>,
 ) -> model::NewTask {
-    let options = spec.options.or(defaults);
+    let options = spec.job.or(defaults).settled();
     let mut t = model::NewTask::new(name, job_type, payload);
-    t.priority = options.priority.unwrap_or(0);
-    t.max_attempts = options.max_attempts.unwrap_or(model::DEFAULT_MAX_ATTEMPTS);
+    t.priority = options.priority;
+    t.max_attempts = options.max_attempts;
     t.timeout = options.timeout;
-    t.backoff = options.backoff.unwrap_or(model::DEFAULT_BACKOFF);
+    t.backoff = options.backoff;
     t.unique_key = spec.unique_key.clone();
     t.schedule = spec.schedule.clone();
     t.misfire_policy = spec.misfire;

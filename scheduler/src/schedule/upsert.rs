@@ -38,7 +38,7 @@ pub(crate) fn upsert(
             let new = new_task(name, job_type, payload, spec, defaults, first);
             return tx.create_task(&new, now);
         };
-        let timing_changed = existing.schedule != spec.schedule || spec.start_at.is_some();
+        let timing_changed = existing.schedule != spec.schedule || spec.starting_at.is_some();
         let next = if timing_changed || existing.next_run_at.is_none() {
             spec.first_occurrence(recurrence, now)
         } else {
