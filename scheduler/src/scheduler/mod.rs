@@ -1,27 +1,25 @@
-//! The [`Scheduler`] handle: starting the threads, enqueueing, control, statistics, and
-//! shutdown in flow order.
+//! The [`Scheduler`] handle: enqueueing, control, statistics, each delegating to the
+//! stage that does it (enqueue/, schedule/, admin/, metrics.rs). Starting is in
+//! `wiring.rs`, the one place the threads are built; the end of its life in
+//! `shutdown.rs`.
 
-use std::{
-    fmt,
-    sync::Arc,
-    thread::JoinHandle,
-    time::{Duration, Instant},
-};
+mod shutdown;
+mod wiring;
 
-use crossbeam_channel::{Receiver, Sender};
+use std::{fmt, sync::Arc};
+
+use crossbeam_channel::Receiver;
 use parking_lot::Mutex;
 use time::OffsetDateTime;
 
 use crate::{
     admin::Admin,
-    backend::{Backend, Cutoff, JobTypeFilter},
-    claim::Claimer,
-    clock::{Clock, HostInstant},
+    backend::{Backend, Cutoff},
+    clock::Clock,
     config::{Config, SchedulerBuilder},
     dispatch::{
-        Channels, Control, Dispatcher,
         inflight::InFlight,
-        wake::{self, Wake, Waker},
+        wake::{Wake, Waker},
     },
     enqueue::{Batch, BatchEdge, EnqueueOptions, Enqueuer},
     error::{Error, Result},
@@ -30,12 +28,16 @@ use crate::{
     maintenance::{MaintenanceReport, Service},
     metrics::{SchedulerStats, Stats},
     model::{
-        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, NewDependency, NewRun,
-        NewWorker, Promise, Run, RunFilter, RunId, ShutdownReport, Task, WorkerId,
+        CancelOutcome, DependencyEdge, DependencyLimits, Inserted, NewDependency, NewRun, Run,
+        RunFilter, RunId, Task, WorkerId,
     },
     schedule::{self, ScheduleSpec},
-    store::Store,
 };
+
+use self::shutdown::Lifecycle;
+pub use self::shutdown::SHUTDOWN_OVERRUN;
+#[cfg(feature = "internals")]
+use crate::store::Store;
 
 /// Everything the scheduler's threads share.
 pub(crate) struct Shared {
@@ -69,50 +71,6 @@ impl Shared {
     }
 }
 
-/// How much longer than its grace period [`Scheduler::shutdown`] may take: the time to
-/// hand back what is still running, to let threads return, and to mark the instance
-/// offline, whatever the database does meanwhile (locked by another process, full,
-/// failing).
-pub const SHUTDOWN_OVERRUN: Duration = Duration::from_secs(2);
-
-struct Threads {
-    dispatcher: JoinHandle<()>,
-    workers: Vec<JoinHandle<()>>,
-    background: Vec<JoinHandle<()>>,
-    stop_background: Sender<()>,
-    control: Sender<Control>,
-}
-
-/// Where the handle is in its life; [`Scheduler::shutdown`] moves it on.
-enum Lifecycle {
-    Running(Threads),
-    /// A shutdown is under way and ends by `deadline`.
-    Stopping {
-        deadline: Instant,
-    },
-    Stopped(Stopped),
-}
-
-/// How a shutdown ended: every later call gets the same answer.
-#[derive(Clone)]
-struct Stopped {
-    report: ShutdownReport,
-    /// Why it is incomplete, if it is.
-    problem: Option<String>,
-}
-
-impl Stopped {
-    fn result(&self) -> Result<ShutdownReport> {
-        match &self.problem {
-            None => Ok(self.report.clone()),
-            Some(reason) => Err(Error::ShutdownIncomplete {
-                report: Box::new(self.report.clone()),
-                reason: reason.clone(),
-            }),
-        }
-    }
-}
-
 /// A running scheduler: enqueue work, control runs, read figures, shut down.
 ///
 /// Cheap to share: wrap it in an `Arc` to use it from several threads (every method
@@ -136,156 +94,11 @@ impl fmt::Debug for Scheduler {
     }
 }
 
-fn host_name() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-        })
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
-}
-
-fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(f)
-        .map_err(Error::Thread)
-}
-
 impl Scheduler {
     /// A builder with every default; see [`SchedulerBuilder`].
     #[must_use]
     pub fn builder() -> SchedulerBuilder {
         SchedulerBuilder::new()
-    }
-
-    pub(crate) fn start(
-        config: Config,
-        registry: Registry,
-        clock: Arc<dyn Clock>,
-        events: Events,
-    ) -> Result<Scheduler> {
-        let sqlite = Store::open(config.store.clone())?;
-        let store: Arc<dyn Backend> = Arc::new(sqlite.clone());
-        let database_id = store
-            .read(|tx| tx.get_state("database_id"))?
-            .unwrap_or_default();
-        let host = host_name();
-        let name = config
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{host}:{}", std::process::id()));
-        let threads = u32::try_from(config.worker_threads).unwrap_or(u32::MAX);
-        let job_types = registry.names();
-        let promise = Promise {
-            heartbeat_interval: config.heartbeat_interval,
-            lease_duration: config.lease_duration,
-            stale_after: config.maintenance.stale_worker_after,
-        };
-        let registering = Instant::now();
-        let worker_id = store.write(|tx| {
-            let new = NewWorker::new(name, host, threads).promise(promise);
-            let id = tx.register_worker(&new, clock.now(), HostInstant::now())?;
-            // Tools (the CLI's enqueue) accept the job types some host registers.
-            tx.record_job_types(&job_types, clock.now())?;
-            // The views use the threshold this instance's maintenance uses.
-            let stale_ms = config
-                .maintenance
-                .stale_worker_after
-                .as_millis()
-                .to_string();
-            tx.set_state("maintenance.stale_worker_after_ms", &stale_ms, clock.now())?;
-            Ok(id)
-        })?;
-
-        // A new dispatcher looks at the schedules at once.
-        let (waker, wakeups) = wake::channel(&[Wake::Schedules]);
-        let (to_workers, queue) = crossbeam_channel::bounded(config.max_in_flight);
-        let (done_tx, done_rx) = crossbeam_channel::bounded(config.max_in_flight);
-        let (control_tx, control_rx) = crossbeam_channel::bounded(1);
-        let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
-        let claimer = Claimer {
-            worker: worker_id,
-            lease: config.lease_duration,
-            job_types: JobTypeFilter::only(registry.names()),
-        };
-        let inflight = InFlight::new(registering + config.maintenance.stale_worker_after);
-        let shared = Arc::new(Shared {
-            store,
-            config,
-            registry,
-            clock,
-            worker_id,
-            database_id,
-            inflight,
-            events,
-            stats: Stats::new(),
-            dispatch_cutoff: Arc::default(),
-            waker,
-        });
-
-        let workers =
-            crate::worker::spawn(shared.config.worker_threads, &shared, &queue, &done_tx)?;
-        drop(done_tx);
-        let dispatcher = Dispatcher::new(
-            shared.clone(),
-            claimer,
-            Channels {
-                to_workers,
-                queue,
-                completions: done_rx,
-                wake: wakeups,
-                control: control_rx,
-            },
-        );
-        let dispatcher = spawn("runloom-dispatcher", move || dispatcher.run())?;
-        let mut background = Vec::new();
-        {
-            let (shared, stop) = (shared.clone(), stop_rx.clone());
-            background.push(spawn("runloom-heartbeat", move || {
-                crate::heartbeat::run(&shared, &stop);
-            })?);
-        }
-        background.extend(shared.store.spawn_background(&stop_rx)?);
-        if shared.config.maintenance.enabled {
-            let (shared, stop) = (shared.clone(), stop_rx);
-            background.push(spawn("runloom-maintenance", move || {
-                crate::maintenance::run(&shared, &stop);
-            })?);
-        }
-        shared
-            .events
-            .emit(Event::SchedulerStarted { worker: worker_id });
-        log::info!(
-            "scheduler {worker_id} started with {} worker thread(s)",
-            shared.config.worker_threads
-        );
-        let admin = Admin::of(
-            shared.store.clone(),
-            shared.clock.clone(),
-            shared.config.retry_policy.clone(),
-            shared.config.maintenance.clone(),
-        );
-        #[cfg(not(feature = "internals"))]
-        drop(sqlite);
-        Ok(Scheduler {
-            shared,
-            admin,
-            #[cfg(feature = "internals")]
-            sqlite,
-            lifecycle: Mutex::new(Lifecycle::Running(Threads {
-                dispatcher,
-                workers,
-                background,
-                stop_background: stop_tx,
-                control: control_tx,
-            })),
-            stopped: parking_lot::Condvar::new(),
-        })
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {
@@ -707,183 +520,5 @@ impl Scheduler {
             timeouts: s.timeouts.get(),
             events_dropped: self.shared.events.dropped(),
         })
-    }
-
-    /// Shuts down: stops claiming, hands queued runs back, lets running jobs finish for
-    /// up to `grace`, then asks the rest to stop and hands them back too (without
-    /// counting their attempt), stops the heartbeat and maintenance threads, and marks
-    /// this instance offline.
-    ///
-    /// Returns within `grace` plus [`SHUTDOWN_OVERRUN`] (2 s) whatever the database
-    /// does: outcomes it could not write by then are named in the report of the error
-    /// (their runs are safe: leases run out and fencing refuses late writes). A call
-    /// while another is shutting down waits for that one and gets its answer; a call
-    /// after it gets the same answer again.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use runloom::Scheduler;
-    /// # let dir = tempfile::tempdir()?;
-    /// let scheduler = Scheduler::builder().database(dir.path().join("jobs.db")).start()?;
-    /// let report = scheduler.shutdown(Duration::from_secs(10))?;
-    /// assert!(report.unwritten.is_empty());
-    /// assert_eq!(scheduler.shutdown(Duration::ZERO)?, report, "the same answer again");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::ShutdownIncomplete`], with the report, when outcomes could not be
-    /// written in time or the instance could not be marked offline.
-    pub fn shutdown(&self, grace: Duration) -> Result<ShutdownReport> {
-        let start = Instant::now();
-        let deadline = start + grace + SHUTDOWN_OVERRUN;
-        let threads = {
-            let mut lifecycle = self.lifecycle.lock();
-            match std::mem::replace(&mut *lifecycle, Lifecycle::Stopping { deadline }) {
-                Lifecycle::Running(threads) => threads,
-                Lifecycle::Stopping { deadline: first } => {
-                    *lifecycle = Lifecycle::Stopping { deadline: first };
-                    // The first call is bounded by its own deadline.
-                    let wait_until = first + Duration::from_millis(500);
-                    while matches!(*lifecycle, Lifecycle::Stopping { .. }) {
-                        if self
-                            .stopped
-                            .wait_until(&mut lifecycle, wait_until)
-                            .timed_out()
-                        {
-                            break;
-                        }
-                    }
-                    return match &*lifecycle {
-                        Lifecycle::Stopped(stopped) => stopped.result(),
-                        _ => Err(Error::ShutdownIncomplete {
-                            report: Box::default(),
-                            reason: "another shutdown of this scheduler did not finish in \
-                                     time"
-                                .to_owned(),
-                        }),
-                    };
-                }
-                Lifecycle::Stopped(stopped) => {
-                    let result = stopped.result();
-                    *lifecycle = Lifecycle::Stopped(stopped);
-                    return result;
-                }
-            }
-        };
-        let stopped = self.stop(threads, start + grace, deadline);
-        let result = stopped.result();
-        *self.lifecycle.lock() = Lifecycle::Stopped(stopped);
-        self.stopped.notify_all();
-        result
-    }
-
-    /// The shutdown itself, each step bounded by `deadline`.
-    fn stop(&self, threads: Threads, grace_until: Instant, deadline: Instant) -> Stopped {
-        let worker = self.shared.worker_id;
-        // Time kept for the last write (marking the instance offline).
-        let final_write = Duration::from_millis(300);
-        let steps_until = deadline.checked_sub(final_write).unwrap_or(deadline);
-        let now = self.now();
-        if let Err(e) = self
-            .shared
-            .store
-            .write_until(grace_until.min(steps_until), |tx| {
-                tx.set_worker_stopping(worker, now)
-            })
-        {
-            log::warn!("could not mark this instance stopping: {}", e.report());
-        }
-        let mut problems = Vec::new();
-        let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
-        // The dispatcher stops a little before this thread stops waiting for it.
-        let dispatcher_until = steps_until
-            .checked_sub(Duration::from_millis(200))
-            .unwrap_or(steps_until)
-            .max(grace_until);
-        // A write under way when the shutdown begins must not keep it waiting.
-        self.shared.dispatch_cutoff.set(dispatcher_until);
-        let asked = threads
-            .control
-            .send(Control::Shutdown {
-                grace_until,
-                deadline: dispatcher_until,
-                reply: reply_tx,
-            })
-            .is_ok();
-        let report = match asked.then(|| reply_rx.recv_deadline(steps_until)) {
-            Some(Ok(report)) => report,
-            _ => {
-                problems.push("the dispatcher did not stop in time".to_owned());
-                ShutdownReport::default()
-            }
-        };
-        if !report.unwritten.is_empty() {
-            problems.push(format!(
-                "{} outcome(s) could not be written before the deadline",
-                report.unwritten.len()
-            ));
-        }
-        drop(threads.stop_background);
-        // Threads still running a job that ignored its cancellation, or blocked on the
-        // database past the deadline, are left to finish on their own: a thread cannot
-        // be killed.
-        let mut handles = threads.background;
-        handles.push(threads.dispatcher);
-        handles.extend(threads.workers);
-        join_until(handles, steps_until);
-        let now = self.now();
-        if let Err(e) = self
-            .shared
-            .store
-            .write_until(deadline, |tx| tx.mark_worker_offline(worker, now))
-        {
-            problems.push(format!(
-                "could not mark this instance offline: {}",
-                e.report()
-            ));
-        }
-        self.shared.events.emit(Event::SchedulerStopped { worker });
-        log::info!(
-            "scheduler {worker} stopped: {} finished, {} released, {} stuck, {} unwritten",
-            report.finished,
-            report.released.len(),
-            report.stuck.len(),
-            report.unwritten.len()
-        );
-        Stopped {
-            report,
-            problem: (!problems.is_empty()).then(|| problems.join("; ")),
-        }
-    }
-}
-
-/// Joins the threads that end by `deadline`; the others are left to end on their own.
-fn join_until(handles: Vec<JoinHandle<()>>, deadline: Instant) {
-    let mut left = handles;
-    loop {
-        let (done, running): (Vec<_>, Vec<_>) = left.into_iter().partition(JoinHandle::is_finished);
-        for h in done {
-            let _ = h.join();
-        }
-        if running.is_empty() || Instant::now() >= deadline {
-            return;
-        }
-        left = running;
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-impl Drop for Scheduler {
-    /// Shuts down with the configured grace period (see
-    /// [`SchedulerBuilder::shutdown_grace`]) unless a shutdown already ran; errors are
-    /// logged.
-    fn drop(&mut self) {
-        if !matches!(*self.lifecycle.lock(), Lifecycle::Running(_)) {
-            return;
-        }
-        if let Err(e) = self.shutdown(self.shared.config.shutdown_grace) {
-            log::error!("shutdown on drop failed: {}", e.report());
-        }
     }
 }

@@ -1,0 +1,177 @@
+//! The one wiring place: opening the database, registering this instance, and
+//! building each thread's loop with what it uses, in flow order (workers, dispatcher,
+//! heartbeat, the backend's own threads, maintenance).
+
+use std::{sync::Arc, thread::JoinHandle, time::Instant};
+
+use parking_lot::Mutex;
+
+use super::{
+    Scheduler, Shared,
+    shutdown::{Lifecycle, Threads},
+};
+use crate::{
+    admin::Admin,
+    backend::{Backend, JobTypeFilter},
+    claim::Claimer,
+    clock::{Clock, HostInstant},
+    config::Config,
+    dispatch::{
+        Channels, Dispatcher,
+        inflight::InFlight,
+        wake::{self, Wake},
+    },
+    error::{Error, Result},
+    events::{Event, Events},
+    job::registry::Registry,
+    metrics::Stats,
+    model::{NewWorker, Promise},
+    store::Store,
+};
+
+impl Scheduler {
+    pub(crate) fn start(
+        config: Config,
+        registry: Registry,
+        clock: Arc<dyn Clock>,
+        events: Events,
+    ) -> Result<Scheduler> {
+        let sqlite = Store::open(config.store.clone())?;
+        let store: Arc<dyn Backend> = Arc::new(sqlite.clone());
+        let database_id = store
+            .read(|tx| tx.get_state("database_id"))?
+            .unwrap_or_default();
+        let host = host_name();
+        let name = config
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{host}:{}", std::process::id()));
+        let threads = u32::try_from(config.worker_threads).unwrap_or(u32::MAX);
+        let job_types = registry.names();
+        let promise = Promise {
+            heartbeat_interval: config.heartbeat_interval,
+            lease_duration: config.lease_duration,
+            stale_after: config.maintenance.stale_worker_after,
+        };
+        let registering = Instant::now();
+        let worker_id = store.write(|tx| {
+            let new = NewWorker::new(name, host, threads).promise(promise);
+            let id = tx.register_worker(&new, clock.now(), HostInstant::now())?;
+            // Tools (the CLI's enqueue) accept the job types some host registers.
+            tx.record_job_types(&job_types, clock.now())?;
+            // The views use the threshold this instance's maintenance uses.
+            let stale_ms = config
+                .maintenance
+                .stale_worker_after
+                .as_millis()
+                .to_string();
+            tx.set_state("maintenance.stale_worker_after_ms", &stale_ms, clock.now())?;
+            Ok(id)
+        })?;
+
+        // A new dispatcher looks at the schedules at once.
+        let (waker, wakeups) = wake::channel(&[Wake::Schedules]);
+        let (to_workers, queue) = crossbeam_channel::bounded(config.max_in_flight);
+        let (done_tx, done_rx) = crossbeam_channel::bounded(config.max_in_flight);
+        let (control_tx, control_rx) = crossbeam_channel::bounded(1);
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
+        let claimer = Claimer {
+            worker: worker_id,
+            lease: config.lease_duration,
+            job_types: JobTypeFilter::only(registry.names()),
+        };
+        let inflight = InFlight::new(registering + config.maintenance.stale_worker_after);
+        let shared = Arc::new(Shared {
+            store,
+            config,
+            registry,
+            clock,
+            worker_id,
+            database_id,
+            inflight,
+            events,
+            stats: Stats::new(),
+            dispatch_cutoff: Arc::default(),
+            waker,
+        });
+
+        let workers =
+            crate::worker::spawn(shared.config.worker_threads, &shared, &queue, &done_tx)?;
+        drop(done_tx);
+        let dispatcher = Dispatcher::new(
+            shared.clone(),
+            claimer,
+            Channels {
+                to_workers,
+                queue,
+                completions: done_rx,
+                wake: wakeups,
+                control: control_rx,
+            },
+        );
+        let dispatcher = spawn("runloom-dispatcher", move || dispatcher.run())?;
+        let mut background = Vec::new();
+        {
+            let (shared, stop) = (shared.clone(), stop_rx.clone());
+            background.push(spawn("runloom-heartbeat", move || {
+                crate::heartbeat::run(&shared, &stop);
+            })?);
+        }
+        background.extend(shared.store.spawn_background(&stop_rx)?);
+        if shared.config.maintenance.enabled {
+            let (shared, stop) = (shared.clone(), stop_rx);
+            background.push(spawn("runloom-maintenance", move || {
+                crate::maintenance::run(&shared, &stop);
+            })?);
+        }
+        shared
+            .events
+            .emit(Event::SchedulerStarted { worker: worker_id });
+        log::info!(
+            "scheduler {worker_id} started with {} worker thread(s)",
+            shared.config.worker_threads
+        );
+        let admin = Admin::of(
+            shared.store.clone(),
+            shared.clock.clone(),
+            shared.config.retry_policy.clone(),
+            shared.config.maintenance.clone(),
+        );
+        #[cfg(not(feature = "internals"))]
+        drop(sqlite);
+        Ok(Scheduler {
+            shared,
+            admin,
+            #[cfg(feature = "internals")]
+            sqlite,
+            lifecycle: Mutex::new(Lifecycle::Running(Threads {
+                dispatcher,
+                workers,
+                background,
+                stop_background: stop_tx,
+                control: control_tx,
+            })),
+            stopped: parking_lot::Condvar::new(),
+        })
+    }
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(f)
+        .map_err(Error::Thread)
+}
