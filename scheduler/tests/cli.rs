@@ -923,6 +923,59 @@ fn tasks_list_shows_each_schedule_with_its_next_fire_time() {
 }
 
 #[test]
+fn tasks_disable_enable_and_trigger_act_on_a_running_hosts_schedule() {
+    let db = TestDb::new();
+    let scheduler = builder(&db).register::<Double>().start().unwrap();
+    let hourly = scheduler
+        .schedule(
+            "hourly",
+            Double { value: 2 },
+            ScheduleSpec::every(Duration::from_secs(3600)),
+        )
+        .unwrap();
+    let admin = admin_of(&db);
+
+    let off = json(&db.path, &["tasks", "disable", "hourly"]);
+    assert_eq!(off["enabled"], false);
+    assert_eq!(off["changed"], true);
+    assert!(!admin.task("hourly").unwrap().unwrap().enabled);
+    let again = ok(&db.path, &["tasks", "disable", "hourly"]);
+    assert!(again.contains("already disabled"), "{again}");
+    let tasks = json(&db.path, &["tasks", "list"]);
+    let listed = &tasks.as_array().unwrap()[0];
+    assert_eq!(listed["enabled"], false);
+    assert_eq!(listed["next_fire_times"].as_array().unwrap().len(), 0);
+
+    let on = ok(&db.path, &["tasks", "enable", "hourly"]);
+    assert!(on.starts_with("enabled hourly: next occurrence"), "{on}");
+    let task = admin.task("hourly").unwrap().unwrap();
+    assert!(task.enabled);
+    // It continues from now: the next occurrence is about an hour away.
+    let wait = task.next_run_at.unwrap() - SystemClock.now();
+    assert!(
+        (time::Duration::minutes(59)..=time::Duration::minutes(61)).contains(&wait),
+        "{wait}"
+    );
+
+    // Trigger: one run now, executed by the running host, the schedule unmoved.
+    let before = admin.task("hourly").unwrap().unwrap().next_run_at;
+    let fired = json(&db.path, &["tasks", "trigger", "hourly"]);
+    assert_eq!(fired["created"], true);
+    let id = RunId::new(fired["id"].as_i64().unwrap());
+    wait_status(&admin, id, RunStatus::Completed);
+    let run = admin.run(id).unwrap();
+    assert_eq!(run.task_id, Some(hourly.id));
+    assert_eq!(run.result.as_deref(), Some("4"));
+    assert_eq!(admin.task("hourly").unwrap().unwrap().next_run_at, before);
+
+    let line = fails(&db.path, &["tasks", "trigger", "no-such-task"]);
+    assert!(line.contains("no-such-task"), "{line}");
+    let line = fails(&db.path, &["tasks", "disable", "no-such-task"]);
+    assert!(line.contains("no-such-task"), "{line}");
+    scheduler.shutdown(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
 fn stats_and_watch_show_counts_success_rates_throughput_and_workers() {
     let s = scene("cli-stats", "cli-stats-flaky");
     let db = &s.db.path;

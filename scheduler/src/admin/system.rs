@@ -8,7 +8,7 @@ use crate::{
     error::{Error, Result},
     maintenance::{MaintenanceReport, Service},
     model::{
-        DEFAULT_STALE_WORKER_AFTER, Health, LastHour, MinuteThroughput, RunId, Schedule,
+        DEFAULT_STALE_WORKER_AFTER, Health, Inserted, LastHour, MinuteThroughput, RunId, Schedule,
         StatusCounts, Task, TaskStats, Worker, WorkerStatus,
     },
     schedule,
@@ -145,6 +145,68 @@ impl Admin {
             .task(name)?
             .ok_or_else(|| Error::TaskNameNotFound(name.to_owned()))?;
         self.fire_times(&task, n)
+    }
+
+    /// Disables the schedule of the live task `name`: no occurrence is created until it
+    /// is enabled again, occurrences not yet started are cancelled (with the runs
+    /// waiting for them), a running one runs to its end. A host's
+    /// [`Scheduler::schedule`](crate::Scheduler::schedule) at its next start leaves it
+    /// disabled unless its spec says `.enabled(true)`. The task as it is after
+    /// (already disabled: unchanged).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, ScheduleSpec, Scheduler};
+    /// # #[derive(serde::Serialize, serde::Deserialize)]
+    /// # struct Tick;
+    /// # impl Job for Tick { const NAME: &'static str = "tick"; }
+    /// # impl Perform for Tick {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .register::<Tick>()
+    ///     .start()?;
+    /// scheduler.schedule("tick", Tick, ScheduleSpec::every(Duration::from_secs(60)))?;
+    /// let admin = scheduler.admin();
+    /// assert!(!admin.disable_schedule("tick")?.enabled);
+    /// assert!(admin.next_fire_times("tick", 1)?.is_empty(), "a disabled schedule does not fire");
+    /// assert!(admin.enable_schedule("tick")?.enabled);
+    /// let run = admin.trigger("tick")?; // one run now, the schedule unmoved
+    /// assert!(run.created);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TaskNameNotFound`]; [`Error::InvalidArgument`] for a task without a
+    /// schedule; [`Error::VersionConflict`] when it kept changing meanwhile; database
+    /// errors.
+    pub fn disable_schedule(&self, name: &str) -> Result<Task> {
+        schedule::set_enabled(self.store.as_ref(), name, false, self.clock.now())
+    }
+
+    /// Enables the schedule of the live task `name` again: it continues from now, its
+    /// next occurrence the first fire time after this call (the disabled time is not
+    /// caught up). The task as it is after (already enabled: unchanged).
+    ///
+    /// # Errors
+    /// As [`Admin::disable_schedule`].
+    pub fn enable_schedule(&self, name: &str) -> Result<Task> {
+        schedule::set_enabled(self.store.as_ref(), name, true, self.clock.now())
+    }
+
+    /// One run of the live task `name` now, with its payload and options, whether or
+    /// not it has a schedule or the schedule is enabled; its occurrences are not
+    /// moved. The task's unique key holds as for any enqueue (an unfinished run holding
+    /// it is returned, `created` false).
+    ///
+    /// # Errors
+    /// [`Error::TaskNameNotFound`]; database errors.
+    pub fn trigger(&self, name: &str) -> Result<Inserted> {
+        schedule::trigger(self.store.as_ref(), name, self.clock.now())
     }
 
     /// Scheduler instances with the runs each holds, offline ones too when `all`.

@@ -16,6 +16,7 @@
 //! **Daylight saving** (cron in a named zone): a local time that does not exist is
 //! skipped; a local time that occurs twice fires once, at its first instant.
 
+mod control;
 pub(crate) mod recurrence;
 mod upsert;
 
@@ -23,7 +24,11 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub(crate) use self::{recurrence::Recurrence, upsert::upsert};
+pub(crate) use self::{
+    control::{set_enabled, trigger},
+    recurrence::Recurrence,
+    upsert::upsert,
+};
 use crate::{
     backend::Writes,
     clock::shift,
@@ -78,8 +83,10 @@ pub struct ScheduleSpec {
     pub job: JobOptions,
     /// A unique key for its runs (no overlapping runs).
     pub unique_key: Option<String>,
-    /// Whether it fires.
-    pub enabled: bool,
+    /// Whether it fires: `Some(false)` creates it disabled (or disables it), `Some(true)`
+    /// enables it; `None`, the default, enables a new schedule and leaves an existing
+    /// one as it is (an operator may have disabled it).
+    pub enabled: Option<bool>,
     /// Its first occurrence is the first one at or after this time.
     pub starting_at: Option<OffsetDateTime>,
 }
@@ -108,7 +115,7 @@ impl ScheduleSpec {
             misfire_cap: 100,
             job: JobOptions::new(),
             unique_key: None,
-            enabled: true,
+            enabled: None,
             starting_at: None,
         }
     }
@@ -148,9 +155,10 @@ impl ScheduleSpec {
         self
     }
 
-    /// Whether it fires. Defaults to true.
+    /// Whether it fires, whatever an operator set. Unset, a new schedule fires and an
+    /// existing one keeps its state (see [`ScheduleSpec::enabled`](field@Self::enabled)).
     pub fn enabled(mut self, enabled: bool) -> Self {
-        self.enabled = enabled;
+        self.enabled = Some(enabled);
         self
     }
 
@@ -346,6 +354,6 @@ pub(crate) fn new_task(
     t.misfire_policy = spec.misfire;
     t.misfire_cap = spec.misfire_cap;
     t.next_run_at = next_run_at;
-    t.enabled = spec.enabled;
+    t.enabled = spec.enabled.unwrap_or(true);
     t
 }

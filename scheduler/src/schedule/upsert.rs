@@ -39,12 +39,18 @@ pub(crate) fn upsert(
             return tx.create_task(&new, now);
         };
         let timing_changed = existing.schedule != spec.schedule || spec.starting_at.is_some();
-        let next = if timing_changed || existing.next_run_at.is_none() {
+        // Unset, the switch stays as an operator left it; enabled again, the schedule
+        // continues from now (the disabled time is not caught up), as when an operator
+        // enables it.
+        let enabled = spec.enabled.unwrap_or(existing.enabled);
+        let reenabled = enabled && !existing.enabled;
+        let next = if timing_changed || reenabled || existing.next_run_at.is_none() {
             spec.first_occurrence(recurrence, now)
         } else {
             existing.next_run_at
         };
-        let wanted = new_task(name, job_type, payload, spec, defaults, next);
+        let mut wanted = new_task(name, job_type, payload, spec, defaults, next);
+        wanted.enabled = enabled;
         if same_definition(&existing, &wanted) {
             return Ok(existing);
         }

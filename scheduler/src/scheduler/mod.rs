@@ -355,6 +355,49 @@ impl Scheduler {
             })
     }
 
+    /// Disables the schedule `name` in every process sharing the database (see
+    /// [`Admin::disable_schedule`]: occurrences not started are cancelled, none is
+    /// created until it is enabled again, and a later [`Scheduler::schedule`] without
+    /// `.enabled(...)` leaves it disabled).
+    ///
+    /// # Errors
+    /// As [`Admin::disable_schedule`].
+    pub fn disable_schedule(&self, name: &str) -> Result<Task> {
+        let task = self.admin.disable_schedule(name)?;
+        self.shared.wake(Wake::Schedules);
+        Ok(task)
+    }
+
+    /// Enables the schedule `name` again, continuing from now (see
+    /// [`Admin::enable_schedule`]).
+    ///
+    /// # Errors
+    /// As [`Admin::disable_schedule`].
+    pub fn enable_schedule(&self, name: &str) -> Result<Task> {
+        let task = self.admin.enable_schedule(name)?;
+        self.shared.wake(Wake::Schedules);
+        Ok(task)
+    }
+
+    /// One run of the task `name` now (see [`Admin::trigger`]).
+    ///
+    /// # Errors
+    /// As [`Admin::trigger`]; [`Error::ShutDown`].
+    pub fn trigger(&self, name: &str) -> Result<Inserted> {
+        self.check_running()?;
+        let inserted = self.admin.trigger(name)?;
+        if self.shared.events.is_observed() {
+            let job_type = self.admin.run(inserted.id)?.job_type;
+            self.shared.events.emit(Event::Enqueued {
+                run: inserted.id,
+                job_type,
+                created: inserted.created,
+            });
+        }
+        self.shared.wake(Wake::Work);
+        Ok(inserted)
+    }
+
     /// Every live schedule.
     ///
     /// # Errors

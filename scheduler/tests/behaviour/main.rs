@@ -80,6 +80,9 @@ macro_rules! suite {
                     a_long_catch_up_is_created_in_bounded_transactions_and_misses_nothing,
                     daylight_saving_in_new_york_falling_back,
                     daylight_saving_in_new_york_springing_forward,
+                    disabling_a_schedule_cancels_what_waits_and_enabling_continues_from_now,
+                    a_host_start_leaves_an_operators_switch_alone_unless_its_spec_says_otherwise,
+                    triggering_a_task_runs_it_now_and_leaves_its_schedule_alone,
                 }
             );
         }

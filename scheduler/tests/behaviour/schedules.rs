@@ -483,11 +483,20 @@ pub(crate) fn occurrences_not_started_follow_the_schedules_latest_definition(db:
         (RunStatus::Cancelled, Some(runloom::SCHEDULE_DISABLED))
     );
     assert!(waiting(&s).is_empty());
-    // Enabled again, then removed: cancelled too.
+    // Enabled again (explicitly: a spec that leaves the switch unset keeps it off),
+    // then removed: cancelled too.
+    let off = s
+        .schedule(
+            "edit-me",
+            Count { key: "new".into() },
+            ScheduleSpec::cron("30 * * * * *"),
+        )
+        .unwrap();
+    assert!(!off.enabled);
     s.schedule(
         "edit-me",
         Count { key: "new".into() },
-        ScheduleSpec::cron("30 * * * * *"),
+        ScheduleSpec::cron("30 * * * * *").enabled(true),
     )
     .unwrap();
     let third = datetime!(2026-06-01 12:02:30 UTC);
@@ -663,4 +672,155 @@ pub(crate) fn daylight_saving_in_new_york_springing_forward(db: &dyn TestBackend
             datetime!(2026-03-10 06:30 UTC)
         ]
     );
+}
+
+/// Disabled, a schedule creates nothing and its waiting occurrence is cancelled; enabled
+/// again, it continues from that moment without catching up.
+pub(crate) fn disabling_a_schedule_cancels_what_waits_and_enabling_continues_from_now(
+    db: &dyn TestBackend,
+) {
+    let t0 = datetime!(2026-06-01 12:00:10 UTC);
+    let clock = Arc::new(ManualClock::new(t0));
+    let s = start(db, &clock);
+    let key = format!("{}-switch", db.name());
+    let task = s
+        .schedule(
+            "switch",
+            Count { key: key.clone() },
+            ScheduleSpec::cron("0 * * * * *"),
+        )
+        .unwrap();
+    // Just before 12:01 its occurrence exists, waiting for its time.
+    let first = advance_to(&s, &clock, &task, t0 + Duration::from_millis(49_500), 1);
+    assert_eq!(first, vec![datetime!(2026-06-01 12:01:00 UTC)]);
+    // The scheduler's own handle: it shares the test's manual clock.
+    let admin = s.admin();
+    let disabled = admin.disable_schedule("switch").unwrap();
+    assert!(!disabled.enabled);
+    let waiting = s.runs(&RunFilter::new().task(task.id)).unwrap();
+    assert_eq!(waiting[0].status, RunStatus::Cancelled);
+    assert_eq!(
+        waiting[0].cancel_reason.as_deref(),
+        Some(runloom::SCHEDULE_DISABLED)
+    );
+    assert!(
+        admin.disable_schedule("switch").is_ok(),
+        "twice is no error"
+    );
+
+    // Four fire times pass while it is disabled. A run enqueued after the clock moved
+    // completes only after the dispatcher has looked at the schedules again.
+    clock.set(datetime!(2026-06-01 12:05:30 UTC));
+    s.notify();
+    let marker = s
+        .enqueue(Count {
+            key: format!("{key}-marker"),
+        })
+        .unwrap()
+        .id;
+    assert!(wait_for(WAIT, || {
+        s.run(marker).unwrap().status == RunStatus::Completed
+    }));
+    assert_eq!(
+        occurrences(&s, &task).len(),
+        1,
+        "nothing created while disabled"
+    );
+
+    let enabled = admin.enable_schedule("switch").unwrap();
+    assert!(enabled.enabled);
+    assert_eq!(
+        enabled.next_run_at,
+        Some(datetime!(2026-06-01 12:06:00 UTC)),
+        "the first fire time after enabling, not the missed ones"
+    );
+    let after = advance_to(&s, &clock, &task, datetime!(2026-06-01 12:06:00 UTC), 2);
+    assert_eq!(
+        after,
+        vec![
+            datetime!(2026-06-01 12:01:00 UTC),
+            datetime!(2026-06-01 12:06:00 UTC)
+        ]
+    );
+    assert!(matches!(
+        admin.enable_schedule("no-such-task"),
+        Err(Error::TaskNameNotFound(_))
+    ));
+}
+
+/// A host that declares its schedule at every start does not undo an operator's
+/// switch, unless its spec says so.
+pub(crate) fn a_host_start_leaves_an_operators_switch_alone_unless_its_spec_says_otherwise(
+    db: &dyn TestBackend,
+) {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-06-01 12:00:00 UTC)));
+    let s = start(db, &clock);
+    let job = || Count {
+        key: format!("{}-declared", db.name()),
+    };
+    let spec = ScheduleSpec::every(Duration::from_secs(3600));
+    assert!(s.schedule("declared", job(), spec.clone()).unwrap().enabled);
+    s.disable_schedule("declared").unwrap();
+    let again = s.schedule("declared", job(), spec.clone()).unwrap();
+    assert!(!again.enabled, "the operator's disable stands");
+    let forced = s
+        .schedule("declared", job(), spec.clone().enabled(true))
+        .unwrap();
+    assert!(forced.enabled, "the code asked for it explicitly");
+    let created_off = s
+        .schedule("declared-off", job(), spec.enabled(false))
+        .unwrap();
+    assert!(!created_off.enabled);
+    assert!(s.next_fire_times("declared-off", 3).unwrap().is_empty());
+}
+
+/// A trigger is one run of the task now; the schedule's own occurrences do not move,
+/// and the task's unique key holds.
+pub(crate) fn triggering_a_task_runs_it_now_and_leaves_its_schedule_alone(db: &dyn TestBackend) {
+    let clock = Arc::new(ManualClock::new(datetime!(2026-06-01 12:00:00 UTC)));
+    let s = start(db, &clock);
+    let key = format!("{}-trigger", db.name());
+    let task = s
+        .schedule(
+            "hourly-report",
+            Count { key: key.clone() },
+            ScheduleSpec::every(Duration::from_secs(3600)).priority(7),
+        )
+        .unwrap();
+    let next = task.next_run_at;
+    let ins = s.trigger("hourly-report").unwrap();
+    assert!(ins.created);
+    assert!(wait_for(WAIT, || {
+        s.run(ins.id).unwrap().status == RunStatus::Completed
+    }));
+    let run = s.run(ins.id).unwrap();
+    assert_eq!(run.task_id, Some(task.id));
+    assert_eq!(run.job_type, "count");
+    assert_eq!(run.priority, 7);
+    assert_eq!(
+        run.scheduled_at,
+        datetime!(2026-06-01 12:00:00 UTC),
+        "due now"
+    );
+    assert_eq!(run.result_json().unwrap(), Some(serde_json::json!(1)));
+    assert_eq!(next_run_at(&s, &task), next, "the schedule did not move");
+
+    // With a unique key, a second trigger while the first waits returns that run.
+    s.schedule(
+        "keyed",
+        Count {
+            key: format!("{key}-keyed"),
+        },
+        ScheduleSpec::every(Duration::from_secs(3600)).unique_key("keyed-report"),
+    )
+    .unwrap();
+    s.pause().unwrap();
+    let first = s.trigger("keyed").unwrap();
+    let second = db.admin().trigger("keyed").unwrap();
+    assert!(first.created && !second.created);
+    assert_eq!(second.id, first.id);
+    assert!(matches!(
+        s.trigger("nothing-by-that-name"),
+        Err(Error::TaskNameNotFound(_))
+    ));
 }

@@ -21,7 +21,7 @@ use crate::{
 /// The `tasks` commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum TasksCommand {
-    /// Task definitions, with the next fire time of each schedule.
+    /// Task definitions, with the next fire times of each schedule.
     List {
         /// Also list deleted tasks.
         #[arg(long)]
@@ -34,6 +34,23 @@ pub(crate) enum TasksCommand {
             value_parser = clap::value_parser!(u64).range(0..=runloom::schedule::MAX_FIRE_TIMES as u64)
         )]
         next: u64,
+    },
+    /// Stops a task's schedule in every process: no occurrence until it is enabled
+    /// again; occurrences not started are cancelled, a running one finishes.
+    Disable {
+        /// The task's name.
+        name: String,
+    },
+    /// Starts a disabled schedule again, from now (the disabled time is not caught up).
+    Enable {
+        /// The task's name.
+        name: String,
+    },
+    /// Enqueues one run of a task now, with its payload and options (its schedule is
+    /// not moved).
+    Trigger {
+        /// The task's name.
+        name: String,
     },
 }
 
@@ -93,9 +110,74 @@ fn fire_times(admin: &Admin, task: &Task, n: usize) -> Result<Vec<OffsetDateTime
     admin.fire_times(task, n).map_err(|e| e.to_string())
 }
 
+/// Runs `tasks disable` (`enabled`: false) or `tasks enable`.
+fn switch(ctx: &Ctx, name: &str, enabled: bool) -> CliResult<()> {
+    let admin = ctx.open()?;
+    let before = admin.task(name)?.map(|t| t.enabled);
+    let task = if enabled {
+        admin.enable_schedule(name)?
+    } else {
+        admin.disable_schedule(name)?
+    };
+    let changed = before != Some(task.enabled);
+    if ctx.json {
+        return emit_json(&json!({
+            "name": task.name,
+            "enabled": task.enabled,
+            "changed": changed,
+            "next_run_at": task.next_run_at.map(time),
+        }));
+    }
+    let text = match (enabled, changed) {
+        (false, true) => format!(
+            "disabled {name}: no process creates its occurrences until `runloom tasks enable \
+             {name}` (occurrences not started were cancelled)\n"
+        ),
+        (true, true) => format!(
+            "enabled {name}: next occurrence {}\n",
+            time_opt(task.next_run_at)
+        ),
+        (false, false) => format!("{name} is already disabled\n"),
+        (true, false) => format!("{name} is already enabled\n"),
+    };
+    emit(&text)
+}
+
+/// Runs `tasks trigger`.
+fn trigger(ctx: &Ctx, name: &str) -> CliResult<()> {
+    let admin = ctx.open()?;
+    let inserted = admin.trigger(name)?;
+    if ctx.json {
+        return emit_json(&json!({
+            "task": name,
+            "id": inserted.id.get(),
+            "created": inserted.created,
+            "status": inserted.status.as_str(),
+        }));
+    }
+    let text = if inserted.created {
+        format!(
+            "enqueued run {} of {name} ({}); a running host picks it up within its poll \
+             interval\n",
+            inserted.id, inserted.status
+        )
+    } else {
+        format!(
+            "nothing enqueued: unfinished run {} ({}) already holds {name}'s unique key\n",
+            inserted.id, inserted.status
+        )
+    };
+    emit(&text)
+}
+
 /// Runs a `tasks` command.
 pub(crate) fn tasks(ctx: &Ctx, cmd: &TasksCommand) -> CliResult<()> {
-    let TasksCommand::List { all, next } = cmd;
+    let (all, next) = match cmd {
+        TasksCommand::List { all, next } => (all, next),
+        TasksCommand::Disable { name } => return switch(ctx, name, false),
+        TasksCommand::Enable { name } => return switch(ctx, name, true),
+        TasksCommand::Trigger { name } => return trigger(ctx, name),
+    };
     // Bounded by the parser; the conversion cannot fail on any platform it runs on.
     let next = &usize::try_from(*next).unwrap_or(runloom::schedule::MAX_FIRE_TIMES);
     let admin = ctx.open()?;

@@ -51,7 +51,7 @@ enum Command {
     /// Runs: list, show, retry, cancel.
     #[command(subcommand)]
     Runs(runs::RunsCommand),
-    /// Task definitions (schedules).
+    /// Task definitions (schedules): list, disable, enable, trigger.
     #[command(subcommand)]
     Tasks(inspect::TasksCommand),
     /// Scheduler instances (processes) sharing the database.
