@@ -49,7 +49,7 @@ impl Reasons {
 }
 
 /// The sending half, for every thread and handle.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Waker {
     reasons: Arc<AtomicU8>,
     signal: Sender<()>,

@@ -7,33 +7,31 @@
 
 use std::time::Duration;
 
-use crate::{error::Result, scheduler::Shared};
+use crate::{backend::Backend, clock::Clock, error::Result, model::WorkerId};
 
 /// The leadership lease's `system_state` key.
 pub(crate) const LEADER_KEY: &str = "maintenance.leader";
 
-/// How long a lead lasts without renewal.
-pub(crate) fn leader_lease(shared: &Shared) -> Duration {
-    shared
-        .config
-        .maintenance
-        .leader_lease
-        .unwrap_or(shared.config.lease_duration)
+/// This instance's claim on the lead.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Leader {
+    /// The instance that leads.
+    pub(crate) worker: WorkerId,
+    /// How long a lead lasts without renewal.
+    pub(crate) lease: Duration,
 }
 
-/// Takes or renews the lead; true while this instance leads.
-pub(crate) fn lead(shared: &Shared) -> Result<bool> {
-    let now = shared.clock.now();
-    let lease = leader_lease(shared);
-    shared
-        .store
-        .write(|tx| tx.try_lead(LEADER_KEY, shared.worker_id, now, lease))
-}
+impl Leader {
+    /// Takes or renews the lead; true while this instance leads.
+    pub(crate) fn lead(&self, store: &dyn Backend, clock: &dyn Clock) -> Result<bool> {
+        let now = clock.now();
+        store.write(|tx| tx.try_lead(LEADER_KEY, self.worker, now, self.lease))
+    }
 
-/// Hands the lead over at shutdown, so another process need not wait for it to run out.
-pub(crate) fn release(shared: &Shared) -> Result<()> {
-    let now = shared.clock.now();
-    shared
-        .store
-        .write(|tx| tx.release_lead(LEADER_KEY, shared.worker_id, now))
+    /// Hands the lead over at shutdown, so another process need not wait for it to run
+    /// out.
+    pub(crate) fn release(&self, store: &dyn Backend, clock: &dyn Clock) -> Result<()> {
+        let now = clock.now();
+        store.write(|tx| tx.release_lead(LEADER_KEY, self.worker, now))
+    }
 }

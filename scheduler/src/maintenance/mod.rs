@@ -48,15 +48,15 @@ use crossbeam_channel::{Receiver, select};
 use time::OffsetDateTime;
 
 pub use self::counts::{Counts, RescueCounts, RetentionCounts, StaleWorkerCounts, TokenCounts};
-pub(crate) use self::pass::Pass;
 pub use self::pass::{BATCH_TIME_GOAL, MIN_BATCH};
+pub(crate) use self::{leader::Leader, pass::Pass};
 use crate::{
     backend::Backend,
     clock::Clock,
+    dispatch::wake::{Wake, Waker},
     error::{Error, Result},
     failing::Failing,
     retry::RetryPolicy,
-    scheduler::Shared,
 };
 
 /// Default interval of the lease rescue.
@@ -341,17 +341,6 @@ pub(crate) struct Ctx<'a> {
     pub(crate) retry: &'a dyn RetryPolicy,
 }
 
-impl Ctx<'_> {
-    fn of(shared: &Shared) -> Ctx<'_> {
-        Ctx {
-            store: shared.store.as_ref(),
-            clock: shared.clock.as_ref(),
-            config: &shared.config.maintenance,
-            retry: shared.config.retry_policy.as_ref(),
-        }
-    }
-}
-
 /// Runs one pass of `service` on `store` now, with `config`'s settings, and records it
 /// in `system_state` as the maintenance thread does. Runs taken back from expired
 /// leases are retried after the delay `retry` gives. For [`crate::Admin`], which runs
@@ -411,89 +400,114 @@ pub(crate) fn run_service(
     Ok(report)
 }
 
-/// The maintenance thread.
-pub(crate) fn run(shared: &Arc<Shared>, stop: &Receiver<()>) {
-    let config = &shared.config.maintenance;
-    let start = Instant::now();
-    let mut next: Vec<(Service, Instant)> = Service::ALL.iter().map(|s| (*s, start)).collect();
-    let renew_every = (leader::leader_lease(shared) / 3).max(Duration::from_millis(1));
-    let mut next_renewal = start;
-    let mut leading = false;
-    let mut leadership = Failing::new("the maintenance leadership check");
-    let mut failures: Vec<Failing> = Service::ALL
-        .iter()
-        .map(|s| Failing::new(format!("maintenance of {s}")))
-        .collect();
-    loop {
-        let now = Instant::now();
-        if now >= next_renewal {
-            leading = match leader::lead(shared) {
-                Ok(l) => {
-                    leadership.succeeded();
-                    l
-                }
-                Err(e) => {
-                    leadership.failed(&e, "retried at the next renewal");
-                    false
-                }
-            };
-            next_renewal = now + renew_every;
-        }
-        if leading {
-            for i in 0..next.len() {
-                let (service, at) = next[i];
-                if Instant::now() < at {
-                    continue;
-                }
-                // Late passes do not pile up: the next one is an interval after this one.
-                next[i].1 = Instant::now() + implementation(service).interval(config);
-                match run_service(&Ctx::of(shared), service, stop) {
-                    Ok(report) => {
-                        failures[i].succeeded();
-                        after_pass(shared, &report, &mut next);
-                    }
-                    Err(e) => {
-                        failures[i].failed(&e, "retried at its next interval");
-                    }
-                }
-            }
-        }
-        let mut wake = next_renewal;
-        if leading {
-            for (_, at) in &next {
-                wake = wake.min(*at);
-            }
-        }
-        select! {
-            recv(stop) -> _ => break,
-            default(wake.saturating_duration_since(Instant::now())) => {}
-        }
-    }
-    if leading {
-        if let Err(e) = leader::release(shared) {
-            log::warn!("could not hand over maintenance leadership: {}", e.report());
-        }
-    }
+/// The maintenance thread's loop, with what it uses and nothing more.
+pub(crate) struct Maintainer {
+    pub(crate) store: Arc<dyn Backend>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: MaintenanceConfig,
+    /// The delay before runs taken back from expired leases are tried again.
+    pub(crate) retry: Arc<dyn RetryPolicy>,
+    pub(crate) leader: Leader,
+    /// Tells this process's dispatcher when rescued runs are waiting.
+    pub(crate) waker: Waker,
 }
 
-fn after_pass(shared: &Shared, report: &PassReport, next: &mut [(Service, Instant)]) {
-    match report.counts {
-        Counts::StaleWorkers(c) if c.offline > 0 => {
-            log::info!("marked {} stale instance(s) offline", c.offline);
-            // Their leases were expired now: rescue them in this pass.
-            if let Some(rescue) = next.iter_mut().find(|(s, _)| *s == Service::LeaseRescue) {
-                rescue.1 = Instant::now();
+impl Maintainer {
+    fn cx(&self) -> Ctx<'_> {
+        Ctx {
+            store: self.store.as_ref(),
+            clock: self.clock.as_ref(),
+            config: &self.config,
+            retry: self.retry.as_ref(),
+        }
+    }
+
+    /// Leads when it can and runs each service on its interval until `stop` is closed.
+    pub(crate) fn run(&self, stop: &Receiver<()>) {
+        let start = Instant::now();
+        let mut next: Vec<(Service, Instant)> = Service::ALL.iter().map(|s| (*s, start)).collect();
+        let renew_every = (self.leader.lease / 3).max(Duration::from_millis(1));
+        let mut next_renewal = start;
+        let mut leading = false;
+        let mut leadership = Failing::new("the maintenance leadership check");
+        let mut failures: Vec<Failing> = Service::ALL
+            .iter()
+            .map(|s| Failing::new(format!("maintenance of {s}")))
+            .collect();
+        loop {
+            let now = Instant::now();
+            if now >= next_renewal {
+                leading = match self.leader.lead(self.store.as_ref(), self.clock.as_ref()) {
+                    Ok(l) => {
+                        leadership.succeeded();
+                        l
+                    }
+                    Err(e) => {
+                        leadership.failed(&e, "retried at the next renewal");
+                        false
+                    }
+                };
+                next_renewal = now + renew_every;
+            }
+            if leading {
+                for i in 0..next.len() {
+                    let (service, at) = next[i];
+                    if Instant::now() < at {
+                        continue;
+                    }
+                    // Late passes do not pile up: the next one is an interval after this.
+                    next[i].1 = Instant::now() + implementation(service).interval(&self.config);
+                    match run_service(&self.cx(), service, stop) {
+                        Ok(report) => {
+                            failures[i].succeeded();
+                            self.after_pass(&report, &mut next);
+                        }
+                        Err(e) => {
+                            failures[i].failed(&e, "retried at its next interval");
+                        }
+                    }
+                }
+            }
+            let mut wake = next_renewal;
+            if leading {
+                for (_, at) in &next {
+                    wake = wake.min(*at);
+                }
+            }
+            select! {
+                recv(stop) -> _ => break,
+                default(wake.saturating_duration_since(Instant::now())) => {}
             }
         }
-        Counts::LeaseRescue(c) if c.requeued + c.failed > 0 => {
-            log::info!(
-                "rescued runs from expired leases: {} requeued, {} failed",
-                c.requeued,
-                c.failed
-            );
-            shared.wake(crate::dispatch::wake::Wake::Work);
+        if leading {
+            if let Err(e) = self
+                .leader
+                .release(self.store.as_ref(), self.clock.as_ref())
+            {
+                log::warn!("could not hand over maintenance leadership: {}", e.report());
+            }
         }
-        _ => {}
+    }
+
+    fn after_pass(&self, report: &PassReport, next: &mut [(Service, Instant)]) {
+        match report.counts {
+            Counts::StaleWorkers(c) if c.offline > 0 => {
+                log::info!("marked {} stale instance(s) offline", c.offline);
+                // Their leases were expired now: rescue them in this pass.
+                if let Some(rescue) = next.iter_mut().find(|(s, _)| *s == Service::LeaseRescue) {
+                    rescue.1 = Instant::now();
+                }
+            }
+            Counts::LeaseRescue(c) if c.requeued + c.failed > 0 => {
+                log::info!(
+                    "rescued runs from expired leases: {} requeued, {} failed",
+                    c.requeued,
+                    c.failed
+                );
+                self.waker.wake(Wake::Work);
+            }
+            _ => {}
+        }
     }
 }
 

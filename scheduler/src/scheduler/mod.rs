@@ -47,9 +47,9 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) worker_id: WorkerId,
     pub(crate) database_id: String,
-    pub(crate) inflight: InFlight,
-    pub(crate) events: Events,
-    pub(crate) stats: Stats,
+    pub(crate) inflight: Arc<InFlight>,
+    pub(crate) events: Arc<Events>,
+    pub(crate) stats: Arc<Stats>,
     /// Brought forward by a shutdown: the dispatcher's waits for the lock end then.
     pub(crate) dispatch_cutoff: Arc<Cutoff>,
     waker: Waker,

@@ -23,7 +23,9 @@ use crate::{
     },
     error::{Error, Result},
     events::{Event, Events},
+    heartbeat::Heartbeat,
     job::registry::Registry,
+    maintenance::{Leader, Maintainer},
     metrics::Stats,
     model::{NewWorker, Promise},
     store::Store,
@@ -80,7 +82,37 @@ impl Scheduler {
             lease: config.lease_duration,
             job_types: JobTypeFilter::only(registry.names()),
         };
-        let inflight = InFlight::new(registering + config.maintenance.stale_worker_after);
+        let inflight = Arc::new(InFlight::new(
+            registering + config.maintenance.stale_worker_after,
+        ));
+        let events = Arc::new(events);
+        let stats = Arc::new(Stats::new());
+        // The heartbeat and maintenance loops hold only what they use.
+        let heartbeat = Heartbeat {
+            store: store.clone(),
+            clock: clock.clone(),
+            inflight: inflight.clone(),
+            events: events.clone(),
+            stats: stats.clone(),
+            worker: worker_id,
+            interval: config.heartbeat_interval,
+            lease: config.lease_duration,
+            stale_after: config.maintenance.stale_worker_after,
+        };
+        let maintainer = config.maintenance.enabled.then(|| Maintainer {
+            store: store.clone(),
+            clock: clock.clone(),
+            config: config.maintenance.clone(),
+            retry: config.retry_policy.clone(),
+            leader: Leader {
+                worker: worker_id,
+                lease: config
+                    .maintenance
+                    .leader_lease
+                    .unwrap_or(config.lease_duration),
+            },
+            waker: waker.clone(),
+        });
         let shared = Arc::new(Shared {
             store,
             config,
@@ -90,7 +122,7 @@ impl Scheduler {
             database_id,
             inflight,
             events,
-            stats: Stats::new(),
+            stats,
             dispatch_cutoff: Arc::default(),
             waker,
         });
@@ -112,16 +144,14 @@ impl Scheduler {
         let dispatcher = spawn("runloom-dispatcher", move || dispatcher.run())?;
         let mut background = Vec::new();
         {
-            let (shared, stop) = (shared.clone(), stop_rx.clone());
-            background.push(spawn("runloom-heartbeat", move || {
-                crate::heartbeat::run(&shared, &stop);
-            })?);
+            let stop = stop_rx.clone();
+            background.push(spawn("runloom-heartbeat", move || heartbeat.run(&stop))?);
         }
         background.extend(shared.store.spawn_background(&stop_rx)?);
-        if shared.config.maintenance.enabled {
-            let (shared, stop) = (shared.clone(), stop_rx);
+        if let Some(maintainer) = maintainer {
+            let stop = stop_rx;
             background.push(spawn("runloom-maintenance", move || {
-                crate::maintenance::run(&shared, &stop);
+                maintainer.run(&stop);
             })?);
         }
         shared
