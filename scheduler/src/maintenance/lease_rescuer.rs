@@ -8,8 +8,8 @@
 //! Expiry is judged on the host's monotonic clock against the expiry each holder wrote
 //! itself, one reading per batch: a wall-clock jump, of any size, never takes a live run.
 //!
-//! Options: [`super::MaintenanceConfig::lease_rescue_interval`] (5 s),
-//! [`super::MaintenanceConfig::batch_size`] (1000), [`super::MaintenanceConfig::batch_pause`].
+//! Options: [`LeaseRescueConfig`] (its interval, 5 s) and the passes' shared
+//! [`super::BatchConfig`] (1000 rows, 10 ms pauses).
 
 use crossbeam_channel::Receiver;
 
@@ -18,12 +18,30 @@ use std::time::Duration;
 use super::{Counts, Ctx, MaintenanceConfig, MaintenanceService, Pass, RescueCounts};
 use crate::error::Result;
 
+/// The lease rescue service's settings ([`super::MaintenanceConfig::lease_rescue`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LeaseRescueConfig {
+    /// How often expired leases are rescued. Defaults to
+    /// [`super::DEFAULT_LEASE_RESCUE_INTERVAL`] (5 s). An orphaned run is back to
+    /// `pending` within the lease duration plus this interval.
+    pub interval: Duration,
+}
+
+impl Default for LeaseRescueConfig {
+    fn default() -> Self {
+        LeaseRescueConfig {
+            interval: super::DEFAULT_LEASE_RESCUE_INTERVAL,
+        }
+    }
+}
+
 /// [`Service::LeaseRescue`](super::Service::LeaseRescue).
 pub(crate) struct LeaseRescuer;
 
 impl MaintenanceService for LeaseRescuer {
     fn interval(&self, config: &MaintenanceConfig) -> Duration {
-        config.lease_rescue_interval
+        config.lease_rescue.interval
     }
 
     fn run_once(&self, cx: &Ctx<'_>, stop: &Receiver<()>, pass: &mut Pass) -> Result<Counts> {

@@ -47,8 +47,14 @@ use std::{
 use crossbeam_channel::{Receiver, select};
 use time::OffsetDateTime;
 
-pub use self::counts::{Counts, RescueCounts, RetentionCounts, StaleWorkerCounts, TokenCounts};
 pub use self::pass::{BATCH_TIME_GOAL, MIN_BATCH};
+pub use self::{
+    counts::{Counts, RescueCounts, RetentionCounts, StaleWorkerCounts, TokenCounts},
+    lease_rescuer::LeaseRescueConfig,
+    run_cleaner::RetentionConfig,
+    token_purger::TokenPurgeConfig,
+    worker_reaper::StaleWorkersConfig,
+};
 pub(crate) use self::{leader::Leader, pass::Pass};
 use crate::{
     backend::Backend,
@@ -81,7 +87,9 @@ pub const DEFAULT_BATCH_SIZE: usize = 1000;
 /// Default pause between two batches of one pass.
 pub const DEFAULT_BATCH_PAUSE: Duration = Duration::from_millis(10);
 
-/// Settings of the maintenance thread.
+/// Settings of the maintenance thread: this instance's own promise and leadership,
+/// the batching every pass shares, and each service's own settings. The setters reach
+/// into the service's part.
 ///
 /// ```
 /// use std::time::Duration;
@@ -91,85 +99,81 @@ pub const DEFAULT_BATCH_PAUSE: Duration = Duration::from_millis(10);
 ///     .lease_rescue_interval(Duration::from_secs(1))
 ///     .keep_completed(Duration::from_secs(3600))
 ///     .archive_mode(ArchiveMode::Archive);
-/// # let _ = config;
+/// assert_eq!(config.lease_rescue.interval, Duration::from_secs(1));
+/// assert_eq!(config.retention.keep_completed, Duration::from_secs(3600));
+/// assert_eq!(config.batches.size, 1000);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MaintenanceConfig {
     /// Whether this instance takes part in maintenance. Defaults to true.
     pub enabled: bool,
-    /// How often expired leases are rescued. Defaults to
-    /// [`DEFAULT_LEASE_RESCUE_INTERVAL`] (5 s). An orphaned run is back to `pending`
-    /// within the lease duration plus this interval.
-    pub lease_rescue_interval: Duration,
-    /// How often stale instances are looked for. Defaults to
-    /// [`DEFAULT_WORKER_CHECK_INTERVAL`] (15 s).
-    pub worker_check_interval: Duration,
     /// How long this instance may go without a heartbeat before others presume it dead
     /// (and take its runs). This is the instance's own promise, recorded in its
     /// `workers` row: every process judges each instance by the limit that instance
     /// recorded, never by its own. Defaults to [`DEFAULT_STALE_WORKER_AFTER`] (60 s);
     /// must exceed twice the heartbeat interval.
     pub stale_worker_after: Duration,
-    /// How often expired revoked tokens are purged. Defaults to
-    /// [`DEFAULT_TOKEN_PURGE_INTERVAL`] (60 s).
-    pub token_purge_interval: Duration,
-    /// How long past its expiry a revoked token is kept (the validation leeway of the
-    /// host's token checks). Defaults to [`DEFAULT_TOKEN_LEEWAY`] (60 s).
-    pub token_leeway: Duration,
-    /// How often finished runs past their retention are removed. Defaults to
-    /// [`DEFAULT_RETENTION_INTERVAL`] (60 s).
-    pub retention_interval: Duration,
-    /// How long completed runs are kept. Defaults to [`DEFAULT_KEEP_COMPLETED`] (24 h).
-    pub keep_completed: Duration,
-    /// How long failed runs are kept. Defaults to [`DEFAULT_KEEP_FAILED`] (7 days).
-    pub keep_failed: Duration,
-    /// How long cancelled runs are kept. Defaults to [`DEFAULT_KEEP_CANCELLED`] (7 days).
-    pub keep_cancelled: Duration,
-    /// Whether runs past their retention are archived or deleted. Defaults to
-    /// [`ArchiveMode::Delete`].
-    pub archive_mode: ArchiveMode,
-    /// Most rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000); a pass halves it
-    /// for as long as batches take more than [`BATCH_TIME_GOAL`].
-    pub batch_size: usize,
-    /// Pause between batches, jittered to between half and one and a half times it.
-    /// Defaults to [`DEFAULT_BATCH_PAUSE`] (10 ms).
-    pub batch_pause: Duration,
     /// How long a process leads maintenance without renewing. Defaults to the
     /// scheduler's lease duration, so a dead process's runs and its maintenance duty are
     /// taken over on the same clock.
     pub leader_lease: Option<Duration>,
+    /// How every pass cuts its work into short transactions.
+    pub batches: BatchConfig,
+    /// The lease rescue service's settings.
+    pub lease_rescue: LeaseRescueConfig,
+    /// The stale worker service's settings.
+    pub stale_workers: StaleWorkersConfig,
+    /// The token purge service's settings.
+    pub token_purge: TokenPurgeConfig,
+    /// The run retention service's settings.
+    pub retention: RetentionConfig,
+}
+
+/// How every maintenance pass cuts its work into short transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BatchConfig {
+    /// Most rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000); a pass halves it
+    /// for as long as batches take more than [`BATCH_TIME_GOAL`].
+    pub size: usize,
+    /// Pause between batches, jittered to between half and one and a half times it.
+    /// Defaults to [`DEFAULT_BATCH_PAUSE`] (10 ms).
+    pub pause: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            size: DEFAULT_BATCH_SIZE,
+            pause: DEFAULT_BATCH_PAUSE,
+        }
+    }
 }
 
 impl Default for MaintenanceConfig {
     fn default() -> Self {
         MaintenanceConfig {
             enabled: true,
-            lease_rescue_interval: DEFAULT_LEASE_RESCUE_INTERVAL,
-            worker_check_interval: DEFAULT_WORKER_CHECK_INTERVAL,
             stale_worker_after: DEFAULT_STALE_WORKER_AFTER,
-            token_purge_interval: DEFAULT_TOKEN_PURGE_INTERVAL,
-            token_leeway: DEFAULT_TOKEN_LEEWAY,
-            retention_interval: DEFAULT_RETENTION_INTERVAL,
-            keep_completed: DEFAULT_KEEP_COMPLETED,
-            keep_failed: DEFAULT_KEEP_FAILED,
-            keep_cancelled: DEFAULT_KEEP_CANCELLED,
-            archive_mode: ArchiveMode::Delete,
-            batch_size: DEFAULT_BATCH_SIZE,
-            batch_pause: DEFAULT_BATCH_PAUSE,
             leader_lease: None,
+            batches: BatchConfig::default(),
+            lease_rescue: LeaseRescueConfig::default(),
+            stale_workers: StaleWorkersConfig::default(),
+            token_purge: TokenPurgeConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
 
 macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
+    ($($(#[$doc:meta])* $name:ident: $($field:ident).+ : $ty:ty,)*) => {
         impl MaintenanceConfig {
             $(
                 $(#[$doc])*
                 #[must_use]
                 pub fn $name(mut self, value: $ty) -> Self {
-                    self.$name = value;
+                    self.$($field).+ = value;
                     self
                 }
             )*
@@ -179,42 +183,42 @@ macro_rules! setters {
 
 setters! {
     /// Sets [`MaintenanceConfig::enabled`].
-    enabled: bool,
-    /// Sets [`MaintenanceConfig::lease_rescue_interval`].
-    lease_rescue_interval: Duration,
-    /// Sets [`MaintenanceConfig::worker_check_interval`].
-    worker_check_interval: Duration,
+    enabled: enabled: bool,
     /// Sets [`MaintenanceConfig::stale_worker_after`].
-    stale_worker_after: Duration,
-    /// Sets [`MaintenanceConfig::token_purge_interval`].
-    token_purge_interval: Duration,
-    /// Sets [`MaintenanceConfig::token_leeway`].
-    token_leeway: Duration,
-    /// Sets [`MaintenanceConfig::retention_interval`].
-    retention_interval: Duration,
-    /// Sets [`MaintenanceConfig::keep_completed`].
-    keep_completed: Duration,
-    /// Sets [`MaintenanceConfig::keep_failed`].
-    keep_failed: Duration,
-    /// Sets [`MaintenanceConfig::keep_cancelled`].
-    keep_cancelled: Duration,
-    /// Sets [`MaintenanceConfig::archive_mode`].
-    archive_mode: ArchiveMode,
-    /// Sets [`MaintenanceConfig::batch_size`].
-    batch_size: usize,
-    /// Sets [`MaintenanceConfig::batch_pause`].
-    batch_pause: Duration,
+    stale_worker_after: stale_worker_after: Duration,
     /// Sets [`MaintenanceConfig::leader_lease`] (`None`: the lease duration).
-    leader_lease: Option<Duration>,
+    leader_lease: leader_lease: Option<Duration>,
+    /// Sets [`BatchConfig::size`].
+    batch_size: batches.size: usize,
+    /// Sets [`BatchConfig::pause`].
+    batch_pause: batches.pause: Duration,
+    /// Sets [`LeaseRescueConfig::interval`].
+    lease_rescue_interval: lease_rescue.interval: Duration,
+    /// Sets [`StaleWorkersConfig::interval`].
+    worker_check_interval: stale_workers.interval: Duration,
+    /// Sets [`TokenPurgeConfig::interval`].
+    token_purge_interval: token_purge.interval: Duration,
+    /// Sets [`TokenPurgeConfig::leeway`].
+    token_leeway: token_purge.leeway: Duration,
+    /// Sets [`RetentionConfig::interval`].
+    retention_interval: retention.interval: Duration,
+    /// Sets [`RetentionConfig::keep_completed`].
+    keep_completed: retention.keep_completed: Duration,
+    /// Sets [`RetentionConfig::keep_failed`].
+    keep_failed: retention.keep_failed: Duration,
+    /// Sets [`RetentionConfig::keep_cancelled`].
+    keep_cancelled: retention.keep_cancelled: Duration,
+    /// Sets [`RetentionConfig::archive_mode`].
+    archive_mode: retention.archive_mode: ArchiveMode,
 }
 
 impl MaintenanceConfig {
     pub(crate) fn validate(&self) -> Result<()> {
         for (name, d) in [
-            ("lease_rescue_interval", self.lease_rescue_interval),
-            ("worker_check_interval", self.worker_check_interval),
-            ("token_purge_interval", self.token_purge_interval),
-            ("retention_interval", self.retention_interval),
+            ("lease_rescue_interval", self.lease_rescue.interval),
+            ("worker_check_interval", self.stale_workers.interval),
+            ("token_purge_interval", self.token_purge.interval),
+            ("retention_interval", self.retention.interval),
             (
                 "leader_lease",
                 self.leader_lease.unwrap_or(Duration::from_millis(1)),
@@ -224,7 +228,7 @@ impl MaintenanceConfig {
                 return Err(Error::invalid(name, "must be at least 1 ms"));
             }
         }
-        if !(1..=1_000_000).contains(&self.batch_size) {
+        if !(1..=1_000_000).contains(&self.batches.size) {
             return Err(Error::invalid("batch_size", "must be 1 to 1000000"));
         }
         Ok(())

@@ -39,8 +39,8 @@ impl Pass {
             started: Instant::now(),
             batches: 0,
             longest: Duration::ZERO,
-            size: cx.config.batch_size,
-            max_size: cx.config.batch_size,
+            size: cx.config.batches.size,
+            max_size: cx.config.batches.size,
         }
     }
 
@@ -88,7 +88,11 @@ impl Pass {
             // Jittered (half to one and a half times the setting) so that batches of
             // passes started together, or of a leader and a CLI pass, do not keep
             // meeting at the write lock in step.
-            let rest = cx.config.batch_pause.mul_f64(0.5 + crate::retry::jitter());
+            let rest = cx
+                .config
+                .batches
+                .pause
+                .mul_f64(0.5 + crate::retry::jitter());
             if taken < size || !pause(stop, rest) {
                 return Ok(());
             }

@@ -15,9 +15,28 @@ use crate::error::Result;
 /// [`Service::StaleWorkers`](super::Service::StaleWorkers).
 pub(crate) struct WorkerReaper;
 
+/// The stale worker service's settings ([`super::MaintenanceConfig::stale_workers`]).
+/// How long an instance may be silent is its own promise
+/// ([`super::MaintenanceConfig::stale_worker_after`]), not this service's setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StaleWorkersConfig {
+    /// How often stale instances are looked for. Defaults to
+    /// [`super::DEFAULT_WORKER_CHECK_INTERVAL`] (15 s).
+    pub interval: Duration,
+}
+
+impl Default for StaleWorkersConfig {
+    fn default() -> Self {
+        StaleWorkersConfig {
+            interval: super::DEFAULT_WORKER_CHECK_INTERVAL,
+        }
+    }
+}
+
 impl MaintenanceService for WorkerReaper {
     fn interval(&self, config: &MaintenanceConfig) -> Duration {
-        config.worker_check_interval
+        config.stale_workers.interval
     }
 
     /// One batch per pass: the dead are few, and the next check comes soon.
