@@ -10,7 +10,6 @@ use crate::{
     job::{Perform, registry::Registry},
     maintenance::MaintenanceConfig,
     retry::{ExponentialBackoff, RetryPolicy},
-    scheduler::Scheduler,
     store::{DependencyLimits, StoreOptions, Synchronous},
 };
 
@@ -375,14 +374,9 @@ impl SchedulerBuilder {
         self
     }
 
-    /// Checks the settings, opens the database (creating and migrating it), registers
-    /// this instance in `workers`, and starts the threads.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] naming the first bad setting;
-    /// [`Error::DuplicateJobType`]; any refusal of the database file (as
-    /// [`crate::AdminBuilder::create`] lists them) or migration error.
-    pub fn start(self) -> Result<Scheduler> {
+    /// Checks the settings, naming the first bad one, and gives what the wiring
+    /// starts a scheduler from ([`SchedulerBuilder::start`], in `scheduler/wiring.rs`).
+    pub(crate) fn checked(self) -> Result<Checked> {
         if let Some(e) = self.registration_error {
             return Err(e);
         }
@@ -457,8 +451,21 @@ impl SchedulerBuilder {
             maintenance: self.maintenance,
             name: self.name,
         };
-        Scheduler::start(config, self.registry, self.clock, Events::new(self.hooks))
+        Ok(Checked {
+            config,
+            registry: self.registry,
+            clock: self.clock,
+            events: Events::new(self.hooks),
+        })
     }
+}
+
+/// A builder's settings, checked: what a scheduler starts from.
+pub(crate) struct Checked {
+    pub(crate) config: Config,
+    pub(crate) registry: Registry,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) events: Events,
 }
 
 /// A new location with the settings already chosen on the old one.

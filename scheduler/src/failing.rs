@@ -139,7 +139,11 @@ mod tests {
         let mut f = Failing::new("test");
         f.failed(&full(), "x");
         f.failed(&full(), "x");
-        f.failed(&crate::store::busy_error("held"), "x");
+        let busy = Error::Database(crate::error::DatabaseError::new(
+            crate::error::DatabaseErrorKind::Busy,
+            std::io::Error::other("database is locked"),
+        ));
+        f.failed(&busy, "x");
         assert_eq!(f.tries(), 1);
     }
 }

@@ -40,21 +40,21 @@ use crossbeam_channel::{Receiver, Sender, select};
 use time::OffsetDateTime;
 
 use self::{
-    inflight::{Attempt, SlotView},
+    inflight::{Attempt, InFlight, SlotView},
     wake::{Wake, Wakeups},
 };
 use crate::{
-    backend::Writes,
+    backend::{Backend, Cutoff, Writes},
     claim::{Claimed, Claimer},
-    clock::HostInstant,
+    clock::{Clock, HostInstant},
     complete::{self, Ending, PendingWrite},
     error::{Error, Result},
-    events::Event,
+    events::{Event, Events},
     failing::Failing,
-    model::ShutdownReport,
-    model::{AttemptOutcome, ClaimedRun, RunStatus},
+    metrics::Stats,
+    model::{AttemptOutcome, ClaimedRun, RunStatus, ShutdownReport},
+    retry::RetryPolicy,
     schedule,
-    scheduler::Shared,
 };
 
 /// A claimed run on its way to a worker: the attempt is named by the run and the
@@ -115,7 +115,16 @@ enum WriteMode {
 }
 
 pub(crate) struct Dispatcher {
-    shared: Arc<Shared>,
+    store: Arc<dyn Backend>,
+    clock: Arc<dyn Clock>,
+    inflight: Arc<InFlight>,
+    events: Arc<Events>,
+    stats: Arc<Stats>,
+    /// Brought forward by a shutdown: waits for the write lock end then.
+    cutoff: Arc<Cutoff>,
+    retry: Arc<dyn RetryPolicy>,
+    poll_interval: Duration,
+    misfire_threshold: Duration,
     claimer: Claimer,
     to_workers: Option<Sender<Dispatch>>,
     queue: Receiver<Dispatch>,
@@ -155,6 +164,23 @@ pub(crate) struct Dispatcher {
     schedules_refused: std::cell::Cell<bool>,
 }
 
+/// What the dispatcher works with, and nothing more (built in the wiring).
+pub(crate) struct Deps {
+    pub(crate) store: Arc<dyn Backend>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) inflight: Arc<InFlight>,
+    pub(crate) events: Arc<Events>,
+    pub(crate) stats: Arc<Stats>,
+    pub(crate) cutoff: Arc<Cutoff>,
+    /// The retry policy of failed attempts.
+    pub(crate) retry: Arc<dyn RetryPolicy>,
+    pub(crate) poll_interval: Duration,
+    pub(crate) misfire_threshold: Duration,
+    pub(crate) worker_threads: usize,
+    pub(crate) max_in_flight: usize,
+    pub(crate) adaptive_in_flight: bool,
+}
+
 /// The channels the dispatcher works with.
 pub(crate) struct Channels {
     pub(crate) to_workers: Sender<Dispatch>,
@@ -180,14 +206,22 @@ struct Committed {
 }
 
 impl Dispatcher {
-    pub(crate) fn new(shared: Arc<Shared>, claimer: Claimer, channels: Channels) -> Self {
+    pub(crate) fn new(deps: Deps, claimer: Claimer, channels: Channels) -> Self {
         let prefetch = prefetch::Prefetch::new(
-            shared.config.worker_threads,
-            shared.config.max_in_flight,
-            shared.config.adaptive_in_flight,
+            deps.worker_threads,
+            deps.max_in_flight,
+            deps.adaptive_in_flight,
         );
         Dispatcher {
-            shared,
+            store: deps.store,
+            clock: deps.clock,
+            inflight: deps.inflight,
+            events: deps.events,
+            stats: deps.stats,
+            cutoff: deps.cutoff,
+            retry: deps.retry,
+            poll_interval: deps.poll_interval,
+            misfire_threshold: deps.misfire_threshold,
             claimer,
             to_workers: Some(channels.to_workers),
             queue: channels.queue,
@@ -259,11 +293,11 @@ impl Dispatcher {
     }
 
     fn now(&self) -> OffsetDateTime {
-        self.shared.clock.now()
+        self.clock.now()
     }
 
     fn policy(&self) -> &dyn crate::retry::RetryPolicy {
-        self.shared.config.retry_policy.as_ref()
+        self.retry.as_ref()
     }
 
     /// True while a failed transaction's pause runs.
@@ -285,25 +319,25 @@ impl Dispatcher {
             if self.stopping.is_none() {
                 // Claim timers only matter when a claim is possible: with every slot
                 // busy, the next completion wakes the loop instead.
-                let free = self.shared.inflight.len() < self.prefetch.target();
+                let free = self.inflight.len() < self.prefetch.target();
                 if free && self.claim_wanted {
                     // Slots freed by the last write while a claim is owed (the outcomes
                     // that freed them were written with no slot to claim into).
                     return Duration::ZERO;
                 }
                 if free {
-                    until = until.min(self.last_claim + self.shared.config.poll_interval);
+                    until = until.min(self.last_claim + self.poll_interval);
                     if let Some(due) = self.next_due {
                         until = until.min(due);
                     }
                 }
-                until = until.min(self.last_schedule_check + self.shared.config.poll_interval);
+                until = until.min(self.last_schedule_check + self.poll_interval);
                 if let Some(at) = self.next_schedule {
                     until = until.min(at);
                 }
             }
         }
-        if let Some(deadline) = self.shared.inflight.next_deadline() {
+        if let Some(deadline) = self.inflight.next_deadline() {
             until = until.min(deadline);
         }
         if let Some(stop) = &self.stopping {
@@ -328,15 +362,15 @@ impl Dispatcher {
 
     fn collect_timeouts(&mut self) {
         let now = self.now();
-        for (view, ran_for) in self.shared.inflight.take_timed_out(Instant::now()) {
+        for (view, ran_for) in self.inflight.take_timed_out(Instant::now()) {
             log::warn!(
                 "{} ({}) ran past its timeout after {ran_for:.1?}: its attempt fails; the \
                  thread stays busy until the job returns",
                 view.attempt,
                 view.job_type
             );
-            self.shared.stats.timeouts.inc();
-            self.shared.events.emit(Event::ThreadStuck {
+            self.stats.timeouts.inc();
+            self.events.emit(Event::ThreadStuck {
                 run: view.attempt.run,
                 job_type: view.job_type.clone(),
             });
@@ -352,13 +386,12 @@ impl Dispatcher {
         if self.backing_off(now_instant) {
             return;
         }
-        let poll_due = now_instant >= self.last_claim + self.shared.config.poll_interval;
+        let poll_due = now_instant >= self.last_claim + self.poll_interval;
         let due_reached = self.next_due.is_some_and(|d| now_instant >= d);
         // The slots of the outcomes written in this transaction are free once it
         // commits: claim into them in the same transaction, so the workers get new
         // runs as soon as the old ones are recorded.
         let held = self
-            .shared
             .inflight
             .held_after(self.writes.iter().map(PendingWrite::attempt));
         let free = self.prefetch.target().saturating_sub(held);
@@ -367,7 +400,7 @@ impl Dispatcher {
         let schedules = self.stopping.is_none()
             && self.schedules_retry_at.is_none_or(|t| now_instant >= t)
             && (std::mem::take(&mut self.schedules_changed)
-                || now_instant >= self.last_schedule_check + self.shared.config.poll_interval
+                || now_instant >= self.last_schedule_check + self.poll_interval
                 || self.schedules_left
                 || self.next_schedule.is_some_and(|t| now_instant >= t));
         if self.writes.is_empty() && !claim && !schedules && !self.settling {
@@ -376,15 +409,15 @@ impl Dispatcher {
         let free = if claim { free } else { 0 };
         // Every write waits for the lock as long as the busy timeout allows, and never
         // past the end of a shutdown.
-        let mut deadline = now_instant + self.shared.store.busy_timeout();
+        let mut deadline = now_instant + self.store.busy_timeout();
         if let Some(stop) = &self.stopping {
             deadline = deadline.min(stop.deadline);
         }
         let started = Instant::now();
         let mode = self.mode;
         self.schedules_refused.set(false);
-        let cutoff = &self.shared.dispatch_cutoff;
-        let result = self.shared.store.write_cut(deadline, Some(cutoff), |tx| {
+        let cutoff = &self.cutoff;
+        let result = self.store.write_cut(deadline, Some(cutoff), |tx| {
             self.transaction(tx, mode, schedules, free)
         });
         self.prefetch.cycle_took(started.elapsed());
@@ -430,7 +463,7 @@ impl Dispatcher {
         // committed before this one is due in this claim. Read before the lock, a
         // high-priority run enqueued meanwhile looked a millisecond early and a lower
         // one went first.
-        let now = self.shared.clock.now();
+        let now = self.clock.now();
         let host = HostInstant::now();
         let mut written = Vec::with_capacity(self.writes.len());
         for w in &self.writes {
@@ -448,7 +481,7 @@ impl Dispatcher {
         // what this transaction's budget has left.
         let settling = tx.settle_queued(now)?;
         let materialized = if schedules {
-            let threshold = self.shared.config.misfire_threshold;
+            let threshold = self.misfire_threshold;
             if self.schedules_guarded {
                 // In a savepoint, after a refusal: a schedule the database refuses must
                 // not keep the outcomes and claims of this transaction from committing.
@@ -547,7 +580,7 @@ impl Dispatcher {
             // The write-ahead log may be what filled the disk, and it keeps its size
             // until it is checkpointed in full and truncated: the checkpoint thread
             // gives the space back as soon as it can.
-            self.shared.store.reclaim_space();
+            self.store.reclaim_space();
         }
     }
 
@@ -567,7 +600,7 @@ impl Dispatcher {
         if !m.created.is_empty() {
             self.claim_wanted = true;
             for (run, job_type) in m.created {
-                self.shared.events.emit(Event::Enqueued {
+                self.events.emit(Event::Enqueued {
                     run,
                     job_type,
                     created: true,
@@ -594,8 +627,7 @@ impl Dispatcher {
         } = committed;
         self.settling = settling;
         self.writes.clear();
-        self.shared
-            .inflight
+        self.inflight
             .written(written.iter().map(|(w, _)| w.attempt()));
         for (w, status) in &written {
             self.record(w, *status);
@@ -626,8 +658,7 @@ impl Dispatcher {
                 .next_due
                 .filter(|due| *due > now)
                 .map(|due| now_instant + (due - now).try_into().unwrap_or(Duration::ZERO));
-            self.shared
-                .inflight
+            self.inflight
                 .claimed(&claimed.runs, started + self.claimer.lease);
             for run in claimed.runs {
                 let dispatch = Dispatch { run };
@@ -649,23 +680,23 @@ impl Dispatcher {
     fn record(&mut self, w: &PendingWrite, status: Option<RunStatus>) {
         let released = matches!(w.outcome, AttemptOutcome::Release { .. });
         let Some(status) = status else {
-            self.shared.stats.lease_lost.inc();
+            self.stats.lease_lost.inc();
             log::warn!(
                 "{} ({}): the lease was lost before its outcome was written; the current \
                  holder's work stands",
                 w.view.attempt,
                 w.view.job_type,
             );
-            self.shared.events.emit(Event::LeaseLost {
+            self.events.emit(Event::LeaseLost {
                 run: w.view.attempt.run,
                 token: w.view.attempt.token,
             });
             return;
         };
         if released {
-            self.shared.stats.released.inc();
+            self.stats.released.inc();
         } else {
-            self.shared.stats.record(status);
+            self.stats.record(status);
         }
         if let Some(stop) = &mut self.stopping {
             if released {
@@ -674,7 +705,7 @@ impl Dispatcher {
                 stop.report.finished += 1;
             }
         }
-        self.shared.events.emit(w.event(status));
+        self.events.emit(w.event(status));
     }
 
     fn begin_stop(
@@ -695,9 +726,9 @@ impl Dispatcher {
         });
         // Runs still in the local queue go back at once; running jobs get the grace.
         let now = self.now();
-        let mut released = self.shared.inflight.release_queued();
+        let mut released = self.inflight.release_queued();
         while let Ok(d) = self.queue.try_recv() {
-            released.extend(self.shared.inflight.drained(d.attempt()));
+            released.extend(self.inflight.drained(d.attempt()));
         }
         self.to_workers = None;
         for view in released {
@@ -710,7 +741,7 @@ impl Dispatcher {
 
     fn step_stop(&mut self) {
         let now = self.now();
-        let policy = self.shared.config.retry_policy.clone();
+        let policy = self.retry.clone();
         let Some(stop) = &mut self.stopping else {
             return;
         };
@@ -718,7 +749,7 @@ impl Dispatcher {
             return;
         }
         stop.give_up_at = Some((Instant::now() + STOP_JOIN_WAIT).min(stop.deadline));
-        for view in self.shared.inflight.release_running() {
+        for view in self.inflight.release_running() {
             log::warn!(
                 "{} ({}) still running at the end of the shutdown grace period: released",
                 view.attempt,
@@ -742,13 +773,13 @@ impl Dispatcher {
             return false;
         }
         let gave_up = stop.give_up_at.is_some_and(|t| now >= t);
-        if !self.shared.inflight.is_empty() && !gave_up && !out_of_time {
+        if !self.inflight.is_empty() && !gave_up && !out_of_time {
             return false;
         }
         let Some(mut stop) = self.stopping.take() else {
             return false;
         };
-        stop.report.stuck = self.shared.inflight.busy_threads();
+        stop.report.stuck = self.inflight.busy_threads();
         stop.report.unwritten = self.writes.drain(..).map(|w| w.view.attempt.run).collect();
         if !stop.report.unwritten.is_empty() {
             log::error!(

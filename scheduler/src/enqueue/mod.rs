@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub(crate) use self::submit::submit;
+pub(crate) use self::submit::{Submitter, submit};
 use crate::{
     clock::{add_ms, to_ms},
     error::{Error, Result},
@@ -205,11 +205,32 @@ impl Enqueuer<'_> {
 /// assert_eq!(runs[3].status, runloom::RunStatus::Blocked);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct Batch<'s> {
-    pub(crate) scheduler: &'s crate::Scheduler,
+    pub(crate) target: &'s dyn Target,
     pub(crate) runs: Vec<NewRun>,
     pub(crate) edges: Vec<BatchEdge>,
+}
+
+impl std::fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("runs", &self.runs.len())
+            .field("edges", &self.edges.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a batch goes: what it needs of the scheduler that submits it (the handle
+/// implements it), so enqueueing does not depend on the handle.
+pub(crate) trait Target {
+    /// The time runs are enqueued at.
+    fn now(&self) -> OffsetDateTime;
+    /// How runs are built and checked.
+    fn enqueuer(&self) -> Enqueuer<'_>;
+    /// The limits a graph is checked against.
+    fn dependency_limits(&self) -> model::DependencyLimits;
+    /// Writes the runs and edges in one transaction.
+    fn submit_runs(&self, runs: &[NewRun], edges: &[BatchEdge]) -> Result<Vec<model::Inserted>>;
 }
 
 /// A job's place in a [`Batch`].
@@ -267,8 +288,8 @@ impl Batch<'_> {
     /// # Errors
     /// As [`crate::Scheduler::enqueue_with`]; nothing is added on error.
     pub fn add_with<J: Job>(&mut self, job: J, opts: EnqueueOptions) -> Result<BatchRef> {
-        let now = self.scheduler.now();
-        let run = self.scheduler.enqueuer().run_for(&job, &opts, now)?;
+        let now = self.target.now();
+        let run = self.target.enqueuer().run_for(&job, &opts, now)?;
         self.runs.push(run);
         Ok(BatchRef(self.runs.len() - 1))
     }
@@ -351,9 +372,9 @@ impl Batch<'_> {
     /// [`Error::DependencyCycle`] for an edge onto an existing run (through a unique
     /// key) that closes a cycle; database errors. On error nothing was enqueued.
     pub fn submit(self) -> Result<Vec<model::Inserted>> {
-        let limits = self.scheduler.dependency_limits();
+        let limits = self.target.dependency_limits();
         check_graph(self.runs.len(), &self.edges, &limits)?;
-        self.scheduler.submit_runs(&self.runs, &self.edges)
+        self.target.submit_runs(&self.runs, &self.edges)
     }
 }
 

@@ -4,23 +4,35 @@
 
 use super::{BatchEdge, Upstream};
 use crate::{
+    backend::Backend,
+    clock::Clock,
+    dispatch::wake::{Wake, Waker},
     error::Result,
-    events::Event,
-    model::{Inserted, NewDependency, NewRun},
-    scheduler::Shared,
+    events::{Event, Events},
+    model::{DependencyLimits, Inserted, NewDependency, NewRun},
 };
+
+/// What a submission uses.
+pub(crate) struct Submitter<'a> {
+    pub(crate) store: &'a dyn Backend,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) limits: DependencyLimits,
+    pub(crate) events: &'a Events,
+    /// Wakes this process's dispatcher for the new runs.
+    pub(crate) waker: &'a Waker,
+}
 
 /// Writes `runs` and `edges` in one transaction, then tells the subscribers and wakes
 /// the dispatcher. The statuses returned are those after the edges (`blocked` for a run
 /// that waits).
 pub(crate) fn submit(
-    shared: &Shared,
+    with: &Submitter<'_>,
     runs: &[NewRun],
     edges: &[BatchEdge],
 ) -> Result<Vec<Inserted>> {
-    let now = shared.clock.now();
-    let limits = shared.config.dependency_limits;
-    let inserted = shared.store.write(|tx| {
+    let now = with.clock.now();
+    let limits = with.limits;
+    let inserted = with.store.write(|tx| {
         let mut inserted = tx.insert_runs(runs, now)?;
         if edges.is_empty() {
             return Ok(inserted);
@@ -51,15 +63,15 @@ pub(crate) fn submit(
         }
         Ok(inserted)
     })?;
-    if shared.events.is_observed() {
+    if with.events.is_observed() {
         for (run, ins) in runs.iter().zip(&inserted) {
-            shared.events.emit(Event::Enqueued {
+            with.events.emit(Event::Enqueued {
                 run: ins.id,
                 job_type: run.job_type.clone(),
                 created: ins.created,
             });
         }
     }
-    shared.wake(crate::dispatch::wake::Wake::Work);
+    with.waker.wake(Wake::Work);
     Ok(inserted)
 }

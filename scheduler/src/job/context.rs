@@ -103,10 +103,33 @@ pub struct JobContext {
     /// When the job code started, for the timing a transaction records.
     pub(crate) started_at: OffsetDateTime,
     pub(crate) started: Instant,
-    /// The scheduler, for [`crate::sqlite::JobContextExt::transaction`].
-    pub(crate) shared: Arc<crate::scheduler::Shared>,
+    /// What the attempt's own transaction writes with
+    /// ([`crate::sqlite::JobContextExt::transaction`]).
+    pub(crate) env: Arc<Execution>,
     /// Set once a transaction completed the run.
     pub(crate) completed: std::sync::atomic::AtomicBool,
+}
+
+/// What executing attempts uses, shared by the worker threads and every attempt's
+/// context: the workers' part of the scheduler, and nothing more.
+pub(crate) struct Execution {
+    pub(crate) store: Arc<dyn crate::backend::Backend>,
+    pub(crate) clock: Arc<dyn crate::clock::Clock>,
+    pub(crate) inflight: Arc<crate::dispatch::inflight::InFlight>,
+    pub(crate) events: Arc<crate::events::Events>,
+    pub(crate) stats: Arc<crate::metrics::Stats>,
+    /// The job types this instance runs.
+    pub(crate) registry: super::registry::Registry,
+    /// Makes idempotency keys unique across databases.
+    pub(crate) database_id: String,
+}
+
+impl fmt::Debug for Execution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Execution")
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for JobContext {
@@ -220,7 +243,7 @@ impl JobContext {
                 "the run was already completed by a transaction",
             ));
         }
-        let inflight = &self.shared.inflight;
+        let inflight = &self.env.inflight;
         // The transaction owns the attempt's outcome while it writes: neither a timeout
         // nor a release decides it meanwhile, and the heartbeat leaves its lease alone.
         if !inflight.begin_commit(self.attempt) {
@@ -236,9 +259,9 @@ impl JobContext {
             settled: false,
         };
         let mut job_error = None;
-        let now = self.shared.clock.now();
+        let now = self.env.clock.now();
         let timing = crate::model::AttemptTiming::new(self.started_at, self.started.elapsed());
-        let result = self.shared.store.write(|tx| {
+        let result = self.env.store.write(|tx| {
             let value = match f(tx) {
                 Ok(v) => v,
                 Err(e) => {
@@ -267,8 +290,8 @@ impl JobContext {
             Ok(value) => {
                 guard.settle();
                 self.completed.store(true, Ordering::Release);
-                self.shared.stats.record(crate::model::RunStatus::Completed);
-                self.shared.events.emit(crate::Event::Completed {
+                self.env.stats.record(crate::model::RunStatus::Completed);
+                self.env.events.emit(crate::Event::Completed {
                     run: self.attempt.run,
                     job_type: self.job_type.clone(),
                     duration: timing.duration,
@@ -282,8 +305,8 @@ impl JobContext {
                     self.attempt
                 );
                 self.cancel.cancel(CancelReason::LeaseLost);
-                self.shared.stats.lease_lost.inc();
-                self.shared.events.emit(crate::Event::LeaseLost {
+                self.env.stats.lease_lost.inc();
+                self.env.events.emit(crate::Event::LeaseLost {
                     run: self.attempt.run,
                     token: self.attempt.token,
                 });

@@ -216,7 +216,7 @@ impl Scheduler {
     #[must_use]
     pub fn batch(&self) -> Batch<'_> {
         Batch {
-            scheduler: self,
+            target: self,
             runs: Vec::new(),
             edges: Vec::new(),
         }
@@ -279,7 +279,15 @@ impl Scheduler {
         edges: &[BatchEdge],
     ) -> Result<Vec<Inserted>> {
         self.check_running()?;
-        crate::enqueue::submit(&self.shared, runs, edges)
+        let shared = &self.shared;
+        let with = crate::enqueue::Submitter {
+            store: shared.store.as_ref(),
+            clock: shared.clock.as_ref(),
+            limits: shared.config.dependency_limits,
+            events: &shared.events,
+            waker: &shared.waker,
+        };
+        crate::enqueue::submit(&with, runs, edges)
     }
 
     /// Creates the schedule `name`, or updates it if it exists: `job` (its type and
@@ -563,5 +571,23 @@ impl Scheduler {
             timeouts: s.timeouts.get(),
             events_dropped: self.shared.events.dropped(),
         })
+    }
+}
+
+impl crate::enqueue::Target for Scheduler {
+    fn now(&self) -> OffsetDateTime {
+        Scheduler::now(self)
+    }
+
+    fn enqueuer(&self) -> Enqueuer<'_> {
+        Scheduler::enqueuer(self)
+    }
+
+    fn dependency_limits(&self) -> DependencyLimits {
+        Scheduler::dependency_limits(self)
+    }
+
+    fn submit_runs(&self, runs: &[NewRun], edges: &[BatchEdge]) -> Result<Vec<Inserted>> {
+        Scheduler::submit_runs(self, runs, edges)
     }
 }

@@ -15,21 +15,41 @@ use crate::{
     backend::{Backend, JobTypeFilter},
     claim::Claimer,
     clock::{Clock, HostInstant},
-    config::Config,
+    config::{Checked, Config, SchedulerBuilder},
     dispatch::{
-        Channels, Dispatcher,
+        self, Channels, Dispatcher,
         inflight::InFlight,
         wake::{self, Wake},
     },
     error::{Error, Result},
     events::{Event, Events},
     heartbeat::Heartbeat,
+    job::context::Execution,
     job::registry::Registry,
     maintenance::{Leader, Maintainer},
     metrics::Stats,
     model::{NewWorker, Promise},
     store::Store,
 };
+
+impl SchedulerBuilder {
+    /// Checks the settings, opens the database (creating and migrating it), registers
+    /// this instance in `workers`, and starts the threads.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the first bad setting;
+    /// [`Error::DuplicateJobType`]; any refusal of the database file (as
+    /// [`crate::AdminBuilder::create`] lists them) or migration error.
+    pub fn start(self) -> Result<Scheduler> {
+        let Checked {
+            config,
+            registry,
+            clock,
+            events,
+        } = self.checked()?;
+        Scheduler::start(config, registry, clock, events)
+    }
+}
 
 impl Scheduler {
     pub(crate) fn start(
@@ -127,11 +147,33 @@ impl Scheduler {
             waker,
         });
 
+        let execution = Arc::new(Execution {
+            store: shared.store.clone(),
+            clock: shared.clock.clone(),
+            inflight: shared.inflight.clone(),
+            events: shared.events.clone(),
+            stats: shared.stats.clone(),
+            registry: shared.registry.clone(),
+            database_id: shared.database_id.clone(),
+        });
         let workers =
-            crate::worker::spawn(shared.config.worker_threads, &shared, &queue, &done_tx)?;
+            crate::worker::spawn(shared.config.worker_threads, &execution, &queue, &done_tx)?;
         drop(done_tx);
         let dispatcher = Dispatcher::new(
-            shared.clone(),
+            dispatch::Deps {
+                store: shared.store.clone(),
+                clock: shared.clock.clone(),
+                inflight: shared.inflight.clone(),
+                events: shared.events.clone(),
+                stats: shared.stats.clone(),
+                cutoff: shared.dispatch_cutoff.clone(),
+                retry: shared.config.retry_policy.clone(),
+                poll_interval: shared.config.poll_interval,
+                misfire_threshold: shared.config.misfire_threshold,
+                worker_threads: shared.config.worker_threads,
+                max_in_flight: shared.config.max_in_flight,
+                adaptive_in_flight: shared.config.adaptive_in_flight,
+            },
             claimer,
             Channels {
                 to_workers,

@@ -62,8 +62,6 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, TransactionBehavior};
 
 use self::busy::Cutoff;
-#[cfg(test)]
-pub(crate) use self::busy::timed_out as busy_error;
 pub(crate) use self::checkpoint::run_checkpointer;
 pub(crate) use self::types::no_nul;
 pub use self::{

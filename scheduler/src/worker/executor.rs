@@ -13,20 +13,19 @@ use crate::{
     complete::Ending,
     dispatch::{Completion, Dispatch, inflight::Begin},
     events::Event,
-    job::{JobContext, registry::RunResult},
+    job::{JobContext, context::Execution, registry::RunResult},
     model::AttemptTiming,
-    scheduler::Shared,
 };
 
 /// Runs one attempt, or learns it must not run, and reports how it ended.
-pub(crate) fn execute(shared: &Arc<Shared>, dispatch: Dispatch) -> Completion {
+pub(crate) fn execute(env: &Arc<Execution>, dispatch: Dispatch) -> Completion {
     let attempt = dispatch.attempt();
     let run = dispatch.run;
-    let ending = match shared.inflight.begin(attempt, Instant::now()) {
+    let ending = match env.inflight.begin(attempt, Instant::now()) {
         Begin::Run { deadline, cancel } => {
-            let started_at = shared.clock.now();
+            let started_at = env.clock.now();
             let started = Instant::now();
-            let result = match shared.registry.get(&run.job_type) {
+            let result = match env.registry.get(&run.job_type) {
                 None => RunResult::NotRegistered,
                 Some(runner) => {
                     let ctx = JobContext {
@@ -36,14 +35,14 @@ pub(crate) fn execute(shared: &Arc<Shared>, dispatch: Dispatch) -> Completion {
                         max_attempts: run.max_attempts,
                         scheduled_at: run.scheduled_at,
                         deadline,
-                        idempotency_key: format!("{}:{}", shared.database_id, run.id),
+                        idempotency_key: format!("{}:{}", env.database_id, run.id),
                         cancel,
                         started_at,
                         started,
-                        shared: shared.clone(),
+                        env: env.clone(),
                         completed: std::sync::atomic::AtomicBool::new(false),
                     };
-                    shared.events.emit(Event::Started {
+                    env.events.emit(Event::Started {
                         run: run.id,
                         job_type: run.job_type.clone(),
                         attempt: run.attempt,
@@ -53,7 +52,7 @@ pub(crate) fn execute(shared: &Arc<Shared>, dispatch: Dispatch) -> Completion {
                 }
             };
             if matches!(result, RunResult::Panic(_)) {
-                shared.stats.panics.inc();
+                env.stats.panics.inc();
             }
             Ending::Ran {
                 result,
@@ -75,10 +74,7 @@ pub(crate) fn execute(shared: &Arc<Shared>, dispatch: Dispatch) -> Completion {
     // lost lease, a release, the job's own transaction): then the job's ending is
     // discarded.
     Completion {
-        outcome: shared
-            .inflight
-            .thread_done(attempt)
-            .map(|view| (view, ending)),
+        outcome: env.inflight.thread_done(attempt).map(|view| (view, ending)),
     }
 }
 

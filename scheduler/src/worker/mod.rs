@@ -11,26 +11,26 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::{
     dispatch::{Completion, Dispatch},
     error::{Error, Result},
-    scheduler::Shared,
+    job::context::Execution,
 };
 
 /// Starts `n` worker threads named `runloom-worker-{i}`.
 pub(crate) fn spawn(
     n: usize,
-    shared: &Arc<Shared>,
+    env: &Arc<Execution>,
     queue: &Receiver<Dispatch>,
     done: &Sender<Completion>,
 ) -> Result<Vec<JoinHandle<()>>> {
     (0..n)
         .map(|i| {
-            let shared = shared.clone();
+            let env = env.clone();
             let queue = queue.clone();
             let done = done.clone();
             std::thread::Builder::new()
                 .name(format!("runloom-worker-{i}"))
                 .spawn(move || {
                     for dispatch in &queue {
-                        let completion = executor::execute(&shared, dispatch);
+                        let completion = executor::execute(&env, dispatch);
                         if done.send(completion).is_err() {
                             // The dispatcher is gone: nothing can record outcomes now;
                             // the leases expire and the runs are rescued.
