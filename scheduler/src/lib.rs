@@ -139,6 +139,7 @@ pub mod error;
 mod events;
 mod failing;
 mod heartbeat;
+mod inflight;
 pub mod job;
 pub mod maintenance;
 mod metrics;

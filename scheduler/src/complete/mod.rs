@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use crate::{
     clock::{add_ms, from_ms, to_ms},
-    dispatch::inflight::{Attempt, SlotView},
     events::Event,
+    inflight::{Attempt, SlotView},
     job::{JobErrorKind, registry::RunResult},
     model::{AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, RunStatus},
     retry::{FailedAttempt, RetryPolicy},

@@ -27,7 +27,6 @@
 //! **Shutdown** has a deadline: whatever cannot be written by then is reported (its
 //! leases expire and other workers take the runs; fencing keeps late writes out).
 
-pub(crate) mod inflight;
 mod prefetch;
 pub(crate) mod wake;
 
@@ -39,10 +38,7 @@ use std::{
 use crossbeam_channel::{Receiver, Sender, select};
 use time::OffsetDateTime;
 
-use self::{
-    inflight::{Attempt, InFlight, SlotView},
-    wake::{Wake, Wakeups},
-};
+use self::wake::{Wake, Wakeups};
 use crate::{
     backend::{Backend, Cutoff, Writes},
     claim::{Claimed, Claimer},
@@ -51,6 +47,7 @@ use crate::{
     error::{Error, Result},
     events::{Event, Events},
     failing::Failing,
+    inflight::{Attempt, InFlight, SlotView},
     metrics::Stats,
     model::{AttemptOutcome, ClaimedRun, RunStatus, ShutdownReport},
     retry::RetryPolicy,

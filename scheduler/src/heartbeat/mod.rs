@@ -20,10 +20,10 @@ use crossbeam_channel::{Receiver, select};
 use crate::{
     backend::Backend,
     clock::{Clock, HostInstant},
-    dispatch::inflight::{Attempt, InFlight},
     error::Result,
     events::{Event, Events},
     failing::Failing,
+    inflight::{Attempt, InFlight},
     metrics::Stats,
     model::WorkerId,
 };

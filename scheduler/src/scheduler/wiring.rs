@@ -18,12 +18,12 @@ use crate::{
     config::{Checked, Config, SchedulerBuilder},
     dispatch::{
         self, Channels, Dispatcher,
-        inflight::InFlight,
         wake::{self, Wake},
     },
     error::{Error, Result},
     events::{Event, Events},
     heartbeat::Heartbeat,
+    inflight::InFlight,
     job::context::Execution,
     job::registry::Registry,
     maintenance::{Leader, Maintainer},

@@ -11,8 +11,9 @@ use std::{
 
 use crate::{
     complete::Ending,
-    dispatch::{Completion, Dispatch, inflight::Begin},
+    dispatch::{Completion, Dispatch},
     events::Event,
+    inflight::Begin,
     job::{JobContext, context::Execution, registry::RunResult},
     model::AttemptTiming,
 };

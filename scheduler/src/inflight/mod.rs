@@ -34,10 +34,11 @@ use std::{
 
 use parking_lot::Mutex;
 
-use crate::{
-    job::{CancelReason, context::CancelFlag},
-    model::{ClaimedRun, RunId},
-};
+mod cancel;
+
+pub(crate) use self::cancel::CancelFlag;
+pub use self::cancel::CancelReason;
+use crate::model::{ClaimedRun, RunId};
 
 /// One attempt of a run: the lease it runs under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
