@@ -1,7 +1,7 @@
 //! The backends the behavioural suite runs against. Each test of the suite takes a
 //! `&dyn TestBackend` and works through the public API only (the scheduler, `Admin`),
-//! so a new backend runs the same suite unchanged: it adds an implementation here and
-//! one line in `tests/behaviour/main.rs`.
+//! so a new backend runs the same suite unchanged: it adds an implementation here and a
+//! three-line test binary like `tests/behaviour_sqlite.rs`.
 
 use runloom::{Admin, SchedulerBuilder, Worker, WorkerId};
 

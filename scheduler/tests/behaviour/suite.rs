@@ -2,19 +2,17 @@
 //! takes a `&dyn TestBackend` (a fresh database of one backend) and works through the
 //! public API only (the scheduler handle and `Admin`), so a second backend runs the
 //! same suite unchanged: it implements `TestBackend` (`tests/common/backend.rs`) and
-//! adds one `suite!` line below. River's driver test suite is the model.
+//! gets a test binary of its own like `tests/behaviour_sqlite.rs` (one binary per
+//! backend, so the jobs' process-wide counters and gates never mix two backends).
+//! River's driver test suite is the model.
 //!
 //! What only one backend can show (a SQLite file's bytes, its checkpoints, a host's
 //! rusqlite transaction) stays in that backend's own test files.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../common/mod.rs"]
-mod common;
-
-mod admin;
-mod dependencies;
-mod runtime;
-mod schedules;
+pub(crate) mod admin;
+pub(crate) mod dependencies;
+pub(crate) mod runtime;
+pub(crate) mod schedules;
 
 /// Every test of the suite, once, as `module { test, ... }`: `suite!(name => backend)`
 /// instantiates each as `name::module::test`.
@@ -94,12 +92,10 @@ macro_rules! suite {
                     #[test]
                     fn $test() {
                         let backend = $make;
-                        crate::$module::$test(&backend);
+                        crate::suite::$module::$test(&backend);
                     }
                 )*
             }
         )*
     };
 }
-
-suite!(sqlite => crate::common::backend::Sqlite::new());
