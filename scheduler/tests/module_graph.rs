@@ -15,19 +15,16 @@ use std::{
 const FOUNDATIONS: &[&str] = &["model", "error", "clock"];
 
 /// Modules still caught in a cycle: model, error and clock among themselves (the
-/// model's checks return `Error`); job and schedule (a job type's default schedule is a
-/// `ScheduleSpec`, whose options are `JobOptions`); and the handle with what it opens
-/// (the SQLite extension in `store/host.rs` names the `Scheduler`, which holds an
-/// `Admin` over the store). The architecture work removes them one by one. A module
-/// that leaves every cycle must be taken off this list, and none may join it.
+/// model's checks return `Error`), and the handle with what it opens (the SQLite
+/// extension in `store/host.rs` names the `Scheduler`, which holds an `Admin` over the
+/// store). The architecture work removes them one by one. A module that leaves every
+/// cycle must be taken off this list, and none may join it.
 const STILL_IN_A_CYCLE: &[&str] = &[
     "admin",
     "clock",
     "config",
     "error",
-    "job",
     "model",
-    "schedule",
     "scheduler",
     "store",
 ];

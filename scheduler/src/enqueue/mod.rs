@@ -68,7 +68,7 @@ impl EnqueueOptions {
     }
 }
 
-crate::job::options::job_option_setters!(EnqueueOptions);
+crate::model::options::job_option_setters!(EnqueueOptions);
 
 /// What enqueueing needs to know about the scheduler.
 #[derive(Clone, Copy, Debug)]

@@ -31,7 +31,6 @@
 //! ```
 
 pub(crate) mod context;
-pub(crate) mod options;
 mod outcome;
 pub(crate) mod registry;
 
@@ -39,9 +38,9 @@ use serde::{Serialize, de::DeserializeOwned};
 
 pub use self::{
     context::{CancelReason, JobContext},
-    options::JobOptions,
     outcome::{JobError, JobErrorKind},
 };
+pub use crate::model::JobOptions;
 
 /// A job type: its name, its default options and (through serde) its payload encoding.
 ///

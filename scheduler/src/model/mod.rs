@@ -9,6 +9,7 @@ mod figures;
 mod filter;
 mod ids;
 mod migration;
+pub(crate) mod options;
 mod run;
 mod shutdown;
 mod status;
@@ -25,6 +26,7 @@ pub use self::{
     filter::{RunFilter, StatusCounts},
     ids::{RunId, TaskId, WorkerId},
     migration::{Direction, MigrationState, MigrationStatus, MigrationStep},
+    options::JobOptions,
     run::{
         AttemptError, CancelOutcome, Inserted, Lease, MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY,
         MAX_UNIQUE_KEY_LEN, Run,

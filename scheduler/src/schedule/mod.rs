@@ -33,8 +33,7 @@ use crate::{
     backend::Writes,
     clock::shift,
     error::{Error, Result},
-    job::JobOptions,
-    model::{self, MisfirePolicy, RunId, Schedule, Task},
+    model::{self, JobOptions, MisfirePolicy, RunId, Schedule, Task},
 };
 
 /// Default age after which a schedule's occurrence counts as missed.
@@ -332,7 +331,7 @@ pub(crate) fn next_fire_times(
     Ok(out)
 }
 
-crate::job::options::job_option_setters!(ScheduleSpec);
+crate::model::options::job_option_setters!(ScheduleSpec);
 
 /// The task row a spec describes.
 pub(crate) fn new_task(

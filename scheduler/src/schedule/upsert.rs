@@ -10,8 +10,7 @@ use super::{Recurrence, ScheduleSpec, new_task};
 use crate::{
     backend::Backend,
     error::Result,
-    job::JobOptions,
-    model::{NewTask, Task, TaskUpdate},
+    model::{JobOptions, NewTask, Task, TaskUpdate},
 };
 
 /// Creates the schedule `name` running `job_type` with `payload` on `spec`, or brings
