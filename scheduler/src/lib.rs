@@ -147,6 +147,7 @@ mod model;
 mod retry;
 pub mod schedule;
 mod scheduler;
+pub mod sqlite;
 // The storage layer is not part of the API. The `internals` feature exposes it, hidden
 // from the documentation, for this workspace's own tests and benches only: it changes
 // without notice in any release.
@@ -187,10 +188,6 @@ pub use crate::{
 };
 
 pub use crate::store::Synchronous;
-
-/// The SQLite backend's integration with the host's own transactions (its code is in
-/// the store, the only code that names SQLite's crates).
-pub use crate::store::host as sqlite;
 
 /// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by
 /// default); an example is in [Jobs with `#[derive(Job)]`](crate#jobs-with-derivejob).

@@ -14,20 +14,11 @@ use std::{
 /// The foundation: these import one another at most, never the rest of the library.
 const FOUNDATIONS: &[&str] = &["model", "error", "clock"];
 
-/// Modules still caught in a cycle: model, error and clock among themselves (the
-/// model's checks return `Error`), and the handle with what it opens (the SQLite
-/// extension in `store/host.rs` names the `Scheduler`, which holds an `Admin` over the
-/// store). The architecture work removes them one by one. A module that leaves every
+/// Modules still caught in a cycle: only the foundation, model, error and clock among
+/// themselves (the model's checks return `Error`, errors name model ids). The runtime
+/// handle, the stages and the SQLite backend are in none. A module that leaves every
 /// cycle must be taken off this list, and none may join it.
-const STILL_IN_A_CYCLE: &[&str] = &[
-    "admin",
-    "clock",
-    "config",
-    "error",
-    "model",
-    "scheduler",
-    "store",
-];
+const STILL_IN_A_CYCLE: &[&str] = &["clock", "error", "model"];
 
 /// The top-level module a file of `src/` belongs to.
 fn module_of(src: &Path, file: &Path) -> Option<String> {

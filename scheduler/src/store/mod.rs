@@ -32,7 +32,6 @@ mod checkpoint;
 mod connection;
 mod deps;
 mod errors;
-pub mod host;
 mod leases;
 mod maintenance;
 mod migrate;

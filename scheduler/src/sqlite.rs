@@ -2,7 +2,9 @@
 //! writes committed with its completion, and runs enqueued inside the host's own
 //! transaction. These name rusqlite's types, so they live here, as extension traits
 //! (bring them into scope with `use runloom::sqlite::{JobContextExt, SchedulerExt}`);
-//! the rest of the API names no database. [`rusqlite`] is re-exported, so a host uses
+//! the rest of the API names no database. With `store/` (the backend itself) this is
+//! the only code that names SQLite's crates: it sits beside the store rather than in
+//! it because it names the `Scheduler` and `JobContext`, and the store must not. [`rusqlite`] is re-exported, so a host uses
 //! the very version the scheduler links (one SQLite per binary).
 
 pub use rusqlite;
