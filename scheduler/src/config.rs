@@ -53,7 +53,7 @@ pub(crate) struct Config {
     pub(crate) name: Option<String>,
 }
 
-/// Builds and starts a [`Scheduler`]. Every setter documents its default; settings that
+/// Builds and starts a [`Scheduler`](crate::Scheduler). Every setter documents its default; settings that
 /// only make sense together are checked by [`SchedulerBuilder::start`].
 ///
 /// ```
