@@ -22,8 +22,6 @@ use std::{
 
 use time::OffsetDateTime;
 
-use crate::error::{Error, Result};
-
 /// A source of the current time (UTC).
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The current time.
@@ -102,8 +100,20 @@ impl Clock for ManualClock {
         // Stored values always come from `to_ms` of a valid time and moves saturate
         // inside i64 milliseconds, far inside OffsetDateTime's range only for sane
         // inputs; clamp instead of panicking on absurd ones.
-        from_ms(self.ms.load(Ordering::SeqCst)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        at_ms(self.ms.load(Ordering::SeqCst)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
+}
+
+/// Milliseconds since the Unix epoch, the resolution of every stored time (and of
+/// [`ManualClock`]), clamped to `i64`.
+pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
+    let ms = t.unix_timestamp_nanos().div_euclid(1_000_000);
+    i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// The inverse of [`to_ms`]; fails for values outside the calendar `time` supports.
+pub(crate) fn at_ms(ms: i64) -> Result<OffsetDateTime, time::error::ComponentRange> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
 }
 
 /// A reading of the host's monotonic clock, in milliseconds: the clock by which leases
@@ -202,67 +212,11 @@ pub fn clock_domain() -> Option<&'static str> {
         .as_deref()
 }
 
-/// Milliseconds since the Unix epoch: the representation of every time in the database.
-pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
-    let ms = t.unix_timestamp_nanos().div_euclid(1_000_000);
-    i64::try_from(ms).unwrap_or(if ms < 0 { i64::MIN } else { i64::MAX })
-}
-
-/// The inverse of [`to_ms`]; fails for values outside the calendar `time` supports.
-pub(crate) fn from_ms(ms: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(|e| {
-        Error::CorruptValue {
-            column: "timestamp",
-            detail: format!("{ms} ms since the epoch is out of range: {e}"),
-        }
-    })
-}
-
-/// A duration in whole milliseconds, refusing durations that do not fit.
-pub(crate) fn duration_ms(name: &'static str, d: Duration) -> Result<i64> {
-    i64::try_from(d.as_millis()).map_err(|_| Error::invalid(name, format!("{d:?} is too large")))
-}
-
-/// `now + d` in milliseconds, refusing overflow.
-pub(crate) fn add_ms(name: &'static str, now: i64, d: Duration) -> Result<i64> {
-    let d = duration_ms(name, d)?;
-    now.checked_add(d)
-        .filter(|t| from_ms(*t).is_ok())
-        .ok_or_else(|| Error::invalid(name, "the resulting time is out of range"))
-}
-
-/// `t` moved by `d` forward (or back), clamped to the calendar instead of panicking.
-pub(crate) fn shift(t: OffsetDateTime, d: Duration, forward: bool) -> OffsetDateTime {
-    let d = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-    let ms = if forward {
-        to_ms(t).saturating_add(d)
-    } else {
-        to_ms(t).saturating_sub(d)
-    };
-    from_ms(ms).unwrap_or(t)
-}
-
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
 
     use super::*;
-
-    #[test]
-    fn millisecond_round_trip_is_exact() {
-        let t = datetime!(2026-03-29 01:59:59.123 UTC);
-        assert_eq!(from_ms(to_ms(t)).unwrap(), t);
-        let before_epoch = datetime!(1969-12-31 23:59:59.999 UTC);
-        assert_eq!(to_ms(before_epoch), -1);
-        assert_eq!(from_ms(-1).unwrap(), before_epoch);
-    }
-
-    #[test]
-    fn add_refuses_overflow() {
-        assert!(add_ms("delay", i64::MAX - 5, Duration::from_millis(10)).is_err());
-        assert!(add_ms("delay", 0, Duration::from_secs(u64::MAX)).is_err());
-        assert_eq!(add_ms("delay", 10, Duration::from_millis(5)).unwrap(), 15);
-    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {

@@ -402,7 +402,7 @@ impl SchedulerBuilder {
         if self.lease_duration < Duration::from_millis(100) {
             return Err(Error::invalid("lease_duration", "must be at least 100 ms"));
         }
-        crate::clock::duration_ms("lease_duration", self.lease_duration)?;
+        crate::model::time::duration_ms("lease_duration", self.lease_duration)?;
         if self.heartbeat_interval.is_zero() || self.heartbeat_interval * 2 > self.lease_duration {
             return Err(Error::invalid(
                 "heartbeat_interval",

@@ -2,7 +2,7 @@
 
 use std::{fmt, io, path::PathBuf};
 
-use crate::model::{RunId, RunStatus, ShutdownReport, TaskId, UnknownValue};
+use crate::model::{RunId, RunStatus, ShutdownReport, TaskId, UnknownValue, ValueError};
 
 /// A specialised `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -362,6 +362,15 @@ impl fmt::Display for Report<'_> {
             cause = c.source();
         }
         Ok(())
+    }
+}
+
+impl From<ValueError> for Error {
+    fn from(e: ValueError) -> Self {
+        match e {
+            ValueError::Invalid { name, reason } => Error::InvalidArgument { name, reason },
+            ValueError::Corrupt { column, detail } => Error::CorruptValue { column, detail },
+        }
     }
 }
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::{
-    clock::{add_ms, from_ms, to_ms},
     events::Event,
     inflight::{Attempt, SlotView},
     job::{JobErrorKind, registry::RunResult},
+    model::time::{add_ms, from_ms, to_ms},
     model::{AttemptError, AttemptErrorKind, AttemptOutcome, AttemptTiming, RunStatus},
     retry::{FailedAttempt, RetryPolicy},
 };

@@ -9,9 +9,9 @@ use time::OffsetDateTime;
 
 pub(crate) use self::submit::{Submitter, submit};
 use crate::{
-    clock::{add_ms, to_ms},
     error::{Error, Result},
     job::{Job, JobOptions, registry::Registry},
+    model::time::{add_ms, to_ms},
     model::{self, NewRun},
 };
 
@@ -157,7 +157,9 @@ impl Enqueuer<'_> {
                 return Err(Error::invalid("delay", "give a time or a delay, not both"));
             }
             (Some(at), None) => at,
-            (None, Some(delay)) => crate::clock::from_ms(add_ms("delay", to_ms(now), delay)?)?,
+            (None, Some(delay)) => {
+                crate::model::time::from_ms(add_ms("delay", to_ms(now), delay)?)?
+            }
             (None, None) => now,
         };
         let mut run = NewRun::new(job_type, payload, scheduled_at);

@@ -83,7 +83,7 @@ impl MaintenanceService for RunCleaner {
                 cx,
                 stop,
                 |tx, size, now, _| {
-                    let before = crate::clock::shift(now, keep, false);
+                    let before = crate::model::time::shift(now, keep, false);
                     let n = tx.remove_finished_runs(
                         status,
                         before,

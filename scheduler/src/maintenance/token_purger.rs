@@ -44,7 +44,7 @@ impl MaintenanceService for TokenPurger {
             cx,
             stop,
             |tx, size, now, _| {
-                let before = crate::clock::shift(now, cx.config.token_purge.leeway, false);
+                let before = crate::model::time::shift(now, cx.config.token_purge.leeway, false);
                 let n = tx.purge_expired_tokens(before, size)?;
                 Ok((n, n))
             },

@@ -1,8 +1,9 @@
 //! The domain model: the records the runtime and every storage backend share (ids, runs
 //! and their attempts and outcomes, statuses, dependencies, task definitions, workers
 //! and their promises, filters and counts, the shutdown report), with the limits and
-//! checks that hold whatever the database. It depends on no storage code; the store converts these to
-//! and from its own representation.
+//! checks that hold whatever the database. It is the foundation: it imports no other
+//! module of the library but the clocks (its checks return their own [`ValueError`]),
+//! and the store converts its records to and from its own representation.
 
 mod dependency;
 mod figures;
@@ -14,6 +15,8 @@ mod run;
 mod shutdown;
 mod status;
 mod task;
+pub(crate) mod time;
+mod value;
 mod worker;
 
 pub(crate) use self::run::{
@@ -37,6 +40,7 @@ pub use self::{
         WorkerStatus,
     },
     task::{SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task},
+    value::ValueError,
     worker::{
         DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, DEFAULT_STALE_WORKER_AFTER, Worker,
     },

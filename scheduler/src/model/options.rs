@@ -2,10 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{
-    error::Result,
-    model::{self, MAX_ATTEMPTS, MAX_PRIORITY},
-};
+use super::{MAX_ATTEMPTS, MAX_PRIORITY, ValueError};
 
 /// Options of runs: priority, attempts, timeout and backoff. Each field left `None`
 /// falls back to the next level: enqueue options, then the job type's
@@ -78,18 +75,18 @@ impl JobOptions {
     /// Checks the values that are set, naming the first bad one.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidArgument`] for a priority above 100, attempts outside
+    /// [`ValueError::Invalid`] for a priority above 100, attempts outside
     /// 1 to 1000, a zero timeout, or a duration too large to store.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), ValueError> {
         if let Some(p) = self.priority {
-            model::validate_priority(p)?;
+            super::validate_priority(p)?;
         }
         if let Some(n) = self.max_attempts {
-            model::validate_attempts(n)?;
+            super::validate_attempts(n)?;
         }
-        model::validate_timeout(self.timeout)?;
+        super::validate_timeout(self.timeout)?;
         if let Some(b) = self.backoff {
-            crate::clock::duration_ms("backoff", b)?;
+            super::time::duration_ms("backoff", b)?;
         }
         Ok(())
     }
@@ -100,15 +97,15 @@ impl JobOptions {
     pub const MAX_PRIORITY: u8 = MAX_PRIORITY;
 
     /// Every option with a value: unset ones take the scheduler's defaults (priority 0,
-    /// [`model::DEFAULT_MAX_ATTEMPTS`] attempts, no timeout,
-    /// [`model::DEFAULT_BACKOFF`]). The one place the defaults are filled in, for runs
+    /// [`super::DEFAULT_MAX_ATTEMPTS`] attempts, no timeout,
+    /// [`super::DEFAULT_BACKOFF`]). The one place the defaults are filled in, for runs
     /// and task definitions alike.
     pub(crate) fn settled(self) -> Settled {
         Settled {
             priority: self.priority.unwrap_or(0),
-            max_attempts: self.max_attempts.unwrap_or(model::DEFAULT_MAX_ATTEMPTS),
+            max_attempts: self.max_attempts.unwrap_or(super::DEFAULT_MAX_ATTEMPTS),
             timeout: self.timeout,
-            backoff: self.backoff.unwrap_or(model::DEFAULT_BACKOFF),
+            backoff: self.backoff.unwrap_or(super::DEFAULT_BACKOFF),
         }
     }
 }

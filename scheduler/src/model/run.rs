@@ -7,8 +7,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{AttemptErrorKind, RunId, RunStatus, TaskId, WorkerId};
-use crate::error::{Error, Result};
+use super::{
+    AttemptErrorKind, RunId, RunStatus, TaskId, ValueError, WorkerId,
+    time::{duration_ms, from_ms, to_ms},
+};
+
+type Result<T> = std::result::Result<T, ValueError>;
 
 /// One failed (or released) attempt of a run, kept in the run's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,10 +47,8 @@ impl AttemptError {
     }
 
     pub(crate) fn to_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| Error::CorruptValue {
-            column: "task_runs.errors",
-            detail: e.to_string(),
-        })
+        serde_json::to_string(self)
+            .map_err(|e| ValueError::corrupt("task_runs.errors", e.to_string()))
     }
 }
 
@@ -54,7 +56,7 @@ mod ms_serde {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::OffsetDateTime;
 
-    use crate::clock::{from_ms, to_ms};
+    use super::{from_ms, to_ms};
 
     pub(super) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_i64(to_ms(*t))
@@ -124,7 +126,7 @@ impl Run {
     /// The payload decoded as JSON.
     ///
     /// # Errors
-    /// [`Error::CorruptValue`] when the stored text is not JSON.
+    /// [`ValueError::Corrupt`] when the stored text is not JSON.
     pub fn payload_json(&self) -> Result<serde_json::Value> {
         parse_json("task_runs.payload", &self.payload)
     }
@@ -132,7 +134,7 @@ impl Run {
     /// The result decoded as JSON, if the run completed with one.
     ///
     /// # Errors
-    /// [`Error::CorruptValue`] when the stored text is not JSON.
+    /// [`ValueError::Corrupt`] when the stored text is not JSON.
     pub fn result_json(&self) -> Result<Option<serde_json::Value>> {
         self.result
             .as_deref()
@@ -142,10 +144,7 @@ impl Run {
 }
 
 fn parse_json(column: &'static str, text: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(text).map_err(|e| Error::CorruptValue {
-        column,
-        detail: e.to_string(),
-    })
+    serde_json::from_str(text).map_err(|e| ValueError::corrupt(column, e.to_string()))
 }
 
 /// Longest job type name, task name and unique key the schema accepts (CHECKs in 0001).
@@ -217,10 +216,10 @@ impl NewRun {
         validate_priority(self.priority)?;
         validate_attempts(self.max_attempts)?;
         validate_timeout(self.timeout)?;
-        crate::clock::duration_ms("backoff", self.backoff)?;
+        duration_ms("backoff", self.backoff)?;
         if let Some(key) = &self.unique_key {
             if key.is_empty() || key.len() > MAX_UNIQUE_KEY_LEN {
-                return Err(Error::invalid(
+                return Err(ValueError::invalid(
                     "unique_key",
                     format!("must be 1 to {MAX_UNIQUE_KEY_LEN} bytes, got {}", key.len()),
                 ));
@@ -233,7 +232,7 @@ impl NewRun {
 
 pub(crate) fn validate_name(name: &'static str, value: &str) -> Result<()> {
     if value.is_empty() || value.len() > MAX_NAME_LEN {
-        return Err(Error::invalid(
+        return Err(ValueError::invalid(
             name,
             format!("must be 1 to {MAX_NAME_LEN} bytes, got {}", value.len()),
         ));
@@ -245,7 +244,7 @@ pub(crate) fn validate_name(name: &'static str, value: &str) -> Result<()> {
 /// byte, so a name holding one would be stored as something else than it says.
 pub(crate) fn no_nul(name: &'static str, value: &str) -> Result<()> {
     match value.find('\0') {
-        Some(at) => Err(Error::invalid(
+        Some(at) => Err(ValueError::invalid(
             name,
             format!("must not contain a NUL byte (found one at byte {at})"),
         )),
@@ -286,7 +285,7 @@ pub(crate) fn json_depth(text: &str) -> usize {
 
 pub(crate) fn validate_priority(p: u8) -> Result<()> {
     if p > MAX_PRIORITY {
-        return Err(Error::invalid(
+        return Err(ValueError::invalid(
             "priority",
             format!("{p} is above the maximum {MAX_PRIORITY}"),
         ));
@@ -296,7 +295,7 @@ pub(crate) fn validate_priority(p: u8) -> Result<()> {
 
 pub(crate) fn validate_attempts(n: u32) -> Result<()> {
     if !(1..=MAX_ATTEMPTS).contains(&n) {
-        return Err(Error::invalid(
+        return Err(ValueError::invalid(
             "max_attempts",
             format!("{n} is outside 1..={MAX_ATTEMPTS}"),
         ));
@@ -306,16 +305,16 @@ pub(crate) fn validate_attempts(n: u32) -> Result<()> {
 
 pub(crate) fn validate_timeout(t: Option<Duration>) -> Result<()> {
     if let Some(t) = t {
-        let ms = crate::clock::duration_ms("timeout", t)?;
+        let ms = duration_ms("timeout", t)?;
         if ms < 1 {
-            return Err(Error::invalid("timeout", "must be at least 1 ms"));
+            return Err(ValueError::invalid("timeout", "must be at least 1 ms"));
         }
     }
     Ok(())
 }
 
 pub(crate) fn validate_json(name: &'static str, text: &str) -> Result<()> {
-    check_json(text).map_err(|reason| Error::invalid(name, reason))
+    check_json(text).map_err(|reason| ValueError::invalid(name, reason))
 }
 
 /// Checks a JSON document the way the schema will (`json_valid`): well formed, and

@@ -31,8 +31,8 @@ pub(crate) use self::{
 };
 use crate::{
     backend::Writes,
-    clock::shift,
     error::{Error, Result},
+    model::time::shift,
     model::{self, JobOptions, MisfirePolicy, RunId, Schedule, Task},
 };
 

@@ -14,9 +14,9 @@ use chrono_tz::Tz;
 use time::OffsetDateTime;
 
 use crate::{
-    clock::{from_ms, to_ms},
     error::{Error, Result},
     model,
+    model::time::{from_ms, to_ms},
 };
 
 /// A parsed schedule.
@@ -57,7 +57,7 @@ impl Recurrence {
 
     /// A fixed interval (at least 1 ms).
     pub(crate) fn every(d: Duration) -> Result<Self> {
-        if crate::clock::duration_ms("interval", d)? < 1 {
+        if crate::model::time::duration_ms("interval", d)? < 1 {
             return Err(Error::invalid("interval", "must be at least 1 ms"));
         }
         Ok(Recurrence::Every(d))
@@ -102,7 +102,7 @@ impl Recurrence {
     ) -> Option<OffsetDateTime> {
         match self {
             Recurrence::Every(d) => {
-                let step = i128::from(crate::clock::duration_ms("interval", *d).ok()?);
+                let step = i128::from(crate::model::time::duration_ms("interval", *d).ok()?);
                 let gap = i128::from(to_ms(t)) - i128::from(to_ms(anchor));
                 let k = if gap <= 0 { 0 } else { (gap + step - 1) / step };
                 from_ms(i64::try_from(i128::from(to_ms(anchor)) + k * step).ok()?).ok()
@@ -128,7 +128,7 @@ impl Recurrence {
         }
         match self {
             Recurrence::Every(d) => {
-                let Ok(step) = crate::clock::duration_ms("interval", *d) else {
+                let Ok(step) = crate::model::time::duration_ms("interval", *d) else {
                     return out;
                 };
                 let step = i128::from(step);
@@ -175,7 +175,7 @@ impl Recurrence {
 }
 
 fn add(t: OffsetDateTime, d: Duration) -> Option<OffsetDateTime> {
-    crate::clock::add_ms("interval", to_ms(t), d)
+    crate::model::time::add_ms("interval", to_ms(t), d)
         .ok()
         .and_then(|ms| from_ms(ms).ok())
 }

@@ -22,8 +22,9 @@ use super::{
 };
 use crate::{
     backend::{Finished, JobTypeFilter},
-    clock::{HostInstant, add_ms, duration_ms},
+    clock::HostInstant,
     error::{Error, Result},
+    model::time::{add_ms, duration_ms},
 };
 
 fn lease_from_row(r: &Row<'_>) -> Result<Lease> {

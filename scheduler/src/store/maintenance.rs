@@ -11,10 +11,11 @@ use super::{
 };
 use crate::{
     backend::{LeaseRescue, RescuedRun},
-    clock::{HostInstant, add_ms, clock_domain, duration_ms},
+    clock::{HostInstant, clock_domain},
     error::{Error, Result},
     maintenance::DEFAULT_STALE_WORKER_AFTER,
     model::ArchiveMode,
+    model::time::{add_ms, duration_ms},
     retry::{FailedAttempt, RetryPolicy},
 };
 

@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 use super::sql;
 pub use crate::model::{Direction, MigrationState, MigrationStatus, MigrationStep};
 use crate::{
-    clock::to_ms,
     error::{Error, Result},
+    model::time::to_ms,
 };
 
 /// One reversible schema change: the SQL to apply it and the SQL to revert it.
@@ -165,7 +165,7 @@ impl Migrator {
                     recorded: r.checksum.clone(),
                 },
                 Some(r) => MigrationState::Applied {
-                    applied_at: crate::clock::from_ms(r.applied_at)?,
+                    applied_at: crate::model::time::from_ms(r.applied_at)?,
                     duration_ms: r.duration_ms,
                 },
             };

@@ -11,8 +11,8 @@ use super::{
     },
 };
 use crate::{
-    clock::duration_ms,
     error::{Error, Result},
+    model::time::duration_ms,
     model::{RunFilter, StatusCounts},
 };
 

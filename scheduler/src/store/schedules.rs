@@ -9,7 +9,7 @@ use super::{
     tasks::task_from_row,
     types::{RunId, ms, ts},
 };
-use crate::{clock::duration_ms, error::Result, model::Task};
+use crate::{error::Result, model::Task, model::time::duration_ms};
 
 impl ReadTx<'_> {
     /// Live, enabled schedules due by `until`, oldest first, at most `limit`.

@@ -127,7 +127,7 @@ impl WriteTx<'_> {
                 return Ok(false);
             }
         }
-        let expires_at = crate::clock::add_ms("leader lease", ms(now), lease)?;
+        let expires_at = crate::model::time::add_ms("leader lease", ms(now), lease)?;
         let value = serde_json::json!({ "worker": worker.get(), "expires_at": expires_at });
         self.set_state(key, &value.to_string(), now)?;
         Ok(true)

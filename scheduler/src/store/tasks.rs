@@ -19,8 +19,8 @@ use super::{
     },
 };
 use crate::{
-    clock::duration_ms,
     error::{Error, Result},
+    model::time::duration_ms,
     model::{
         NewTask, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task, TaskUpdate,
     },

@@ -16,7 +16,7 @@ fn validate_token_id(token_id: &str) -> Result<()> {
             format!("must be 1 to {MAX_TOKEN_ID_LEN} bytes (store a hash of longer tokens)"),
         ));
     }
-    super::no_nul("token_id", token_id)
+    Ok(super::no_nul("token_id", token_id)?)
 }
 
 impl ReadTx<'_> {

@@ -15,8 +15,8 @@ pub(crate) use crate::model::{
     no_nul, validate_attempts, validate_json, validate_name, validate_priority, validate_timeout,
 };
 use crate::{
-    clock::{from_ms, to_ms},
     error::{Error, Result},
+    model::time::{from_ms, to_ms},
 };
 
 macro_rules! sql_id {
@@ -64,11 +64,11 @@ sql_text!(
 
 /// Reads a timestamp column (milliseconds) into a time.
 pub(crate) fn ts(ms: i64) -> Result<OffsetDateTime> {
-    from_ms(ms)
+    Ok(from_ms(ms)?)
 }
 
 pub(crate) fn ts_opt(ms: Option<i64>) -> Result<Option<OffsetDateTime>> {
-    ms.map(from_ms).transpose()
+    Ok(ms.map(from_ms).transpose()?)
 }
 
 pub(crate) fn ms(t: OffsetDateTime) -> i64 {

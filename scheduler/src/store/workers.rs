@@ -10,8 +10,9 @@ use super::{
     types::{WorkerId, WorkerStatus, dur_ms_opt, ms, narrow, ts, ts_opt, validate_name},
 };
 use crate::{
-    clock::{HostInstant, duration_ms},
+    clock::HostInstant,
     error::{Error, Result},
+    model::time::duration_ms,
     model::{NewWorker, Worker},
 };
 
