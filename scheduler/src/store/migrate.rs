@@ -354,8 +354,21 @@ impl Migrator {
         Ok(())
     }
 
-    /// Checks the recorded history against this binary. Reads only.
+    /// Checks the recorded history against this binary. Reads only, from one snapshot:
+    /// read statement by statement, a migration another process commits in between
+    /// would show its tables without its history (and read as another application's
+    /// database).
     fn verify(&self, conn: &Connection) -> Result<Verified> {
+        if !conn.is_autocommit() {
+            return self.verify_snapshot(conn);
+        }
+        let tx = conn.unchecked_transaction()?;
+        let verified = self.verify_snapshot(&tx)?;
+        tx.commit()?;
+        Ok(verified)
+    }
+
+    fn verify_snapshot(&self, conn: &Connection) -> Result<Verified> {
         let records = read_history(conn)?;
         if records.is_empty() && has_foreign_objects(conn)? {
             return Err(Error::ForeignDatabase(db_path(conn)));
