@@ -54,6 +54,13 @@ pub enum Error {
     /// The file is a SQLite database of another application: it has tables but no record
     /// of this scheduler's migrations. It is left untouched.
     ForeignDatabase(PathBuf),
+    /// The database already holds an object of the scheduler's name (`object`, e.g. a
+    /// table `tasks`) but no record of the scheduler's migrations: it is someone else's,
+    /// or a schema a human half removed. Nothing is written.
+    NameClash {
+        /// The clashing object's name.
+        object: String,
+    },
     /// The database was migrated by a newer binary than this one.
     SchemaTooNew {
         /// The highest migration version recorded in the database.
@@ -410,6 +417,11 @@ impl fmt::Display for Error {
                 "{}: database belongs to another application (it has tables but no \
                  scheduler migrations); refusing to touch it",
                 p.display()
+            ),
+            Error::NameClash { object } => write!(
+                f,
+                "the database already holds {object:?}, a name of the scheduler's, but no \
+                 record of its migrations; refusing to touch it"
             ),
             Error::SchemaTooNew { database, binary } => write!(
                 f,

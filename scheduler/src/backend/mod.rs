@@ -12,6 +12,7 @@
 //! fences) is on the SQLite backend's method of the same name, which the behavioural
 //! tests check for every backend.
 
+pub(crate) mod migrations;
 mod types;
 
 use std::{

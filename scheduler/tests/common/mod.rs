@@ -97,6 +97,7 @@ pub fn schema_of(conn: &rusqlite::Connection) -> Vec<(String, String, String)> {
 pub mod backend;
 pub mod child;
 pub mod jobs;
+pub mod postgres;
 
 /// Polls `cond` until it holds or `max` passes; returns whether it held. For states in
 /// the database that no event announces.

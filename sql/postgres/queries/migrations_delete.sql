@@ -1,0 +1,1 @@
+DELETE FROM scheduler_migrations WHERE version = $1;

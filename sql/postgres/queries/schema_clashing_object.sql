@@ -1,0 +1,11 @@
+-- The first object of the scheduler's names already in the connection's schema: asked
+-- only when no migration history exists, so any hit is not ours (an application's own
+-- table named `tasks`, say) and the runner refuses rather than build beside it.
+SELECT c.relname::text AS name
+FROM pg_catalog.pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace
+  AND c.relname IN ('tasks', 'workers', 'task_runs', 'task_dependencies', 'task_locks',
+                    'jwt_token_blacklist', 'system_state', 'task_runs_archive',
+                    'task_settle_queue')
+ORDER BY c.relname
+LIMIT 1;
