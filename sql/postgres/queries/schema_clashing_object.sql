@@ -6,6 +6,9 @@ FROM pg_catalog.pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace
   AND c.relname IN ('tasks', 'workers', 'task_runs', 'task_dependencies', 'task_locks',
                     'jwt_token_blacklist', 'system_state', 'task_runs_archive',
-                    'task_settle_queue')
+                    'task_settle_queue', 'active_tasks', 'pending_task_runs',
+                    'active_workers', 'task_execution_stats', 'runs_by_status',
+                    'expired_leases', 'stale_workers', 'throughput_last_hour',
+                    'performance_metrics', 'system_health')
 ORDER BY c.relname
 LIMIT 1;
