@@ -11,34 +11,9 @@ use runloom::{
     store::{Direction, Migration, MigrationState, Migrator, Store, StoreOptions},
 };
 
-fn migration_files() -> Vec<(String, String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/migrations");
-    let mut ups: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
-        .collect();
-    ups.sort();
-    ups.into_iter()
-        .map(|up| {
-            let name = up
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .replace(".up.sql", "");
-            let down = up.with_file_name(format!("{name}.down.sql"));
-            (
-                name,
-                fs::read_to_string(&up).unwrap(),
-                fs::read_to_string(&down).unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn the_files_are_the_embedded_migrations_in_order() {
-    let files = migration_files();
+    let files = common::migration_files("migrations");
     let embedded = Migrator::embedded();
     assert_eq!(files.len(), 7);
     assert_eq!(embedded.migrations().len(), files.len());
@@ -54,7 +29,7 @@ fn up_down_up_round_trip_of_the_files_gives_the_same_schema() {
     let db = TestDb::new();
     let conn = db.raw();
     conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-    let files = migration_files();
+    let files = common::migration_files("migrations");
     for (_, up, _) in &files {
         conn.execute_batch(up).unwrap();
     }
@@ -104,7 +79,10 @@ fn up_down_up_round_trip_in_the_sqlite3_shell() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let names: Vec<String> = migration_files().into_iter().map(|f| f.0).collect();
+    let names: Vec<String> = common::migration_files("migrations")
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
     for n in &names {
         run(&format!("{n}.up.sql"));
     }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::{fs, time::Duration};
+use std::time::Duration;
 
 use common::postgres::{PgDb, fresh_db};
 use runloom::{
@@ -84,34 +84,9 @@ fn open(db: &PgDb) -> runloom::Result<PgStore> {
     PgStore::open(PgOptions::new(&db.url))
 }
 
-fn migration_files() -> Vec<(String, String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sql/postgres/migrations");
-    let mut ups: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
-        .collect();
-    ups.sort();
-    ups.into_iter()
-        .map(|up| {
-            let name = up
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .replace(".up.sql", "");
-            let down = up.with_file_name(format!("{name}.down.sql"));
-            (
-                name,
-                fs::read_to_string(&up).unwrap(),
-                fs::read_to_string(&down).unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn the_files_are_the_embedded_migrations_in_order() {
-    let files = migration_files();
+    let files = common::migration_files("postgres/migrations");
     let embedded = PgMigrator::embedded();
     assert!(!files.is_empty());
     assert_eq!(embedded.migrator().migrations().len(), files.len());

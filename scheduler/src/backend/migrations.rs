@@ -89,6 +89,43 @@ impl Migration {
     }
 }
 
+/// One migration embedded in the binary: its version, name and both scripts.
+#[derive(Debug)]
+pub(crate) struct EmbeddedMigration {
+    pub(crate) version: u32,
+    pub(crate) name: &'static str,
+    pub(crate) up: &'static str,
+    pub(crate) down: &'static str,
+}
+
+/// `const $list: &[EmbeddedMigration]` from the files `sql/$folder/NNNN_name.up.sql`
+/// and `.down.sql`, embedded at compile time: each backend lists its own folder.
+macro_rules! embedded_migrations {
+    ($list:ident, $folder:literal; $($version:literal $file:literal $name:literal,)*) => {
+        #[doc = concat!("The migrations of `sql/", $folder, "/`, in order.")]
+        pub(crate) const $list: &[$crate::backend::migrations::EmbeddedMigration] = &[$(
+            $crate::backend::migrations::EmbeddedMigration {
+                version: $version,
+                name: $name,
+                up: include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"), "/sql/", $folder, "/", $file, "_", $name,
+                    ".up.sql"
+                )),
+                down: include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"), "/sql/", $folder, "/", $file, "_", $name,
+                    ".down.sql"
+                )),
+            },
+        )*];
+    };
+}
+pub(crate) use embedded_migrations;
+
+/// Milliseconds since `started`, as recorded in the history.
+pub(crate) fn elapsed_ms(started: std::time::Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
 /// One row of a database's migration history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Record {
@@ -112,7 +149,7 @@ impl Record {
 /// operations on a database (`status`, `up`, `down` and their dry runs).
 #[derive(Clone, Debug)]
 pub struct Migrator {
-    pub(crate) migrations: Vec<Migration>,
+    migrations: Vec<Migration>,
 }
 
 impl Migrator {
@@ -132,6 +169,16 @@ impl Migrator {
             }
         }
         Ok(Migrator { migrations })
+    }
+
+    /// A backend's embedded list (numbered from 1 by construction).
+    pub(crate) fn from_embedded(list: &[EmbeddedMigration]) -> Self {
+        Migrator {
+            migrations: list
+                .iter()
+                .map(|m| Migration::new(m.version, m.name, m.up, m.down))
+                .collect(),
+        }
     }
 
     /// The migrations, in order.

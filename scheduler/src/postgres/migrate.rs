@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::{errors::database_error, sql};
 use crate::{
-    backend::migrations::{Migration, Migrator, Record},
+    backend::migrations::{Migrator, Record, elapsed_ms},
     error::{Error, Result},
     model::{Direction, MigrationStatus, MigrationStep, time::to_ms},
 };
@@ -31,12 +31,7 @@ impl PgMigrator {
     #[must_use]
     pub fn embedded() -> Self {
         PgMigrator {
-            migrator: Migrator {
-                migrations: sql::MIGRATIONS
-                    .iter()
-                    .map(|m| Migration::new(m.version, m.name, m.up, m.down))
-                    .collect(),
-            },
+            migrator: Migrator::from_embedded(sql::MIGRATIONS),
         }
     }
 
@@ -124,7 +119,7 @@ impl PgMigrator {
                     name: m.name.clone(),
                     source: database_error(source),
                 })?;
-            let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let duration_ms = elapsed_ms(started);
             let version = i32::try_from(m.version).unwrap_or(i32::MAX);
             tx.execute(
                 sql::MIGRATIONS_INSERT,
@@ -173,7 +168,7 @@ impl PgMigrator {
             let version = i32::try_from(m.version).unwrap_or(i32::MAX);
             tx.execute(sql::MIGRATIONS_DELETE, &[&version])?;
             tx.commit()?;
-            let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let duration_ms = elapsed_ms(started);
             log::info!("reverted PostgreSQL migration {:04} {}", m.version, m.name);
             done.push(m.step(Direction::Down, duration_ms));
         }

@@ -23,35 +23,7 @@ statements! {
     SCHEMA_CLASHING_OBJECT => "queries/schema_clashing_object.sql",
 }
 
-/// One embedded migration: its version, name and both scripts.
-#[derive(Debug)]
-pub(crate) struct EmbeddedMigration {
-    pub(crate) version: u32,
-    pub(crate) name: &'static str,
-    pub(crate) up: &'static str,
-    pub(crate) down: &'static str,
-}
-
-macro_rules! migrations {
-    ($($version:literal $file:literal $name:literal,)*) => {
-        /// The migrations of `sql/postgres/migrations/`, in order.
-        pub(crate) const MIGRATIONS: &[EmbeddedMigration] = &[$(
-            EmbeddedMigration {
-                version: $version,
-                name: $name,
-                up: include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"), "/sql/postgres/migrations/", $file, "_", $name,
-                    ".up.sql"
-                )),
-                down: include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"), "/sql/postgres/migrations/", $file, "_", $name,
-                    ".down.sql"
-                )),
-            },
-        )*];
-    };
-}
-
-migrations! {
+crate::backend::migrations::embedded_migrations! {
+    MIGRATIONS, "postgres/migrations";
     1 "0001" "initial_schema",
 }

@@ -15,26 +15,21 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params}
 use time::OffsetDateTime;
 
 use super::sql;
-use crate::{
-    backend::migrations::Record,
-    error::{Error, Result},
-    model::time::to_ms,
-};
 pub use crate::{
     backend::migrations::{Migration, Migrator},
     model::{Direction, MigrationState, MigrationStatus, MigrationStep},
+};
+use crate::{
+    backend::migrations::{Record, elapsed_ms},
+    error::{Error, Result},
+    model::time::to_ms,
 };
 
 impl Migrator {
     /// The scheduler's own migrations, embedded from `sql/migrations/`.
     #[must_use]
     pub fn embedded() -> Self {
-        Migrator {
-            migrations: sql::MIGRATIONS
-                .iter()
-                .map(|m| Migration::new(m.version, m.name, m.up, m.down))
-                .collect(),
-        }
+        Migrator::from_embedded(sql::MIGRATIONS)
     }
 
     /// Every migration with its state in the database. Reads only.
@@ -106,7 +101,7 @@ impl Migrator {
                     name: m.name.clone(),
                     source: super::errors::database_error(source),
                 })?;
-            let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let duration_ms = elapsed_ms(started);
             tx.execute(
                 sql::MIGRATIONS_INSERT,
                 named_params! {
@@ -161,7 +156,7 @@ impl Migrator {
                 named_params! { ":version": m.version },
             )?;
             tx.commit()?;
-            let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let duration_ms = elapsed_ms(started);
             log::info!("reverted migration {:04} {}", m.version, m.name);
             done.push(m.step(Direction::Down, duration_ms));
         }

@@ -121,34 +121,8 @@ statements! {
     WORKERS_MARK_STALE_OFFLINE => "maintenance/workers_mark_stale_offline.sql",
 }
 
-/// One embedded migration: its version, name and both scripts.
-#[derive(Debug)]
-pub(crate) struct EmbeddedMigration {
-    pub(crate) version: u32,
-    pub(crate) name: &'static str,
-    pub(crate) up: &'static str,
-    pub(crate) down: &'static str,
-}
-
-macro_rules! migrations {
-    ($($version:literal $file:literal $name:literal,)*) => {
-        /// The migrations of `sql/migrations/`, in order.
-        pub(crate) const MIGRATIONS: &[EmbeddedMigration] = &[$(
-            EmbeddedMigration {
-                version: $version,
-                name: $name,
-                up: include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"), "/sql/migrations/", $file, "_", $name, ".up.sql"
-                )),
-                down: include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"), "/sql/migrations/", $file, "_", $name, ".down.sql"
-                )),
-            },
-        )*];
-    };
-}
-
-migrations! {
+crate::backend::migrations::embedded_migrations! {
+    MIGRATIONS, "migrations";
     1 "0001" "initial_schema",
     2 "0002" "indexes_optimization",
     3 "0003" "triggers_and_constraints",

@@ -94,6 +94,35 @@ pub fn schema_of(conn: &rusqlite::Connection) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
+/// The migration files of `sql/FOLDER/` in order, as `(NNNN_name, up, down)`: what a
+/// backend's embedded list must be.
+pub fn migration_files(folder: &str) -> Vec<(String, String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sql")
+        .join(folder);
+    let mut ups: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".up.sql"))
+        .collect();
+    ups.sort();
+    ups.into_iter()
+        .map(|up| {
+            let name = up
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace(".up.sql", "");
+            let down = up.with_file_name(format!("{name}.down.sql"));
+            (
+                name,
+                std::fs::read_to_string(&up).unwrap(),
+                std::fs::read_to_string(&down).unwrap(),
+            )
+        })
+        .collect()
+}
+
 pub mod backend;
 pub mod child;
 pub mod jobs;
