@@ -312,11 +312,11 @@ fn bad_options_and_an_unreachable_server_get_typed_errors() {
     assert!(matches!(err, Error::InvalidArgument { .. }), "{err:?}");
 
     let gone = tempfile::tempdir().unwrap();
-    let mut options = PgOptions::new(format!(
+    let options = PgOptions::new(format!(
         "host={} port=5432 user=postgres dbname=x",
         gone.path().display()
-    ));
-    options.connect_timeout = Duration::from_millis(300);
+    ))
+    .connect_timeout(Duration::from_millis(300));
     let err = PgStore::open(options).unwrap_err();
     match err {
         Error::Database(ref e) => assert_eq!(e.kind(), DatabaseErrorKind::Unavailable),

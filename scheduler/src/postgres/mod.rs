@@ -28,19 +28,15 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// A pooled connection.
 pub type PgConnection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
-/// How to reach a PostgreSQL database.
+/// How to reach a PostgreSQL database (the options pattern of
+/// [`StoreOptions`](crate::store::StoreOptions): private fields, a constructor with the
+/// defaults, a setter each).
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct PgOptions {
-    /// A libpq-style connection string or `postgres://` URL.
-    pub url: String,
-    /// The most connections the pool holds.
-    pub max_connections: u32,
-    /// How long a caller waits for a connection (and the pool for the server) before
-    /// [`Error::Database`] of kind `Unavailable`.
-    pub connect_timeout: Duration,
-    /// Apply pending migrations at open (the default), or refuse an outdated schema.
-    pub migrate: bool,
+    url: String,
+    max_connections: u32,
+    connect_timeout: Duration,
+    migrate: bool,
 }
 
 impl PgOptions {
@@ -56,17 +52,26 @@ impl PgOptions {
         }
     }
 
-    /// Sets [`PgOptions::migrate`].
+    /// Applies pending migrations at open (`true`, the default), or refuses a schema
+    /// that is behind.
     #[must_use]
     pub fn migrate(mut self, migrate: bool) -> Self {
         self.migrate = migrate;
         self
     }
 
-    /// Sets [`PgOptions::max_connections`].
+    /// The most connections the pool holds (at least 1).
     #[must_use]
     pub fn max_connections(mut self, n: u32) -> Self {
         self.max_connections = n;
+        self
+    }
+
+    /// How long a caller waits for a connection (and the pool for the server) before a
+    /// database error of kind `Unavailable`.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 }
