@@ -36,6 +36,10 @@ fn default_worker_threads() -> usize {
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
     pub(crate) store: StoreOptions,
+    /// A PostgreSQL database instead of the SQLite file of `store` (whose busy timeout
+    /// and clock still apply).
+    #[cfg(feature = "postgres")]
+    pub(crate) postgres: Option<crate::postgres::PgOptions>,
     pub(crate) worker_threads: usize,
     pub(crate) max_in_flight: usize,
     /// `max_in_flight` was not set: the dispatcher sizes its holdings to the jobs.
@@ -72,6 +76,8 @@ pub(crate) struct Config {
 /// ```
 pub struct SchedulerBuilder {
     store: StoreOptions,
+    #[cfg(feature = "postgres")]
+    postgres: Option<crate::postgres::PgOptions>,
     worker_threads: Option<usize>,
     max_in_flight: Option<usize>,
     lease_duration: Duration,
@@ -117,6 +123,8 @@ impl SchedulerBuilder {
     pub fn new() -> Self {
         SchedulerBuilder {
             store: StoreOptions::file(DEFAULT_DATABASE),
+            #[cfg(feature = "postgres")]
+            postgres: None,
             worker_threads: None,
             max_in_flight: None,
             lease_duration: DEFAULT_LEASE_DURATION,
@@ -143,6 +151,36 @@ impl SchedulerBuilder {
     #[must_use]
     pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
         self.store = rebuild_store(StoreOptions::file(path), &self.store);
+        #[cfg(feature = "postgres")]
+        {
+            self.postgres = None;
+        }
+        self
+    }
+
+    /// A PostgreSQL database instead of a SQLite file (feature `postgres`), for several
+    /// hosts on one database: `url` is a libpq connection string or URL
+    /// (`postgres://user@host/db` or `host=… dbname=…`). Its schema is created and
+    /// migrated at start, as a file's is. [`SchedulerBuilder::busy_timeout`] bounds the
+    /// waits for row locks; [`SchedulerBuilder::postgres_options`] sets the pool.
+    ///
+    /// ```no_run
+    /// let scheduler = runloom::Scheduler::builder()
+    ///     .postgres("postgres://jobs@db.internal/jobs")
+    ///     .start()?;
+    /// # Ok::<(), runloom::Error>(())
+    /// ```
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn postgres(self, url: impl Into<String>) -> Self {
+        self.postgres_options(crate::postgres::PgOptions::new(url))
+    }
+
+    /// [`SchedulerBuilder::postgres`] with the pool's settings.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn postgres_options(mut self, options: crate::postgres::PgOptions) -> Self {
+        self.postgres = Some(options);
         self
     }
 
@@ -151,6 +189,10 @@ impl SchedulerBuilder {
     #[must_use]
     pub fn in_memory(mut self) -> Self {
         self.store = rebuild_store(StoreOptions::memory(), &self.store);
+        #[cfg(feature = "postgres")]
+        {
+            self.postgres = None;
+        }
         self
     }
 
@@ -434,6 +476,8 @@ impl SchedulerBuilder {
         }
         let config = Config {
             store: self.store,
+            #[cfg(feature = "postgres")]
+            postgres: self.postgres,
             worker_threads,
             max_in_flight,
             adaptive_in_flight,

@@ -151,6 +151,8 @@ pub mod sqlite;
 // The storage layer is not part of the API. The `internals` feature exposes it, hidden
 // from the documentation, for this workspace's own tests and benches only: it changes
 // without notice in any release.
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod store;
@@ -158,15 +160,6 @@ pub mod store;
 #[allow(unreachable_pub, dead_code, unused_imports)]
 mod store;
 mod worker;
-// The PostgreSQL backend is under construction: so far its pool and migrations. Until
-// the whole storage interface runs on it, only this workspace's tests see it (through
-// `internals`), and the `postgres` feature alone adds nothing to the API.
-#[cfg(all(feature = "postgres", feature = "internals"))]
-#[doc(hidden)]
-pub mod postgres;
-#[cfg(all(feature = "postgres", not(feature = "internals")))]
-#[allow(unreachable_pub, dead_code, unused_imports)]
-mod postgres;
 
 pub use crate::{
     admin::{Admin, AdminBuilder, Dependency, Figures, RetryReport, RunDetails, WorkerInfo},

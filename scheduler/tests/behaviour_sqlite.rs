@@ -7,4 +7,4 @@ mod common;
 #[path = "behaviour/suite.rs"]
 mod suite;
 
-suite!(sqlite => crate::common::backend::Sqlite::new());
+suite!(sqlite => Some(crate::common::backend::Sqlite::new()));

@@ -65,6 +65,9 @@ impl std::fmt::Debug for Admin {
 #[must_use]
 pub struct AdminBuilder {
     path: PathBuf,
+    /// A PostgreSQL database instead of the file at `path`.
+    #[cfg(feature = "postgres")]
+    postgres: Option<String>,
     clock: Arc<dyn Clock>,
     retry: Option<Arc<dyn RetryPolicy>>,
     maintenance: MaintenanceConfig,
@@ -121,7 +124,7 @@ impl AdminBuilder {
     pub fn open(self) -> Result<Admin> {
         let admin = self.open_any_version()?;
         let database = admin.schema_version()?;
-        let binary = Admin::latest_schema_version();
+        let binary = admin.latest_version();
         if database < binary {
             return Err(Error::SchemaBehind { database, binary });
         }
@@ -134,6 +137,10 @@ impl AdminBuilder {
     /// # Errors
     /// As [`AdminBuilder::open`], without [`Error::SchemaBehind`].
     pub fn open_any_version(self) -> Result<Admin> {
+        #[cfg(feature = "postgres")]
+        if self.postgres.is_some() {
+            return self.open_store(false);
+        }
         // SQLite would turn an empty file into a database; only `create` may.
         if std::fs::metadata(&self.path).is_ok_and(|m| m.is_file() && m.len() == 0) {
             return Err(Error::EmptyDatabase(self.path));
@@ -151,6 +158,15 @@ impl AdminBuilder {
     }
 
     fn open_store(self, create: bool) -> Result<Admin> {
+        #[cfg(feature = "postgres")]
+        if let Some(url) = &self.postgres {
+            // A PostgreSQL database is created by its server's operator: `create`
+            // opens an existing, possibly empty, one.
+            let store = crate::postgres::PgStore::open_as_is(
+                crate::postgres::PgOptions::new(url.clone()).busy_timeout(self.busy_timeout),
+            )?;
+            return Ok(self.with_store(Arc::new(store)));
+        }
         let store: Arc<dyn Backend> = Arc::new(Store::open(
             StoreOptions::file(&self.path)
                 .create_if_missing(create)
@@ -158,14 +174,18 @@ impl AdminBuilder {
                 .busy_timeout(self.busy_timeout)
                 .clock(self.clock.clone()),
         )?);
-        Ok(Admin {
+        Ok(self.with_store(store))
+    }
+
+    fn with_store(self, store: Arc<dyn Backend>) -> Admin {
+        Admin {
             store,
             clock: self.clock,
             retry: self
                 .retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::default())),
             maintenance: self.maintenance,
-        })
+        }
     }
 }
 
@@ -174,11 +194,29 @@ impl Admin {
     pub fn builder(path: impl Into<PathBuf>) -> AdminBuilder {
         AdminBuilder {
             path: path.into(),
+            #[cfg(feature = "postgres")]
+            postgres: None,
             clock: Arc::new(SystemClock),
             retry: None,
             maintenance: MaintenanceConfig::default(),
             busy_timeout: crate::store::DEFAULT_BUSY_TIMEOUT,
         }
+    }
+
+    /// How to open a PostgreSQL database (feature `postgres`): `url` is a libpq
+    /// connection string or URL. The database must exist; [`AdminBuilder::create`]
+    /// opens an empty one for [`Admin::migrate_up`].
+    ///
+    /// ```no_run
+    /// let admin = runloom::Admin::builder_postgres("postgres://jobs@db.internal/jobs").open()?;
+    /// println!("{} runs pending", admin.figures()?.counts.pending);
+    /// # Ok::<(), runloom::Error>(())
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn builder_postgres(url: impl Into<String>) -> AdminBuilder {
+        let mut builder = Admin::builder(PathBuf::new());
+        builder.postgres = Some(url.into());
+        builder
     }
 
     /// Opens an existing database at this library's schema version (see
@@ -205,7 +243,21 @@ impl Admin {
         }
     }
 
-    /// The highest migration version this library knows.
+    /// The highest migration version this library knows for this database's backend
+    /// (SQLite's and PostgreSQL's migrations are numbered apart).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let admin = runloom::Admin::builder(dir.path().join("new.db")).create()?;
+    /// assert_eq!(admin.latest_version(), runloom::Admin::latest_schema_version());
+    /// # Ok::<(), runloom::Error>(())
+    /// ```
+    #[must_use]
+    pub fn latest_version(&self) -> u32 {
+        self.store.latest_schema_version()
+    }
+
+    /// The highest migration version this library knows for a SQLite database.
     #[must_use]
     pub fn latest_schema_version() -> u32 {
         Migrator::embedded().latest_version()

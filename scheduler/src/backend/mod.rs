@@ -13,7 +13,9 @@
 //! tests check for every backend.
 
 pub(crate) mod migrations;
+pub(crate) mod tasks;
 mod types;
+pub(crate) mod values;
 
 use std::{
     any::Any,
@@ -72,6 +74,8 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug + 'static {
 
     /// The schema version (0 before any migration).
     fn schema_version(&self) -> Result<u32>;
+    /// The highest schema version this library knows for this backend.
+    fn latest_schema_version(&self) -> u32;
     /// Every migration of this library and its state in the database.
     fn migrations(&self) -> Result<Vec<MigrationStatus>>;
     /// Applies migrations up to `to` (all by default); with `dry_run`, only plans.

@@ -8,7 +8,7 @@ use crate::model::{RunId, RunStatus};
 /// Which job types a claimer can run: a process only claims runs it knows how to
 /// execute, so several binaries can share one database.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct JobTypeFilter(Option<String>);
+pub struct JobTypeFilter(Option<(String, Vec<String>)>);
 
 impl JobTypeFilter {
     /// Runs of any job type.
@@ -20,16 +20,23 @@ impl JobTypeFilter {
     /// Runs of these job types only.
     #[must_use]
     pub fn only<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
-        let list: Vec<serde_json::Value> = names
-            .into_iter()
-            .map(|n| serde_json::Value::String(n.as_ref().to_owned()))
+        let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        let list = names
+            .iter()
+            .map(|n| serde_json::Value::String(n.clone()))
             .collect();
-        JobTypeFilter(Some(serde_json::Value::Array(list).to_string()))
+        JobTypeFilter(Some((serde_json::Value::Array(list).to_string(), names)))
     }
 
-    /// The names as a JSON array, or `None` for any job type.
+    /// The names as a JSON array (SQLite's `json_each` reads it), or `None` for any job
+    /// type.
     pub(crate) fn as_json(&self) -> Option<&str> {
-        self.0.as_deref()
+        self.0.as_ref().map(|(json, _)| json.as_str())
+    }
+
+    /// The names (an array parameter on PostgreSQL), or `None` for any job type.
+    pub(crate) fn names(&self) -> Option<&[String]> {
+        self.0.as_ref().map(|(_, names)| names.as_slice())
     }
 }
 

@@ -20,8 +20,8 @@ mod value;
 mod worker;
 
 pub(crate) use self::run::{
-    DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, check_json, no_nul, validate_attempts, validate_json,
-    validate_name, validate_priority, validate_timeout,
+    DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, check_json, validate_attempts, validate_json,
+    validate_name, validate_priority, validate_timeout, validate_token_id,
 };
 pub use self::{
     dependency::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},

@@ -252,6 +252,20 @@ pub(crate) fn no_nul(name: &'static str, value: &str) -> Result<()> {
     }
 }
 
+/// Longest token id the blacklist stores (use a hash for longer tokens).
+pub(crate) const MAX_TOKEN_ID_LEN: usize = 512;
+
+/// A token id the blacklist can store: 1 to [`MAX_TOKEN_ID_LEN`] bytes, no NUL.
+pub(crate) fn validate_token_id(token_id: &str) -> Result<()> {
+    if token_id.is_empty() || token_id.len() > MAX_TOKEN_ID_LEN {
+        return Err(ValueError::invalid(
+            "token_id",
+            format!("must be 1 to {MAX_TOKEN_ID_LEN} bytes (store a hash of longer tokens)"),
+        ));
+    }
+    no_nul("token_id", token_id)
+}
+
 /// The deepest nesting SQLite's JSON functions accept (`JSON_MAX_DEPTH`): the schema
 /// checks every stored document with `json_valid`.
 pub const MAX_JSON_DEPTH: usize = 1000;

@@ -10,6 +10,13 @@ impl From<postgres::Error> for Error {
     }
 }
 
+/// The error of a write that could not have what it waited for in time (a lock, a
+/// connection of the pool): busy, as a lock timeout of the server is, so callers back
+/// off and try again ([`Error::is_busy`]).
+pub(crate) fn busy(what: impl Into<String>) -> Error {
+    Error::Database(DatabaseError::new(DatabaseErrorKind::Busy, what.into()))
+}
+
 /// `e` with its kind.
 pub(crate) fn database_error(e: postgres::Error) -> DatabaseError {
     DatabaseError::new(kind_of(&e), e)

@@ -36,15 +36,22 @@ impl PgMigrator {
     }
 
     /// A custom list (for testing the runner).
+    #[cfg(feature = "internals")]
     #[must_use]
     pub fn new(migrator: Migrator) -> Self {
         PgMigrator { migrator }
     }
 
     /// The list and its checks.
+    #[cfg(feature = "internals")]
     #[must_use]
     pub fn migrator(&self) -> &Migrator {
         &self.migrator
+    }
+
+    /// The highest version of the list.
+    pub(crate) fn latest_version(&self) -> u32 {
+        self.migrator.latest_version()
     }
 
     /// Every migration with its state in the database. Reads only.

@@ -1,41 +1,107 @@
-//! The PostgreSQL backend, for several hosts on one database. Under construction: so far
-//! the connection pool and the schema's migrations (`sql/postgres/`), which the
-//! backend-neutral [`Migrator`](crate::backend::migrations::Migrator) checks and plans as
-//! it does SQLite's. The storage interface's operations follow; until they do, nothing
-//! here is part of the API.
+//! The PostgreSQL backend (feature `postgres`), for several hosts on one database:
+//! [`SchedulerBuilder::postgres`](crate::SchedulerBuilder::postgres) and
+//! [`Admin::builder_postgres`](crate::Admin::builder_postgres) open one, and
+//! [`PgOptions`] tunes its pool. The behaviour is SQLite's (the same behavioural suite
+//! runs on both), with two differences a host sees:
 //!
-//! Time is stored as on SQLite, `bigint` milliseconds since the Unix epoch, so the model,
-//! the views' meaning and the archive are one across backends.
+//! * several write transactions run at once, each at `READ COMMITTED`, and each
+//!   statement locks what it decides on (claims skip the rows other claimers hold,
+//!   `FOR UPDATE SKIP LOCKED`);
+//! * lease expiry, heartbeat staleness and the maintenance leader's lease are judged on
+//!   the database server's clock, which the statements read themselves, so hosts whose
+//!   clocks disagree still agree on who is alive. Every other time (when a run is due,
+//!   what the history records) is the host's, as on SQLite.
+//!
+//! Times are stored as on SQLite, `bigint` milliseconds since the Unix epoch, so the
+//! model, the views' meaning and the archive are one across backends; JSON documents are
+//! `jsonb` (the server normalises their text: spacing and key order may change).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use runloom::postgres::PgOptions;
+//!
+//! let scheduler = runloom::Scheduler::builder()
+//!     .postgres_options(
+//!         PgOptions::new("postgres://jobs@db.internal/jobs").max_connections(16),
+//!     )
+//!     .start()?;
+//! scheduler.shutdown(Duration::from_secs(10))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+// What only this workspace's tests use (the `internals` feature) is hidden from the
+// docs; without it, it is crate-private in effect.
+#![cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 
+mod backend;
+mod deps;
 mod errors;
+mod leases;
+mod maintenance;
 mod migrate;
+mod pool;
+mod runs;
+mod schedules;
 mod sql;
+mod state;
+mod tasks;
+mod tokens;
+mod tx;
+mod types;
+mod views;
+mod workers;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use postgres::NoTls;
-use r2d2_postgres::PostgresConnectionManager;
-
-pub use self::migrate::PgMigrator;
+#[doc(hidden)]
+pub use self::{
+    migrate::PgMigrator,
+    pool::{Manager, PgClient},
+    tx::PgTx,
+};
 use crate::{
     clock::{Clock, SystemClock},
     error::{Error, Result},
     model::{MigrationStatus, MigrationStep},
 };
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<Manager>;
+
+/// Most dependency edges one write transaction settles (as on SQLite); the rest wait
+/// in the settle queue for the next transactions.
+const SETTLE_EDGES_PER_TX: usize = 1000;
+
+/// How much longer than its lock deadline a statement of a write may run before the
+/// server cancels it: room for a legitimately slow statement, and a bound on a stuck
+/// one.
+#[doc(hidden)]
+pub const STATEMENT_MARGIN: Duration = Duration::from_secs(30);
 
 /// A pooled connection.
-pub type PgConnection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+#[doc(hidden)]
+pub type PgConnection = r2d2::PooledConnection<Manager>;
 
-/// How to reach a PostgreSQL database (the options pattern of
-/// [`StoreOptions`](crate::store::StoreOptions): private fields, a constructor with the
-/// defaults, a setter each).
+/// How to reach a PostgreSQL database and how big its pool is: a constructor with the
+/// defaults, a setter each.
+///
+/// ```
+/// use std::time::Duration;
+/// use runloom::postgres::PgOptions;
+///
+/// let options = PgOptions::new("host=/run/postgresql dbname=jobs")
+///     .max_connections(16)
+///     .connect_timeout(Duration::from_secs(2));
+/// # let _ = options;
+/// ```
 #[derive(Clone, Debug)]
 pub struct PgOptions {
     url: String,
     max_connections: u32,
     connect_timeout: Duration,
+    busy_timeout: Duration,
     migrate: bool,
 }
 
@@ -48,6 +114,7 @@ impl PgOptions {
             url: url.into(),
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
+            busy_timeout: crate::store::DEFAULT_BUSY_TIMEOUT,
             migrate: true,
         }
     }
@@ -67,6 +134,15 @@ impl PgOptions {
         self
     }
 
+    /// How long a write waits for the locks it needs (rows another host's transaction
+    /// holds) unless its caller set a deadline: the server's `lock_timeout`, as SQLite's
+    /// busy timeout. Defaults to 5 s.
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
     /// How long a caller waits for a connection (and the pool for the server) before a
     /// database error of kind `Unavailable`.
     #[must_use]
@@ -76,11 +152,14 @@ impl PgOptions {
     }
 }
 
-/// A PostgreSQL database with the scheduler's schema: a pool and its migrations.
+/// A PostgreSQL database with the scheduler's schema: a pool and its migrations (the
+/// storage layer, for this workspace's tests).
+#[doc(hidden)]
 #[derive(Debug)]
 pub struct PgStore {
     pool: Pool,
     migrator: PgMigrator,
+    options: PgOptions,
 }
 
 impl PgStore {
@@ -100,6 +179,31 @@ impl PgStore {
     /// # Errors
     /// As [`PgStore::open`].
     pub fn open_with_migrator(options: PgOptions, migrator: PgMigrator) -> Result<PgStore> {
+        Self::open_with(options, migrator, &SystemClock, true)
+    }
+
+    /// [`PgStore::open`], stamping migrations with `clock`'s time (the scheduler's).
+    pub(crate) fn open_with_clock(options: PgOptions, clock: Arc<dyn Clock>) -> Result<PgStore> {
+        Self::open_with(options, PgMigrator::embedded(), clock.as_ref(), true)
+    }
+
+    /// Opens the database at whatever schema version it is, migrating nothing (the
+    /// operator's tools): refused only as a foreign, newer or tampered-with schema is.
+    pub(crate) fn open_as_is(options: PgOptions) -> Result<PgStore> {
+        Self::open_with(
+            options.migrate(false),
+            PgMigrator::embedded(),
+            &SystemClock,
+            false,
+        )
+    }
+
+    fn open_with(
+        options: PgOptions,
+        migrator: PgMigrator,
+        clock: &dyn Clock,
+        refuse_behind: bool,
+    ) -> Result<PgStore> {
         let config = postgres::Config::from_str(&options.url)
             .map_err(|e| Error::invalid("postgres url", e.to_string()))?;
         if options.max_connections == 0 {
@@ -109,15 +213,19 @@ impl PgStore {
             .max_size(options.max_connections)
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
-            .build(PostgresConnectionManager::new(config, NoTls))?;
-        let store = PgStore { pool, migrator };
+            .build(Manager { config })?;
+        let store = PgStore {
+            pool,
+            migrator,
+            options,
+        };
         let mut client = store.connection()?;
-        let latest = store.migrator.migrator().latest_version();
-        if options.migrate {
-            store.migrator.up(&mut client, None, SystemClock.now())?;
+        let latest = store.migrator.latest_version();
+        if store.options.migrate {
+            store.migrator.up(&mut client, None, clock.now())?;
         } else {
             let found = store.migrator.current_version(&mut client)?;
-            if found < latest {
+            if refuse_behind && found < latest {
                 return Err(Error::SchemaBehind {
                     database: found,
                     binary: latest,
@@ -134,6 +242,68 @@ impl PgStore {
     /// A database error of kind `Unavailable` when none comes within the timeout.
     pub fn connection(&self) -> Result<PgConnection> {
         Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` in a read transaction (`REPEATABLE READ`, read only): every read
+    /// inside sees one snapshot.
+    ///
+    /// # Errors
+    /// The error of `f`; a database error of kind `Unavailable` when no connection
+    /// comes within the connect timeout; other database errors.
+    pub fn read<T>(&self, f: impl FnOnce(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.connection()?;
+        let PgClient { client, statements } = &mut *conn;
+        let tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let tx = PgTx::new(tx, statements, 0);
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a write transaction (`READ COMMITTED`: each statement sees what
+    /// committed before it, and the statements lock what they decide on) and commits
+    /// it when `f` returns `Ok`; on an error nothing it did remains. Lock waits last the
+    /// busy timeout.
+    ///
+    /// # Errors
+    /// The error of `f`; a busy error when a lock or a connection did not come in time
+    /// ([`Error::is_busy`]); other database errors.
+    pub fn write<T>(&self, f: impl FnOnce(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        self.write_until(Instant::now() + self.options.busy_timeout, f)
+    }
+
+    /// [`PgStore::write`], waiting for a connection and for locks only until
+    /// `deadline`; every statement also ends within the deadline plus a margin
+    /// ([`STATEMENT_MARGIN`]), so a wedged server cannot hold the caller forever.
+    ///
+    /// # Errors
+    /// As [`PgStore::write`].
+    pub fn write_until<T>(
+        &self,
+        deadline: Instant,
+        f: impl FnOnce(&PgTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let left = || deadline.saturating_duration_since(Instant::now());
+        let mut conn = self
+            .pool
+            .get_timeout(left().max(Duration::from_millis(1)))
+            .map_err(|e| errors::busy(format!("no connection of the pool came in time: {e}")))?;
+        let PgClient { client, statements } = &mut *conn;
+        let tx = PgTx::new(client.transaction()?, statements, SETTLE_EDGES_PER_TX);
+        // Whole milliseconds, at least 1: 0 would mean no limit at all.
+        let lock_ms = left().as_millis().max(1);
+        let statement_ms = lock_ms.saturating_add(STATEMENT_MARGIN.as_millis());
+        tx.query_one(
+            sql::TX_LIMITS,
+            &[&format!("{lock_ms}ms"), &format!("{statement_ms}ms")],
+        )?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// The schema version the database is at.

@@ -73,7 +73,7 @@ pub(crate) fn upsert(
 
 /// True when a stored task already has the definition wanted (no write needed).
 fn same_definition(t: &Task, w: &NewTask) -> bool {
-    t.payload == w.payload
+    same_json(&t.payload, &w.payload)
         && t.priority == w.priority
         && t.max_attempts == w.max_attempts
         && t.timeout == w.timeout
@@ -84,4 +84,18 @@ fn same_definition(t: &Task, w: &NewTask) -> bool {
         && t.misfire_cap == w.misfire_cap
         && t.enabled == w.enabled
         && t.next_run_at == w.next_run_at
+}
+
+/// Whether two JSON texts are the same document: a database may hand back its own
+/// rendering of what it stored (PostgreSQL's jsonb changes spacing and key order), and
+/// a host restarting with the same payload must not count as an edit.
+fn same_json(stored: &str, wanted: &str) -> bool {
+    stored == wanted
+        || matches!(
+            (
+                serde_json::from_str::<serde_json::Value>(stored),
+                serde_json::from_str::<serde_json::Value>(wanted),
+            ),
+            (Ok(a), Ok(b)) if a == b
+        )
 }

@@ -76,9 +76,10 @@ impl Shared {
 pub struct Scheduler {
     shared: Arc<Shared>,
     admin: Admin,
-    /// The SQLite store behind the interface, for the `internals` feature's tests.
+    /// The SQLite store behind the interface, for the `internals` feature's tests
+    /// (none on PostgreSQL).
     #[cfg(feature = "internals")]
-    sqlite: Store,
+    sqlite: Option<Store>,
     lifecycle: Mutex<Lifecycle>,
     stopped: parking_lot::Condvar,
 }
@@ -129,7 +130,11 @@ impl Scheduler {
     #[doc(hidden)]
     #[must_use]
     pub fn store(&self) -> &Store {
-        &self.sqlite
+        match &self.sqlite {
+            Some(store) => store,
+            // Only this workspace's SQLite tests call it.
+            None => panic!("Scheduler::store: this scheduler runs on PostgreSQL, not SQLite"),
+        }
     }
 
     /// The operator's handle on this scheduler's database (its connections, clock and

@@ -58,8 +58,7 @@ impl Scheduler {
         clock: Arc<dyn Clock>,
         events: Events,
     ) -> Result<Scheduler> {
-        let sqlite = Store::open(config.store.clone())?;
-        let store: Arc<dyn Backend> = Arc::new(sqlite.clone());
+        let (store, sqlite) = open_backend(&config)?;
         let database_id = store
             .read(|tx| tx.get_state("database_id"))?
             .unwrap_or_default();
@@ -246,4 +245,19 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
         .name(name.to_owned())
         .spawn(f)
         .map_err(Error::Thread)
+}
+
+/// The database the configuration names, and the SQLite store behind it when it is one
+/// (for the `internals` feature's tests).
+fn open_backend(config: &Config) -> Result<(Arc<dyn Backend>, Option<Store>)> {
+    #[cfg(feature = "postgres")]
+    if let Some(options) = &config.postgres {
+        let options = options
+            .clone()
+            .busy_timeout(config.store.busy_timeout_value());
+        let store = crate::postgres::PgStore::open_with_clock(options, config.store.clock_value())?;
+        return Ok((Arc::new(store), None));
+    }
+    let sqlite = Store::open(config.store.clone())?;
+    Ok((Arc::new(sqlite.clone()), Some(sqlite)))
 }

@@ -57,6 +57,10 @@ impl Backend for Store {
         Store::schema_version(self)
     }
 
+    fn latest_schema_version(&self) -> u32 {
+        self.migrator().latest_version()
+    }
+
     fn migrations(&self) -> Result<Vec<MigrationStatus>> {
         self.migration_status()
     }

@@ -10,6 +10,7 @@ use super::{
     types::{AttemptErrorKind, RunId, RunStatus, WorkerId, dur_ms, ms, narrow},
 };
 use crate::{
+    backend::values::{LEASE_EXPIRED, batch_param},
     backend::{LeaseRescue, RescuedRun},
     clock::{HostInstant, clock_domain},
     error::{Error, Result},
@@ -18,17 +19,6 @@ use crate::{
     model::time::{add_ms, duration_ms},
     retry::{FailedAttempt, RetryPolicy},
 };
-
-/// The message recorded on an attempt whose lease expired.
-const LEASE_EXPIRED: &str =
-    "lease expired: the worker stopped renewing it (process died or stalled)";
-
-fn batch_param(batch: usize) -> Result<i64> {
-    if batch == 0 {
-        return Err(Error::invalid("batch", "must be at least 1"));
-    }
-    Ok(i64::try_from(batch).unwrap_or(i64::MAX))
-}
 
 impl WriteTx<'_> {
     /// Takes back up to `batch` runs whose lease expired: each goes back to `pending`

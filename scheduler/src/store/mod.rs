@@ -62,7 +62,6 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use self::busy::Cutoff;
 pub(crate) use self::checkpoint::run_checkpointer;
-pub(crate) use self::types::no_nul;
 pub use self::{
     checkpoint::Checkpoint,
     connection::{Location, Synchronous},
@@ -361,6 +360,11 @@ impl Store {
     fn writer(&self) -> (parking_lot::MutexGuard<'_, Connection>, busy::Scope) {
         let scope = busy::scope(Instant::now() + self.inner.options.busy_timeout, None);
         (self.inner.writer.lock(), scope)
+    }
+
+    /// The migrations this store runs.
+    pub(crate) fn migrator(&self) -> &Migrator {
+        &self.inner.migrator
     }
 
     /// The options the store was opened with.

@@ -13,12 +13,10 @@ use time::OffsetDateTime;
 
 use super::{
     ReadTx, WriteTx, sql,
-    types::{
-        TaskId, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt, validate_attempts, validate_json,
-        validate_name, validate_priority, validate_timeout,
-    },
+    types::{TaskId, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt},
 };
 use crate::{
+    backend::tasks::{is_time_of, schedule_columns, validate_new_task},
     error::{Error, Result},
     model::time::duration_ms,
     model::{
@@ -27,56 +25,6 @@ use crate::{
     schedule::Recurrence,
     store::types::RunId,
 };
-
-impl Schedule {
-    fn kind(&self) -> &'static str {
-        match self {
-            Schedule::None => "none",
-            Schedule::Cron { .. } => "cron",
-            Schedule::Interval(_) => "interval",
-        }
-    }
-
-    fn validate(&self) -> Result<()> {
-        match self {
-            Schedule::None => Ok(()),
-            Schedule::Cron { expr, timezone } => {
-                if expr.trim().is_empty() || expr.len() > 200 {
-                    return Err(Error::invalid("cron", "must be 1 to 200 bytes"));
-                }
-                if let Some(tz) = timezone {
-                    if tz.is_empty() || tz.len() > 100 {
-                        return Err(Error::invalid("timezone", "must be 1 to 100 bytes"));
-                    }
-                }
-                // Parsed here too, whoever writes the task: a schedule stored unreadable
-                // would silently never fire.
-                Recurrence::cron(expr, timezone.as_deref()).map(|_| ())
-            }
-            Schedule::Interval(d) => {
-                if duration_ms("interval", *d)? < 1 {
-                    return Err(Error::invalid("interval", "must be at least 1 ms"));
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Every check a new task must pass, whoever writes it.
-fn validate_new_task(task: &NewTask) -> Result<()> {
-    validate_name("name", &task.name)?;
-    validate_name("job_type", &task.job_type)?;
-    validate_json("payload", &task.payload)?;
-    validate_priority(task.priority)?;
-    validate_attempts(task.max_attempts)?;
-    validate_timeout(task.timeout)?;
-    duration_ms("backoff", task.backoff)?;
-    if !(1..=100_000).contains(&task.misfire_cap) {
-        return Err(Error::invalid("misfire_cap", "must be 1 to 100000"));
-    }
-    task.schedule.validate()
-}
 
 pub(crate) fn task_from_row(r: &Row<'_>) -> Result<Task> {
     let kind: String = r.get("schedule_kind")?;
@@ -108,36 +56,6 @@ pub(crate) fn task_from_row(r: &Row<'_>) -> Result<Task> {
         version: r.get("version")?,
         created_at: ts(r.get("created_at")?)?,
         updated_at: ts(r.get("updated_at")?)?,
-    })
-}
-
-struct ScheduleColumns {
-    kind: &'static str,
-    cron: Option<String>,
-    interval_ms: Option<i64>,
-    timezone: Option<String>,
-}
-
-fn schedule_columns(s: &Schedule) -> Result<ScheduleColumns> {
-    Ok(match s {
-        Schedule::None => ScheduleColumns {
-            kind: s.kind(),
-            cron: None,
-            interval_ms: None,
-            timezone: None,
-        },
-        Schedule::Cron { expr, timezone } => ScheduleColumns {
-            kind: s.kind(),
-            cron: Some(expr.clone()),
-            interval_ms: None,
-            timezone: timezone.clone(),
-        },
-        Schedule::Interval(d) => ScheduleColumns {
-            kind: s.kind(),
-            cron: None,
-            interval_ms: Some(duration_ms("interval", *d)?),
-            timezone: None,
-        },
     })
 }
 
@@ -408,21 +326,5 @@ impl WriteTx<'_> {
             },
             Err(e) => e.into(),
         }
-    }
-}
-
-/// Whether `t` is a time the schedule fires at: for cron, any of its times; for an
-/// interval, a point of the grid that starts at `anchor` (its next occurrence).
-fn is_time_of(
-    recurrence: Option<&Recurrence>,
-    anchor: Option<OffsetDateTime>,
-    t: OffsetDateTime,
-) -> bool {
-    match (recurrence, anchor) {
-        (Some(r @ Recurrence::Cron { .. }), _) => r.first_at_or_after(t, t) == Some(t),
-        (Some(r @ Recurrence::Every(_)), Some(anchor)) if t >= anchor => {
-            r.first_at_or_after(anchor, t) == Some(t)
-        }
-        _ => false,
     }
 }

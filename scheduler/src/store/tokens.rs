@@ -4,20 +4,7 @@ use rusqlite::{OptionalExtension, named_params};
 use time::OffsetDateTime;
 
 use super::{ReadTx, WriteTx, sql, types::ms};
-use crate::error::{Error, Result};
-
-/// Longest token id the blacklist stores (use a hash for longer tokens).
-pub(crate) const MAX_TOKEN_ID_LEN: usize = 512;
-
-fn validate_token_id(token_id: &str) -> Result<()> {
-    if token_id.is_empty() || token_id.len() > MAX_TOKEN_ID_LEN {
-        return Err(Error::invalid(
-            "token_id",
-            format!("must be 1 to {MAX_TOKEN_ID_LEN} bytes (store a hash of longer tokens)"),
-        ));
-    }
-    Ok(super::no_nul("token_id", token_id)?)
-}
+use crate::error::Result;
 
 impl ReadTx<'_> {
     /// Whether `token_id` is revoked. An entry stays until maintenance purges it after
@@ -27,7 +14,7 @@ impl ReadTx<'_> {
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty or oversized id; database errors.
     pub fn is_token_revoked(&self, token_id: &str) -> Result<bool> {
-        validate_token_id(token_id)?;
+        crate::model::validate_token_id(token_id)?;
         Ok(self
             .conn()
             .prepare_cached(sql::TOKENS_GET)?
@@ -52,7 +39,7 @@ impl WriteTx<'_> {
         reason: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<()> {
-        validate_token_id(token_id)?;
+        crate::model::validate_token_id(token_id)?;
         self.conn()
             .prepare_cached(sql::TOKENS_REVOKE)?
             .execute(named_params! {

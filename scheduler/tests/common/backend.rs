@@ -41,6 +41,36 @@ impl TestBackend for Sqlite {
     }
 }
 
+/// A database of its own on the test binary's throwaway PostgreSQL cluster
+/// (`common/postgres.rs`), dropped with the value.
+pub struct Postgres(pub super::postgres::PgDb);
+
+impl Postgres {
+    /// `None` when the PostgreSQL tests are skipped (`RUNLOOM_SKIP_POSTGRES`).
+    pub fn new() -> Option<Self> {
+        super::postgres::fresh_db().map(Postgres)
+    }
+}
+
+impl TestBackend for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn builder(&self) -> SchedulerBuilder {
+        runloom::Scheduler::builder()
+            .postgres(&self.0.url)
+            .worker_threads(2)
+            .poll_interval(std::time::Duration::from_millis(20))
+            .lease_duration(std::time::Duration::from_secs(10))
+            .heartbeat_interval(std::time::Duration::from_millis(200))
+    }
+
+    fn admin(&self) -> Admin {
+        Admin::builder_postgres(&self.0.url).open().unwrap()
+    }
+}
+
 /// The worker with this id, as the operator API lists it.
 pub fn worker(admin: &Admin, id: WorkerId) -> Worker {
     admin

@@ -80,7 +80,7 @@ pub(crate) fn set_paused(ctx: &Ctx, paused: bool) -> CliResult<()> {
         (true, false) => format!(
             "paused: no process sharing {} claims new runs until `runloom resume` \
              (running jobs finish)\n",
-            ctx.db.display()
+            ctx.shown()
         ),
         (false, false) => "resumed: processes claim runs again\n".to_owned(),
     };

@@ -459,7 +459,7 @@ fn render_frame(ctx: &Ctx, f: &Frame, now: OffsetDateTime, interval: Duration) -
     let mut out = String::from("\x1b[2J\x1b[H");
     out.push_str(&format!(
         "runloom watch: {}  {}  (every {}; Ctrl-C to stop)\n\n",
-        ctx.db.display(),
+        ctx.shown(),
         time(now),
         duration(interval)
     ));

@@ -87,15 +87,52 @@ impl Ctx {
     /// Opens an existing database at this binary's schema version, without creating or
     /// migrating anything: what every command but `migrate` works on.
     pub(crate) fn open(&self) -> CliResult<Admin> {
-        Admin::open(&self.db).map_err(|e| self.open_error(e))
+        self.builder()?.open().map_err(|e| self.open_error(e))
     }
 
     /// Opens an existing database at whatever version it is (the library still refuses
     /// a file that is not a database, a newer schema or a changed migration).
     pub(crate) fn open_as_is(&self) -> CliResult<Admin> {
-        Admin::builder(&self.db)
+        self.builder()?
             .open_any_version()
             .map_err(|e| self.open_error(e))
+    }
+
+    /// The PostgreSQL connection URL `--db` gave, if it is one.
+    pub(crate) fn postgres_url(&self) -> Option<&str> {
+        let db = self.db.to_str()?;
+        ["postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| db.starts_with(scheme))
+            .then_some(db)
+    }
+
+    /// How to open the database `--db` names: a file, or a PostgreSQL URL.
+    pub(crate) fn builder(&self) -> CliResult<runloom::AdminBuilder> {
+        match self.postgres_url() {
+            None => Ok(Admin::builder(&self.db)),
+            #[cfg(feature = "postgres")]
+            Some(url) => Ok(Admin::builder_postgres(url)),
+            #[cfg(not(feature = "postgres"))]
+            Some(_) => Err(CliError::new(
+                "this runloom was built without PostgreSQL support: build it with \
+                 `--features cli,postgres`",
+            )),
+        }
+    }
+
+    /// The database for messages: a URL without its password.
+    pub(crate) fn shown(&self) -> String {
+        let db = self.db.display().to_string();
+        let (Some(scheme), Some(at)) = (db.find("://"), db.rfind('@')) else {
+            return db;
+        };
+        match db[..at].get(scheme + 3..).and_then(|user| user.find(':')) {
+            Some(colon) if at > scheme => {
+                format!("{}:***{}", &db[..scheme + 3 + colon], &db[at..])
+            }
+            _ => db,
+        }
     }
 
     /// A refusal at open, naming the file (some of the library's messages do not) and
@@ -116,7 +153,7 @@ impl Ctx {
             ),
             e => CliError::from(e).0,
         };
-        let path = self.db.display().to_string();
+        let path = self.shown();
         if !message.contains(&path) {
             message = format!("{path}: {message}");
         }
@@ -255,6 +292,28 @@ mod tests {
         assert_eq!(output::time(utc), "2026-01-05T09:00:00.000Z");
         assert!(parse_time("2026-01-05").is_err());
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_postgres_url_is_told_from_a_file_and_shown_without_its_password() {
+        let ctx = |db: &str| Ctx {
+            db: PathBuf::from(db),
+            json: false,
+        };
+        assert_eq!(ctx("jobs.db").postgres_url(), None);
+        assert_eq!(ctx("postgres.db").postgres_url(), None);
+        let url = "postgres://jobs:s3cret@db.internal:5432/jobs";
+        assert_eq!(ctx(url).postgres_url(), Some(url));
+        assert!(ctx("postgresql://db/jobs").postgres_url().is_some());
+        assert_eq!(
+            ctx(url).shown(),
+            "postgres://jobs:***@db.internal:5432/jobs"
+        );
+        assert_eq!(
+            ctx("postgres://jobs@db/jobs").shown(),
+            "postgres://jobs@db/jobs"
+        );
+        assert_eq!(ctx("/var/lib/jobs.db").shown(), "/var/lib/jobs.db");
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub(crate) fn run(ctx: &Ctx, cmd: MigrateCommand) -> CliResult<()> {
 fn status(ctx: &Ctx) -> CliResult<()> {
     let admin = ctx.open_as_is()?;
     let version = admin.schema_version()?;
-    let latest = Admin::latest_schema_version();
+    let latest = admin.latest_version();
     let migrations = admin.migrations()?;
     if ctx.json {
         let list: Vec<Value> = migrations
@@ -74,7 +74,7 @@ fn status(ctx: &Ctx) -> CliResult<()> {
             })
             .collect();
         return emit_json(&json!({
-            "database": ctx.db.display().to_string(),
+            "database": ctx.shown(),
             "version": version,
             "latest": latest,
             "migrations": list,
@@ -111,7 +111,7 @@ fn status(ctx: &Ctx) -> CliResult<()> {
         ]);
     }
     let mut out = key_values(&[
-        ("database", ctx.db.display().to_string()),
+        ("database", ctx.shown()),
         ("version", format!("{version} of {latest}")),
     ]);
     out.push('\n');
@@ -123,6 +123,24 @@ fn status(ctx: &Ctx) -> CliResult<()> {
 }
 
 fn up(ctx: &Ctx, to: Option<u32>, dry_run: bool) -> CliResult<()> {
+    if ctx.postgres_url().is_some() {
+        // The server's operator creates the database; migrations go on one that exists.
+        let admin = ctx.builder()?.create().map_err(|e| ctx.open_error(e))?;
+        let latest = admin.latest_version();
+        if let Some(t) = to.filter(|t| *t > latest) {
+            return Err(CliError::new(format!(
+                "invalid migration target {t}: this binary knows migrations up to {latest}"
+            )));
+        }
+        let current = admin.schema_version()?;
+        let steps = admin.migrate_up(to, dry_run)?;
+        let reached = if dry_run {
+            steps.last().map_or(current, |s| s.version)
+        } else {
+            admin.schema_version()?
+        };
+        return report(ctx, latest, &steps, dry_run, reached, false);
+    }
     let latest = Admin::latest_schema_version();
     // Checked before anything is opened, so a bad target never leaves a new file behind.
     if let Some(t) = to.filter(|t| *t > latest) {
@@ -140,7 +158,7 @@ fn up(ctx: &Ctx, to: Option<u32>, dry_run: bool) -> CliResult<()> {
         // memory rather than create (or format) the file.
         let steps = Admin::plan_new_database(to)?;
         let reached = steps.last().map_or(0, |s| s.version);
-        return report(ctx, &steps, true, reached, false);
+        return report(ctx, latest, &steps, true, reached, false);
     }
     let admin = Admin::builder(&ctx.db)
         .create()
@@ -152,26 +170,33 @@ fn up(ctx: &Ctx, to: Option<u32>, dry_run: bool) -> CliResult<()> {
     } else {
         admin.schema_version()?
     };
-    report(ctx, &steps, dry_run, reached, missing_or_empty && !dry_run)
+    report(
+        ctx,
+        latest,
+        &steps,
+        dry_run,
+        reached,
+        missing_or_empty && !dry_run,
+    )
 }
 
 fn down(ctx: &Ctx, to: u32, dry_run: bool) -> CliResult<()> {
     let admin = ctx.open_as_is()?;
     let steps = admin.migrate_down(to, dry_run)?;
     let reached = if dry_run { to } else { admin.schema_version()? };
-    report(ctx, &steps, dry_run, reached, false)
+    report(ctx, admin.latest_version(), &steps, dry_run, reached, false)
 }
 
 /// Prints what ran (or would run) and the version the database is at afterwards (or
 /// would be, in a dry run).
 fn report(
     ctx: &Ctx,
+    latest: u32,
     steps: &[MigrationStep],
     dry_run: bool,
     reached: u32,
     created: bool,
 ) -> CliResult<()> {
-    let latest = Admin::latest_schema_version();
     if ctx.json {
         let list: Vec<Value> = steps
             .iter()
@@ -185,7 +210,7 @@ fn report(
             })
             .collect();
         return emit_json(&json!({
-            "database": ctx.db.display().to_string(),
+            "database": ctx.shown(),
             "dry_run": dry_run,
             "created": created,
             "steps": list,
@@ -195,7 +220,7 @@ fn report(
     }
     let mut out = String::new();
     if created {
-        out.push_str(&format!("created {}\n", ctx.db.display()));
+        out.push_str(&format!("created {}\n", ctx.shown()));
     }
     for s in steps {
         let verb = match (s.direction, dry_run) {

@@ -1,0 +1,382 @@
+//! The PostgreSQL backend as the runtime sees it: [`PgStore`] is a [`Backend`], its
+//! transactions ([`PgTx`]) are [`Reads`] and [`Writes`]. Each operation is the inherent
+//! method of the same name (one file per table); its contract is the SQLite backend's
+//! method of that name.
+//!
+//! The monotonic readings ([`HostInstant`]) the runtime passes are not used here: on
+//! PostgreSQL, lease expiry and heartbeat staleness are judged on the database's clock,
+//! read by the statements themselves, the one clock every host shares.
+
+use std::{
+    any::Any,
+    sync::Arc,
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use crossbeam_channel::Receiver;
+use time::OffsetDateTime;
+
+use super::{PgStore, PgTx};
+use crate::{
+    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Reads, Writes},
+    clock::HostInstant,
+    error::Result,
+    model::{
+        ArchiveMode, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, DependencyEdge,
+        DependencyLimits, Health, Inserted, LastHour, Lease, MigrationStatus, MigrationStep,
+        MinuteThroughput, NewDependency, NewRun, NewTask, NewWorker, Run, RunFilter, RunId,
+        RunStatus, StatusCounts, Task, TaskId, TaskStats, TaskUpdate, Worker, WorkerId,
+    },
+    retry::RetryPolicy,
+};
+
+/// What [`Writes::native`] answers until host transactions are wired to PostgreSQL.
+struct NoNative;
+static NO_NATIVE: NoNative = NoNative;
+
+impl Backend for PgStore {
+    fn read_dyn(&self, f: &mut dyn FnMut(&dyn Reads) -> Result<()>) -> Result<()> {
+        self.read(|tx| f(tx))
+    }
+
+    fn write_dyn(
+        &self,
+        deadline: Instant,
+        cutoff: Option<&Arc<Cutoff>>,
+        f: &mut dyn FnMut(&dyn Writes) -> Result<()>,
+    ) -> Result<()> {
+        let until = cutoff
+            .and_then(|c| c.get())
+            .map_or(deadline, |c| c.min(deadline));
+        self.write_until(until, |tx| f(tx))
+    }
+
+    fn add_dependencies(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        self.write(|tx| tx.add_dependencies(edges, limits, now))
+    }
+
+    fn busy_timeout(&self) -> Duration {
+        self.options.busy_timeout
+    }
+
+    fn schema_version(&self) -> Result<u32> {
+        PgStore::schema_version(self)
+    }
+
+    fn latest_schema_version(&self) -> u32 {
+        self.migrator.latest_version()
+    }
+
+    fn migrations(&self) -> Result<Vec<MigrationStatus>> {
+        self.migration_status()
+    }
+
+    fn migrate_up(&self, to: Option<u32>, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        PgStore::migrate_up(self, to, dry_run)
+    }
+
+    fn migrate_down(&self, to: u32, dry_run: bool) -> Result<Vec<MigrationStep>> {
+        PgStore::migrate_down(self, to, dry_run)
+    }
+
+    fn spawn_background(&self, _stop: &Receiver<()>) -> Result<Vec<JoinHandle<()>>> {
+        Ok(Vec::new())
+    }
+
+    fn reclaim_space(&self) {
+        // The server manages its own files; a full disk is the operator's to fix.
+    }
+}
+
+macro_rules! reads {
+    ($ty:ty) => {
+        impl Reads for $ty {
+            fn get_run(&self, id: RunId) -> Result<Run> {
+                PgTx::get_run(self, id)
+            }
+            fn find_run(&self, id: RunId) -> Result<Option<Run>> {
+                PgTx::find_run(self, id)
+            }
+            fn run_status(&self, id: RunId) -> Result<RunStatus> {
+                PgTx::run_status(self, id)
+            }
+            fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+                PgTx::list_runs(self, filter)
+            }
+            fn count_runs_by_status(&self) -> Result<StatusCounts> {
+                PgTx::count_runs_by_status(self)
+            }
+            fn next_due_unpaused(
+                &self,
+                after: OffsetDateTime,
+                job_types: &JobTypeFilter,
+            ) -> Result<Option<OffsetDateTime>> {
+                PgTx::next_due_unpaused(self, after, job_types)
+            }
+            fn lease_of(&self, run: RunId) -> Result<Option<Lease>> {
+                PgTx::lease_of(self, run)
+            }
+            fn leases_of_worker(&self, worker: WorkerId) -> Result<Vec<Lease>> {
+                PgTx::leases_of_worker(self, worker)
+            }
+            fn cancel_requested_for_worker(&self, worker: WorkerId) -> Result<Vec<RunId>> {
+                PgTx::cancel_requested_for_worker(self, worker)
+            }
+            fn upstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
+                PgTx::upstream_of(self, run)
+            }
+            fn downstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
+                PgTx::downstream_of(self, run)
+            }
+            fn dependency_graph(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
+                PgTx::dependency_graph(self, run)
+            }
+            fn find_task(&self, id: TaskId) -> Result<Option<Task>> {
+                PgTx::find_task(self, id)
+            }
+            fn find_task_by_name(&self, name: &str) -> Result<Option<Task>> {
+                PgTx::find_task_by_name(self, name)
+            }
+            fn list_tasks(&self, include_deleted: bool) -> Result<Vec<Task>> {
+                PgTx::list_tasks(self, include_deleted)
+            }
+            fn due_schedules(&self, until: OffsetDateTime, limit: usize) -> Result<Vec<Task>> {
+                PgTx::due_schedules(self, until, limit)
+            }
+            fn next_schedule_due(&self) -> Result<Option<OffsetDateTime>> {
+                PgTx::next_schedule_due(self)
+            }
+            fn find_worker(&self, id: WorkerId) -> Result<Option<Worker>> {
+                PgTx::find_worker(self, id)
+            }
+            fn list_workers(&self, include_offline: bool) -> Result<Vec<Worker>> {
+                PgTx::list_workers(self, include_offline)
+            }
+            fn get_state(&self, key: &str) -> Result<Option<String>> {
+                PgTx::get_state(self, key)
+            }
+            fn is_paused(&self) -> Result<bool> {
+                PgTx::is_paused(self)
+            }
+            fn registered_job_types(&self) -> Result<Vec<String>> {
+                PgTx::registered_job_types(self)
+            }
+            fn is_token_revoked(&self, token_id: &str) -> Result<bool> {
+                PgTx::is_token_revoked(self, token_id)
+            }
+            fn health(&self) -> Result<Health> {
+                PgTx::health(self)
+            }
+            fn task_stats(&self) -> Result<Vec<TaskStats>> {
+                PgTx::task_stats(self)
+            }
+            fn last_hour(&self) -> Result<LastHour> {
+                PgTx::last_hour(self)
+            }
+            fn throughput_last_hour(&self) -> Result<Vec<MinuteThroughput>> {
+                PgTx::throughput_last_hour(self)
+            }
+        }
+    };
+}
+
+reads!(PgTx<'_>);
+
+impl Writes for PgTx<'_> {
+    fn step_dyn(&self, f: &mut dyn FnMut(&dyn Writes) -> Result<()>) -> Result<()> {
+        PgTx::step(self, |tx| f(tx))
+    }
+    fn insert_run(&self, run: &NewRun, now: OffsetDateTime) -> Result<Inserted> {
+        PgTx::insert_run(self, run, now)
+    }
+    fn insert_runs(&self, runs: &[NewRun], now: OffsetDateTime) -> Result<Vec<Inserted>> {
+        PgTx::insert_runs(self, runs, now)
+    }
+    fn add_dependencies(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        PgTx::add_dependencies(self, edges, limits, now)
+    }
+    fn add_dependencies_acyclic(
+        &self,
+        edges: &[NewDependency],
+        limits: &DependencyLimits,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        PgTx::add_dependencies_acyclic(self, edges, limits, now)
+    }
+    fn cancel_run(&self, id: RunId, reason: &str, now: OffsetDateTime) -> Result<CancelOutcome> {
+        PgTx::cancel_run(self, id, reason, now)
+    }
+    fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
+        PgTx::retry_run(self, id, now)
+    }
+    fn claim_unpaused(
+        &self,
+        worker: WorkerId,
+        limit: usize,
+        now: (OffsetDateTime, HostInstant),
+        lease_ttl: Duration,
+        job_types: &JobTypeFilter,
+    ) -> Result<Vec<ClaimedRun>> {
+        PgTx::claim_unpaused(self, worker, limit, now.0, lease_ttl, job_types)
+    }
+    fn renew_leases(
+        &self,
+        worker: WorkerId,
+        attempts: &[(RunId, i64)],
+        now: OffsetDateTime,
+        _host: HostInstant,
+        lease_ttl: Duration,
+    ) -> Result<Vec<(RunId, i64)>> {
+        PgTx::renew_leases(self, worker, attempts, now, lease_ttl)
+    }
+    fn finish_attempt(
+        &self,
+        run: RunId,
+        token: i64,
+        outcome: &AttemptOutcome,
+        timing: Option<AttemptTiming>,
+        now: OffsetDateTime,
+    ) -> Result<Finished> {
+        PgTx::finish_attempt(self, run, token, outcome, timing, now)
+    }
+    fn settle_queued(&self, now: OffsetDateTime) -> Result<bool> {
+        PgTx::settle_queued(self, now)
+    }
+    fn create_task(&self, task: &NewTask, now: OffsetDateTime) -> Result<Task> {
+        PgTx::create_task(self, task, now)
+    }
+    fn update_task(
+        &self,
+        id: TaskId,
+        expected_version: i64,
+        update: &TaskUpdate,
+        now: OffsetDateTime,
+    ) -> Result<Task> {
+        PgTx::update_task(self, id, expected_version, update, now)
+    }
+    fn delete_task(&self, id: TaskId, expected_version: i64, now: OffsetDateTime) -> Result<()> {
+        PgTx::delete_task(self, id, expected_version, now)
+    }
+    fn insert_occurrence(
+        &self,
+        task: &Task,
+        at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<RunId>> {
+        PgTx::insert_occurrence(self, task, at, now)
+    }
+    fn advance_schedule(
+        &self,
+        task: &Task,
+        next: Option<OffsetDateTime>,
+        last: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        PgTx::advance_schedule(self, task, next, last, now)
+    }
+    fn register_worker(
+        &self,
+        worker: &NewWorker,
+        now: OffsetDateTime,
+        _host: HostInstant,
+    ) -> Result<WorkerId> {
+        PgTx::register_worker(self, worker, now)
+    }
+    fn heartbeat_worker(
+        &self,
+        id: WorkerId,
+        now: OffsetDateTime,
+        _host: HostInstant,
+    ) -> Result<bool> {
+        PgTx::heartbeat_worker(self, id, now)
+    }
+    fn reactivate_worker(
+        &self,
+        id: WorkerId,
+        now: OffsetDateTime,
+        _host: HostInstant,
+    ) -> Result<bool> {
+        PgTx::reactivate_worker(self, id, now)
+    }
+    fn set_worker_stopping(&self, id: WorkerId, now: OffsetDateTime) -> Result<()> {
+        PgTx::set_worker_stopping(self, id, now)
+    }
+    fn mark_worker_offline(&self, id: WorkerId, now: OffsetDateTime) -> Result<()> {
+        PgTx::mark_worker_offline(self, id, now)
+    }
+    fn set_state(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()> {
+        PgTx::set_state(self, key, value, now)
+    }
+    fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
+        PgTx::set_paused(self, paused, now)
+    }
+    fn record_job_types(&self, names: &[String], now: OffsetDateTime) -> Result<()> {
+        PgTx::record_job_types(self, names, now)
+    }
+    fn try_lead(
+        &self,
+        key: &str,
+        worker: WorkerId,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<bool> {
+        PgTx::try_lead(self, key, worker, now, lease)
+    }
+    fn release_lead(&self, key: &str, worker: WorkerId, now: OffsetDateTime) -> Result<()> {
+        PgTx::release_lead(self, key, worker, now)
+    }
+    fn revoke_token(
+        &self,
+        token_id: &str,
+        expires_at: OffsetDateTime,
+        reason: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        PgTx::revoke_token(self, token_id, expires_at, reason, now)
+    }
+    fn rescue_expired_leases(
+        &self,
+        now: OffsetDateTime,
+        _host: HostInstant,
+        batch: usize,
+        policy: &dyn RetryPolicy,
+    ) -> Result<LeaseRescue> {
+        PgTx::rescue_expired_leases(self, now, batch, policy)
+    }
+    fn mark_stale_workers_offline(
+        &self,
+        now: OffsetDateTime,
+        _host: HostInstant,
+        batch: usize,
+    ) -> Result<Vec<WorkerId>> {
+        PgTx::mark_stale_workers_offline(self, now, batch)
+    }
+    fn purge_expired_tokens(&self, before: OffsetDateTime, batch: usize) -> Result<usize> {
+        PgTx::purge_expired_tokens(self, before, batch)
+    }
+    fn remove_finished_runs(
+        &self,
+        status: RunStatus,
+        finished_before: OffsetDateTime,
+        batch: usize,
+        mode: ArchiveMode,
+        now: OffsetDateTime,
+    ) -> Result<usize> {
+        PgTx::remove_finished_runs(self, status, finished_before, batch, mode, now)
+    }
+    fn native(&self) -> &dyn Any {
+        // Host transactions on PostgreSQL are not wired yet: nothing to look through.
+        &NO_NATIVE
+    }
+}

@@ -1,0 +1,307 @@
+//! `task_runs`: enqueue, read, list, count, cancel and retry by hand. The contracts are
+//! those of the SQLite backend's methods of the same names (`store/runs.rs`).
+
+use postgres::Row;
+use time::OffsetDateTime;
+
+use super::{PgTx, sql, types::flag};
+use crate::{
+    backend::values::{dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt},
+    error::{Error, Result},
+    model::{
+        AttemptError, CancelOutcome, Inserted, MAX_ATTEMPTS, NewRun, OnUpstreamFailure, Run,
+        RunFilter, RunId, RunStatus, StatusCounts, time::duration_ms,
+    },
+};
+
+/// How often an enqueue with a unique key tries again when the key's holder finished
+/// between the insert that found it taken and the read of the holder: each round
+/// means another host finished a run of that key meanwhile, so a few suffice.
+const UNIQUE_KEY_ROUNDS: usize = 8;
+
+pub(crate) fn run_from_row(r: &Row) -> Result<Run> {
+    let errors: Option<String> = r.try_get("errors")?;
+    let errors = match errors {
+        None => Vec::new(),
+        Some(text) => {
+            serde_json::from_str::<Vec<AttemptError>>(&text).map_err(|e| Error::CorruptValue {
+                column: "task_runs.errors",
+                detail: e.to_string(),
+            })?
+        }
+    };
+    Ok(Run {
+        id: r.try_get("id")?,
+        task_id: r.try_get("task_id")?,
+        job_type: r.try_get("job_type")?,
+        payload: r.try_get("payload")?,
+        status: r.try_get("status")?,
+        priority: narrow("task_runs.priority", r.try_get("priority")?)?,
+        attempt: narrow("task_runs.attempt", r.try_get("attempt")?)?,
+        max_attempts: narrow("task_runs.max_attempts", r.try_get("max_attempts")?)?,
+        timeout: dur_ms_opt(r.try_get("timeout_ms")?),
+        backoff: dur_ms(r.try_get("backoff_ms")?),
+        unique_key: r.try_get("unique_key")?,
+        scheduled_at: ts(r.try_get("scheduled_at")?)?,
+        blocked_on: narrow("task_runs.blocked_on", r.try_get("blocked_on")?)?,
+        worker_id: r.try_get("worker_id")?,
+        lease_token: r.try_get("lease_token")?,
+        cancel_requested: r.try_get::<_, i16>("cancel_requested")? == 1,
+        cancel_reason: r.try_get("cancel_reason")?,
+        started_at: ts_opt(r.try_get("started_at")?)?,
+        finished_at: ts_opt(r.try_get("finished_at")?)?,
+        duration: dur_ms_opt(r.try_get("duration_ms")?),
+        result: r.try_get("result")?,
+        last_error: r.try_get("last_error")?,
+        errors,
+        created_at: ts(r.try_get("created_at")?)?,
+    })
+}
+
+impl PgTx<'_> {
+    pub(crate) fn get_run(&self, id: RunId) -> Result<Run> {
+        self.find_run(id)?.ok_or(Error::RunNotFound(id))
+    }
+
+    pub(crate) fn find_run(&self, id: RunId) -> Result<Option<Run>> {
+        self.query_opt(sql::RUNS_GET, &[&id])?
+            .as_ref()
+            .map(run_from_row)
+            .transpose()
+    }
+
+    pub(crate) fn run_status(&self, id: RunId) -> Result<RunStatus> {
+        match self.query_opt(sql::RUNS_GET_STATUS, &[&id])? {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Err(Error::RunNotFound(id)),
+        }
+    }
+
+    /// [`PgTx::run_status`], locking the run's row until the transaction ends.
+    fn lock_run(&self, id: RunId) -> Result<RunStatus> {
+        match self.query_opt(sql::RUNS_LOCK, &[&id])? {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Err(Error::RunNotFound(id)),
+        }
+    }
+
+    pub(crate) fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+        let status = filter.status.map(|s| s.as_str());
+        let created_after = filter.created_after.map(ms);
+        let created_before = filter.created_before.map(ms);
+        let limit = i64::from(filter.limit);
+        self.query(
+            sql::RUNS_LIST,
+            &[
+                &status,
+                &filter.job_type,
+                &filter.task_id,
+                &created_after,
+                &created_before,
+                &filter.before_id,
+                &limit,
+            ],
+        )?
+        .iter()
+        .map(run_from_row)
+        .collect()
+    }
+
+    pub(crate) fn count_runs_by_status(&self) -> Result<StatusCounts> {
+        let mut counts = StatusCounts::default();
+        for row in self.query(sql::RUNS_COUNT_BY_STATUS, &[])? {
+            let status: RunStatus = row.try_get(0)?;
+            let n = u64::try_from(row.try_get::<_, i64>(1)?).unwrap_or(0);
+            match status {
+                RunStatus::Blocked => counts.blocked = n,
+                RunStatus::Pending => counts.pending = n,
+                RunStatus::Running => counts.running = n,
+                RunStatus::Completed => counts.completed = n,
+                RunStatus::Failed => counts.failed = n,
+                RunStatus::Cancelled => counts.cancelled = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    pub(crate) fn live_run_by_unique_key(&self, key: &str) -> Result<Option<(RunId, RunStatus)>> {
+        self.query_opt(sql::RUNS_FIND_LIVE_BY_UNIQUE_KEY, &[&key])?
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()
+    }
+
+    pub(crate) fn insert_run(&self, run: &NewRun, now: OffsetDateTime) -> Result<Inserted> {
+        self.insert_runs(std::slice::from_ref(run), now)?
+            .pop()
+            .ok_or_else(|| Error::invalid("run", "was not inserted"))
+    }
+
+    /// As on SQLite; a unique key another unfinished run holds inserts nothing and
+    /// answers that run. The insert itself decides (ON CONFLICT on the live-key index),
+    /// so two hosts enqueueing one key at once create one run.
+    pub(crate) fn insert_runs(
+        &self,
+        runs: &[NewRun],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Inserted>> {
+        for run in runs {
+            run.validate()?;
+        }
+        let now = ms(now);
+        let mut out = Vec::with_capacity(runs.len());
+        for run in runs {
+            let timeout_ms = run.timeout.map(|t| duration_ms("timeout", t)).transpose()?;
+            let backoff_ms = duration_ms("backoff", run.backoff)?;
+            let (priority, max_attempts) = (i64::from(run.priority), i64::from(run.max_attempts));
+            let scheduled_at = ms(run.scheduled_at);
+            let mut inserted = None;
+            for _ in 0..UNIQUE_KEY_ROUNDS {
+                let row = self.query_opt(
+                    sql::RUNS_INSERT,
+                    &[
+                        &run.task_id,
+                        &run.job_type,
+                        &run.payload,
+                        &priority,
+                        &max_attempts,
+                        &timeout_ms,
+                        &backoff_ms,
+                        &run.unique_key,
+                        &scheduled_at,
+                        &now,
+                    ],
+                )?;
+                if let Some(row) = row {
+                    inserted = Some(Inserted {
+                        id: row.try_get(0)?,
+                        created: true,
+                        status: RunStatus::Pending,
+                    });
+                    break;
+                }
+                // Only the live-key index makes the insert do nothing.
+                let key = run.unique_key.as_deref().unwrap_or_default();
+                if let Some((id, status)) = self.live_run_by_unique_key(key)? {
+                    inserted = Some(Inserted {
+                        id,
+                        created: false,
+                        status,
+                    });
+                    break;
+                }
+            }
+            out.push(inserted.ok_or_else(|| {
+                super::errors::busy(
+                    "a unique key's holders kept finishing while the run was enqueued",
+                )
+            })?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn cancel_run(
+        &self,
+        id: RunId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<CancelOutcome> {
+        match self.lock_run(id)? {
+            RunStatus::Blocked | RunStatus::Pending => {
+                self.cancel_waiting(id, reason, now)?;
+                Ok(CancelOutcome::Cancelled)
+            }
+            RunStatus::Running => {
+                self.execute(sql::RUNS_REQUEST_CANCEL, &[&id, &reason])?;
+                Ok(CancelOutcome::Requested)
+            }
+            finished => Err(Error::InvalidRunState {
+                run: id,
+                status: finished,
+                operation: "cancel",
+            }),
+        }
+    }
+
+    pub(crate) fn cancel_waiting(
+        &self,
+        id: RunId,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let changed = self.execute(sql::RUNS_CANCEL_WAITING, &[&id, &reason, &ms(now)])?;
+        if changed > 0 {
+            self.settle_dependents(id, false, now)?;
+        }
+        Ok(())
+    }
+
+    /// As on SQLite. The run's row and its upstreams' are locked first (in id order,
+    /// as every locker of several runs takes them), so no other host retries, cancels
+    /// or claims the run, and no upstream finishes unseen, while its upstream edges are
+    /// looked at again: an upstream finishing meanwhile has either committed (and its
+    /// status is read here) or waits for this retry and then settles the reopened edge.
+    pub(crate) fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
+        let mut ids: Vec<i64> = self
+            .upstream_of(id)?
+            .iter()
+            .map(|e| e.upstream.get())
+            .collect();
+        ids.push(id.get());
+        ids.sort_unstable();
+        ids.dedup();
+        let locked = self.query(sql::DEPS_LOCK_RUNS, &[&ids])?;
+        if !locked
+            .iter()
+            .any(|r| r.try_get::<_, RunId>("id").is_ok_and(|r| r == id))
+        {
+            return Err(Error::RunNotFound(id));
+        }
+        let run = self.get_run(id)?;
+        if !matches!(run.status, RunStatus::Failed | RunStatus::Cancelled)
+            || run.attempt >= MAX_ATTEMPTS
+        {
+            return Err(Error::InvalidRunState {
+                run: id,
+                status: run.status,
+                operation: "retry",
+            });
+        }
+        if let Some(key) = &run.unique_key {
+            if let Some((holder, _)) = self.live_run_by_unique_key(key)? {
+                return Err(Error::UniqueKeyTaken {
+                    key: key.clone(),
+                    holder,
+                });
+            }
+        }
+        let mut blocked_on = 0i64;
+        let mut reopen = Vec::new();
+        for edge in self.upstream_of(id)? {
+            let settled = match edge.upstream_status {
+                RunStatus::Completed => true,
+                RunStatus::Failed | RunStatus::Cancelled => {
+                    if edge.on_failure == OnUpstreamFailure::Cancel {
+                        return Err(Error::UpstreamNotRetried {
+                            run: id,
+                            upstream: edge.upstream,
+                            status: edge.upstream_status,
+                        });
+                    }
+                    true
+                }
+                RunStatus::Blocked | RunStatus::Pending | RunStatus::Running => false,
+            };
+            if !settled {
+                blocked_on += 1;
+            }
+            if edge.resolved != settled {
+                reopen.push((edge.upstream, settled));
+            }
+        }
+        for (upstream, settled) in reopen {
+            self.execute(sql::DEPS_SET_RESOLVED, &[&id, &upstream, &flag(settled)])?;
+        }
+        self.execute(sql::RUNS_RETRY_FINISHED, &[&id, &ms(now), &blocked_on])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,2 @@
+-- Reverts 0002.
+DROP INDEX task_runs_running;

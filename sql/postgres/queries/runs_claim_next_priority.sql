@@ -1,0 +1,8 @@
+-- The highest priority at or below $1 that has a pending run: a backward seek of
+-- task_runs_pending_due, so the claimer visits priority groups, not rows.
+SELECT priority
+FROM task_runs
+WHERE status = 'pending'
+  AND priority <= $1
+ORDER BY priority DESC
+LIMIT 1;

@@ -1,0 +1,2 @@
+-- Keeps what the innermost step wrote.
+RELEASE SAVEPOINT runloom_step;

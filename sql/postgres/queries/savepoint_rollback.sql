@@ -1,0 +1,2 @@
+-- Undoes what the innermost step wrote (RELEASE it next).
+ROLLBACK TO SAVEPOINT runloom_step;
