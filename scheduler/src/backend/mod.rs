@@ -13,7 +13,6 @@
 //! tests check for every backend.
 
 pub(crate) mod migrations;
-pub(crate) mod tasks;
 mod types;
 pub(crate) mod values;
 

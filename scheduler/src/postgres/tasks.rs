@@ -16,7 +16,6 @@ use time::OffsetDateTime;
 
 use super::{sql, tx::PgTx, types::flag};
 use crate::{
-    backend::tasks::{is_time_of, schedule_columns, validate_new_task},
     backend::values::{dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt},
     error::{Error, Result},
     model::time::duration_ms,
@@ -25,6 +24,7 @@ use crate::{
         TaskId, TaskUpdate,
     },
     schedule::Recurrence,
+    schedule::definition::{is_time_of, schedule_columns, validate_new_task},
 };
 
 /// A task from a row with the columns of `tasks_get.sql` (payload read as text).

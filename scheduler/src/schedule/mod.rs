@@ -17,6 +17,7 @@
 //! skipped; a local time that occurs twice fires once, at its first instant.
 
 mod control;
+pub(crate) mod definition;
 pub(crate) mod recurrence;
 mod upsert;
 

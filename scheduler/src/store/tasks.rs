@@ -16,13 +16,13 @@ use super::{
     types::{TaskId, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt},
 };
 use crate::{
-    backend::tasks::{is_time_of, schedule_columns, validate_new_task},
     error::{Error, Result},
     model::time::duration_ms,
     model::{
         NewTask, SCHEDULE_CHANGED, SCHEDULE_DISABLED, SCHEDULE_REMOVED, Schedule, Task, TaskUpdate,
     },
     schedule::Recurrence,
+    schedule::definition::{is_time_of, schedule_columns, validate_new_task},
     store::types::RunId,
 };
 

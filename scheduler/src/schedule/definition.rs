@@ -1,16 +1,16 @@
-//! What every backend checks and stores of a task the same way: the checks a new task
+//! What every backend checks and stores of a task's definition the same way: the checks a new task
 //! or an edit must pass, the columns a schedule is stored in, and which times a
 //! schedule fires at (what decides whether a waiting occurrence survives an edit).
 
 use time::OffsetDateTime;
 
+use super::Recurrence;
 use crate::{
     error::{Error, Result},
     model::{
         NewTask, Schedule, time::duration_ms, validate_attempts, validate_json, validate_name,
         validate_priority, validate_timeout,
     },
-    schedule::Recurrence,
 };
 
 impl Schedule {
