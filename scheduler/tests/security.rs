@@ -92,7 +92,18 @@ fn every_statement_comes_from_the_sql_files() {
     let mut found = Vec::new();
     for (file, text) in sources() {
         for (n, line) in text.lines().enumerate() {
-            for call in ["prepare_cached(", ".prepare(", "execute_batch("] {
+            // The PostgreSQL transaction's own calls (`PgTx::query` and the rest) take
+            // the `&'static str` of an `sql::` constant, checked here like the others.
+            for call in [
+                "prepare_cached(",
+                ".prepare(",
+                "execute_batch(",
+                "batch_execute(",
+                "self.query(",
+                "self.query_opt(",
+                "self.query_one(",
+                "self.execute(",
+            ] {
                 let mut rest = line;
                 while let Some(i) = rest.find(call) {
                     let arg = rest[i + call.len()..].trim_start();
@@ -101,8 +112,12 @@ fn every_statement_comes_from_the_sql_files() {
                         || arg.starts_with("&m.up")
                         || arg.starts_with("&m.down")
                         || arg.starts_with("query)")
+                        || arg.starts_with("query,")
+                        // PgTx::prepared, the one place PgTx prepares what it is given.
+                        || arg.starts_with("sql)")
                         // View::query() maps each view to its sql:: constant.
                         || arg.starts_with("view.query()")
+                        || arg.starts_with("view_sql(view)")
                         || arg.is_empty();
                     if !ok {
                         found.push(format!("{file}:{}: {}", n + 1, line.trim()));

@@ -13,6 +13,7 @@
 //! tests check for every backend.
 
 pub(crate) mod migrations;
+pub(crate) mod rules;
 mod types;
 pub(crate) mod values;
 

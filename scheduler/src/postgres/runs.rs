@@ -6,11 +6,12 @@ use time::OffsetDateTime;
 
 use super::{PgTx, sql, types::flag};
 use crate::{
+    backend::rules::plan_retry,
     backend::values::{dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt},
     error::{Error, Result},
     model::{
-        AttemptError, CancelOutcome, Inserted, MAX_ATTEMPTS, NewRun, OnUpstreamFailure, Run,
-        RunFilter, RunId, RunStatus, StatusCounts, time::duration_ms,
+        AttemptError, CancelOutcome, Inserted, NewRun, Run, RunFilter, RunId, RunStatus,
+        StatusCounts, time::duration_ms,
     },
 };
 
@@ -257,48 +258,13 @@ impl PgTx<'_> {
             return Err(Error::RunNotFound(id));
         }
         let run = self.get_run(id)?;
-        if !matches!(run.status, RunStatus::Failed | RunStatus::Cancelled)
-            || run.attempt >= MAX_ATTEMPTS
-        {
-            return Err(Error::InvalidRunState {
-                run: id,
-                status: run.status,
-                operation: "retry",
-            });
-        }
-        if let Some(key) = &run.unique_key {
-            if let Some((holder, _)) = self.live_run_by_unique_key(key)? {
-                return Err(Error::UniqueKeyTaken {
-                    key: key.clone(),
-                    holder,
-                });
-            }
-        }
-        let mut blocked_on = 0i64;
-        let mut reopen = Vec::new();
-        for edge in self.upstream_of(id)? {
-            let settled = match edge.upstream_status {
-                RunStatus::Completed => true,
-                RunStatus::Failed | RunStatus::Cancelled => {
-                    if edge.on_failure == OnUpstreamFailure::Cancel {
-                        return Err(Error::UpstreamNotRetried {
-                            run: id,
-                            upstream: edge.upstream,
-                            status: edge.upstream_status,
-                        });
-                    }
-                    true
-                }
-                RunStatus::Blocked | RunStatus::Pending | RunStatus::Running => false,
-            };
-            if !settled {
-                blocked_on += 1;
-            }
-            if edge.resolved != settled {
-                reopen.push((edge.upstream, settled));
-            }
-        }
-        for (upstream, settled) in reopen {
+        let holder = match &run.unique_key {
+            Some(key) => self.live_run_by_unique_key(key)?.map(|(holder, _)| holder),
+            None => None,
+        };
+        let plan = plan_retry(&run, holder, &self.upstream_of(id)?)?;
+        let blocked_on = i64::from(plan.blocked_on);
+        for (upstream, settled) in plan.reopen {
             self.execute(sql::DEPS_SET_RESOLVED, &[&id, &upstream, &flag(settled)])?;
         }
         self.execute(sql::RUNS_RETRY_FINISHED, &[&id, &ms(now), &blocked_on])?;

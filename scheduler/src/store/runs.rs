@@ -6,11 +6,12 @@ use time::OffsetDateTime;
 use super::{
     ReadTx, WriteTx, sql,
     types::{
-        AttemptError, CancelOutcome, Inserted, MAX_ATTEMPTS, NewRun, OnUpstreamFailure, Run, RunId,
-        RunStatus, dur_ms, dur_ms_opt, ms, narrow, ts, ts_opt,
+        AttemptError, CancelOutcome, Inserted, NewRun, Run, RunId, RunStatus, dur_ms, dur_ms_opt,
+        ms, narrow, ts, ts_opt,
     },
 };
 use crate::{
+    backend::rules::plan_retry,
     error::{Error, Result},
     model::time::duration_ms,
     model::{RunFilter, StatusCounts},
@@ -276,49 +277,14 @@ impl WriteTx<'_> {
     /// [`Error::UniqueKeyTaken`] when another unfinished run holds its unique key.
     pub fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
         let run = self.get_run(id)?;
-        if !matches!(run.status, RunStatus::Failed | RunStatus::Cancelled)
-            || run.attempt >= MAX_ATTEMPTS
-        {
-            return Err(Error::InvalidRunState {
-                run: id,
-                status: run.status,
-                operation: "retry",
-            });
-        }
-        if let Some(key) = &run.unique_key {
-            if let Some((holder, _)) = self.live_run_by_unique_key(key)? {
-                return Err(Error::UniqueKeyTaken {
-                    key: key.clone(),
-                    holder,
-                });
-            }
-        }
-        let mut blocked_on = 0u32;
-        let mut reopen = Vec::new();
-        for edge in self.upstream_of(id)? {
-            let settled = match edge.upstream_status {
-                RunStatus::Completed => true,
-                RunStatus::Failed | RunStatus::Cancelled => {
-                    if edge.on_failure == OnUpstreamFailure::Cancel {
-                        return Err(Error::UpstreamNotRetried {
-                            run: id,
-                            upstream: edge.upstream,
-                            status: edge.upstream_status,
-                        });
-                    }
-                    true
-                }
-                RunStatus::Blocked | RunStatus::Pending | RunStatus::Running => false,
-            };
-            if !settled {
-                blocked_on += 1;
-            }
-            if edge.resolved != settled {
-                reopen.push((edge.upstream, settled));
-            }
-        }
+        let holder = match &run.unique_key {
+            Some(key) => self.live_run_by_unique_key(key)?.map(|(holder, _)| holder),
+            None => None,
+        };
+        let plan = plan_retry(&run, holder, &self.upstream_of(id)?)?;
+        let blocked_on = plan.blocked_on;
         let mut set = self.conn().prepare_cached(sql::DEPS_SET_RESOLVED)?;
-        for (upstream, settled) in reopen {
+        for (upstream, settled) in plan.reopen {
             set.execute(named_params! {
                 ":downstream_id": id,
                 ":upstream_id": upstream,
