@@ -250,7 +250,7 @@ impl Admin {
     /// # let dir = tempfile::tempdir()?;
     /// let admin = runloom::Admin::builder(dir.path().join("new.db")).create()?;
     /// assert_eq!(admin.latest_version(), runloom::Admin::latest_schema_version());
-    /// # Ok::<(), runloom::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn latest_version(&self) -> u32 {
