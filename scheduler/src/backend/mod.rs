@@ -84,8 +84,10 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug + 'static {
     fn migrate_down(&self, to: u32, dry_run: bool) -> Result<Vec<MigrationStep>>;
 
     /// Starts the backend's own threads for a running scheduler (SQLite: the
-    /// checkpointer), which end when `stop` is closed.
-    fn spawn_background(&self, stop: &Receiver<()>) -> Result<Vec<JoinHandle<()>>>;
+    /// checkpointer; PostgreSQL: the listener of other hosts' notifications, which
+    /// calls `notify`), which end when `stop` is closed.
+    fn spawn_background(&self, stop: &Receiver<()>, notify: &Notify)
+    -> Result<Vec<JoinHandle<()>>>;
 
     /// A write failed because the disk is full: give space back as soon as possible.
     fn reclaim_space(&self);
@@ -356,6 +358,22 @@ impl dyn Writes + '_ {
         out.ok_or_else(not_run)
     }
 }
+
+/// What another host (or program) wrote that this host's dispatcher should look at.
+// Only a backend that hears of other hosts' writes (PostgreSQL) sends them.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Notice {
+    /// Runs may be due: inserted, or put back to pending.
+    Work,
+    /// A schedule was created or changed.
+    Schedules,
+    /// Claiming was resumed.
+    Resumed,
+}
+
+/// How a backend passes [`Notice`]s on to the dispatcher.
+pub(crate) type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
 
 /// A deadline another thread can bring forward while a wait is under way: a shutdown
 /// cuts the dispatcher's wait for the lock short.

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 
 use super::{PgStore, PgTx};
 use crate::{
-    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Reads, Writes},
+    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Notify, Reads, Writes},
     clock::HostInstant,
     error::Result,
     model::{
@@ -85,8 +85,12 @@ impl Backend for PgStore {
         PgStore::migrate_down(self, to, dry_run)
     }
 
-    fn spawn_background(&self, _stop: &Receiver<()>) -> Result<Vec<JoinHandle<()>>> {
-        Ok(Vec::new())
+    fn spawn_background(
+        &self,
+        stop: &Receiver<()>,
+        notify: &Notify,
+    ) -> Result<Vec<JoinHandle<()>>> {
+        Ok(vec![super::listen::spawn(&self.config, stop, notify)?])
     }
 
     fn reclaim_space(&self) {

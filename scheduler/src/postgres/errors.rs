@@ -17,6 +17,14 @@ pub(crate) fn busy(what: impl Into<String>) -> Error {
     Error::Database(DatabaseError::new(DatabaseErrorKind::Busy, what.into()))
 }
 
+/// The error of a connection that broke without the server saying why.
+pub(crate) fn unavailable(what: impl Into<String>) -> Error {
+    Error::Database(DatabaseError::new(
+        DatabaseErrorKind::Unavailable,
+        what.into(),
+    ))
+}
+
 /// `e` with its kind.
 pub(crate) fn database_error(e: postgres::Error) -> DatabaseError {
     DatabaseError::new(kind_of(&e), e)

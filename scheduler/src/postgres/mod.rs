@@ -36,6 +36,7 @@ mod backend;
 mod deps;
 mod errors;
 mod leases;
+mod listen;
 mod maintenance;
 mod migrate;
 mod pool;
@@ -158,6 +159,8 @@ impl PgOptions {
 #[derive(Debug)]
 pub struct PgStore {
     pool: Pool,
+    /// How to connect, for the listener's connection of its own.
+    config: postgres::Config,
     migrator: PgMigrator,
     options: PgOptions,
 }
@@ -213,9 +216,12 @@ impl PgStore {
             .max_size(options.max_connections)
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
-            .build(Manager { config })?;
+            .build(Manager {
+                config: config.clone(),
+            })?;
         let store = PgStore {
             pool,
+            config,
             migrator,
             options,
         };

@@ -122,6 +122,7 @@ statements! {
     TOKENS_GET => "queries/tokens_get.sql",
     TOKENS_REVOKE => "queries/tokens_revoke.sql",
     TX_LIMITS => "queries/tx_limits.sql",
+    NOTIFY_LISTEN => "queries/notify_listen.sql",
     LEASES_EXPIRED => "maintenance/leases_expired.sql",
     LEASES_RELEASE_FOR_WORKER => "maintenance/leases_release_for_worker.sql",
     RUNS_RESCUE_FENCED => "maintenance/runs_rescue_fenced.sql",
@@ -134,4 +135,5 @@ crate::backend::migrations::embedded_migrations! {
     MIGRATIONS, "postgres/migrations";
     1 "0001" "initial_schema",
     2 "0002" "running_index",
+    3 "0003" "notify",
 }

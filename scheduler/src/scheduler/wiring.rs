@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     admin::Admin,
-    backend::{Backend, JobTypeFilter},
+    backend::{Backend, JobTypeFilter, Notice, Notify},
     claim::Claimer,
     clock::{Clock, HostInstant},
     config::{Checked, Config, SchedulerBuilder},
@@ -188,7 +188,17 @@ impl Scheduler {
             let stop = stop_rx.clone();
             background.push(spawn("runloom-heartbeat", move || heartbeat.run(&stop))?);
         }
-        background.extend(shared.store.spawn_background(&stop_rx)?);
+        let notify: Notify = {
+            let waker = shared.waker.clone();
+            Arc::new(move |notice| {
+                waker.wake(match notice {
+                    Notice::Work => Wake::Work,
+                    Notice::Schedules => Wake::Schedules,
+                    Notice::Resumed => Wake::Resumed,
+                });
+            })
+        };
+        background.extend(shared.store.spawn_background(&stop_rx, &notify)?);
         if let Some(maintainer) = maintainer {
             let stop = stop_rx;
             background.push(spawn("runloom-maintenance", move || {

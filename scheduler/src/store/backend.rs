@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::{Location, ReadTx, Store, WriteTx};
 use crate::{
-    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Reads, Writes},
+    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Notify, Reads, Writes},
     clock::HostInstant,
     error::{Error, Result},
     model::{
@@ -73,7 +73,12 @@ impl Backend for Store {
         Store::migrate_down(self, to, dry_run)
     }
 
-    fn spawn_background(&self, stop: &Receiver<()>) -> Result<Vec<JoinHandle<()>>> {
+    fn spawn_background(
+        &self,
+        stop: &Receiver<()>,
+        _notify: &Notify,
+    ) -> Result<Vec<JoinHandle<()>>> {
+        // Other processes on the file wake nobody: they are found at the next poll.
         // An in-memory database has no log to copy back.
         if !matches!(self.options().location(), Location::File(_)) {
             return Ok(Vec::new());
