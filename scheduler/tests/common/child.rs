@@ -4,6 +4,9 @@
 //! clock shifted by an offset the test writes to a file, as every process on a host
 //! sees the same jumps of the system clock; every execution of the `hold` job type is
 //! logged, with whether its run had already finished when its code started.
+//!
+//! The database is a SQLite file or, when `db` is a `postgres://` URL, a PostgreSQL
+//! database: the same processes, the same log, on either backend.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -42,6 +45,7 @@ pub enum Role {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     pub role: Role,
+    /// A database file, or a `postgres://` URL.
     pub db: PathBuf,
     pub stop: PathBuf,
     pub log: PathBuf,
@@ -63,6 +67,13 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The PostgreSQL URL `db` holds, if it is one.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.db
+            .to_str()
+            .filter(|d| d.starts_with("postgres://") || d.contains("dbname="))
+    }
+
     /// A scheduler child on `db`, with the scheduler's default timings scaled down.
     pub fn scheduler(dir: &Path, db: &Path, name: &str) -> Self {
         Settings {
@@ -107,8 +118,11 @@ impl Settings {
             Some(ms) => builder.max_backoff(Duration::from_millis(ms)),
             None => builder,
         };
+        let builder = match self.postgres_url() {
+            Some(url) => builder.postgres(url),
+            None => builder.database(&self.db),
+        };
         builder
-            .database(&self.db)
             .clock(clock)
             .worker_threads(self.threads)
             .poll_interval(Duration::from_millis(self.poll_ms))
@@ -195,14 +209,22 @@ impl Perform for Hold {
     fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
         let settings: Settings = serde_json::from_str(&std::env::var(CHILD_ENV)?)?;
         // Was the run already finished (by another worker) when this code started?
-        let status: String = {
-            let conn = rusqlite::Connection::open(&settings.db)?;
-            conn.busy_timeout(Duration::from_secs(30))?;
-            conn.query_row(
-                "SELECT status FROM task_runs WHERE id = ?1",
-                [ctx.run_id().get()],
-                |r| r.get(0),
-            )?
+        let status: String = match settings.postgres_url() {
+            Some(url) => postgres::Client::connect(url, postgres::NoTls)?
+                .query_one(
+                    "SELECT status FROM task_runs WHERE id = $1",
+                    &[&ctx.run_id().get()],
+                )?
+                .try_get(0)?,
+            None => {
+                let conn = rusqlite::Connection::open(&settings.db)?;
+                conn.busy_timeout(Duration::from_secs(30))?;
+                conn.query_row(
+                    "SELECT status FROM task_runs WHERE id = ?1",
+                    [ctx.run_id().get()],
+                    |r| r.get(0),
+                )?
+            }
         };
         let finished = matches!(status.as_str(), "completed" | "failed" | "cancelled");
         log_line(
@@ -335,11 +357,11 @@ pub fn run_child() {
                 .map_or_else(ExponentialBackoff::default, |ms| {
                     ExponentialBackoff::new(Duration::from_millis(ms))
                 });
-            let admin = runloom::Admin::builder(&settings.db)
-                .clock(clock)
-                .retry_policy(retry)
-                .open()
-                .unwrap();
+            let builder = match settings.postgres_url() {
+                Some(url) => runloom::Admin::builder_postgres(url),
+                None => runloom::Admin::builder(&settings.db),
+            };
+            let admin = builder.clock(clock).retry_policy(retry).open().unwrap();
             while !settings.stop.exists() {
                 let _ = admin.run_maintenance(Some(Service::LeaseRescue));
             }
