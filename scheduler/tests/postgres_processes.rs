@@ -3,7 +3,9 @@
 //! while it holds runs. Checked, and reported: no run lost or stuck, none started after
 //! it had finished, every re-execution explained by the killed host (its attempt
 //! started there), and the killed host's runs taken back within its lease plus the
-//! rescue interval (plus the slack of a loaded machine).
+//! rescue interval (plus the slack of a loaded machine). And the maintenance lead: it
+//! stays with its holder beside a host whose clock is 30 s ahead, and moves to that host
+//! within one lease (plus its renewal period) once the holder is killed.
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -157,4 +159,84 @@ fn a_killed_hosts_runs_are_taken_back_and_a_host_30_s_ahead_takes_nothing_live()
         recovery < Duration::from_millis(LEASE_MS + RESCUE_MS + 3_000),
         "recovery took {recovery:?}"
     );
+}
+
+/// The worker named by the maintenance leadership lease, if any holds it.
+fn leader(db: &common::postgres::PgDb) -> Option<i64> {
+    let value: Option<String> = db
+        .client()
+        .query_opt(
+            "SELECT value FROM system_state WHERE key = 'maintenance.leader'",
+            &[],
+        )
+        .unwrap()
+        .map(|r| r.get(0));
+    let v: serde_json::Value = serde_json::from_str(&value?).ok()?;
+    v.get("worker")?.as_i64()
+}
+
+#[test]
+fn the_maintenance_lead_stays_put_across_skewed_clocks_and_fails_over_after_a_kill() {
+    let Some(db) = fresh_db() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Admin::builder_postgres(&db.url).create().unwrap();
+    admin.migrate_up(None, false).unwrap();
+    let url = std::path::PathBuf::from(&db.url);
+    let host = |name: &str| {
+        let mut s = Settings::scheduler(dir.path(), &url, name);
+        s.threads = 1;
+        s.lease_ms = LEASE_MS;
+        s.heartbeat_ms = 300;
+        s.stale_ms = 5_000;
+        s.rescue_ms = RESCUE_MS;
+        s.worker_check_ms = RESCUE_MS;
+        s
+    };
+    let first = host("first");
+    let mut children = vec![first.spawn()];
+    assert!(wait_for(Duration::from_secs(30), || leader(&db).is_some()));
+    let first_leader = leader(&db).unwrap();
+    // A second host whose clock is 30 s ahead: on its clock the lead ran out long ago.
+    let mut second = host("second");
+    let offset = dir.path().join("second.clock");
+    set_offset(&offset, 30_000);
+    second.clock = Some(offset);
+    children.push(second.spawn());
+    assert!(wait_for(Duration::from_secs(30), || {
+        admin.workers(false).unwrap().len() == 2
+    }));
+    // Three leases long, the lead stays with the first host.
+    let until = Instant::now() + Duration::from_millis(3 * LEASE_MS);
+    while Instant::now() < until {
+        assert_eq!(
+            leader(&db),
+            Some(first_leader),
+            "the lead moved while its holder lived"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+
+    kill_process(Pid::from_child(&children[0]), Signal::KILL).unwrap();
+    children[0].wait().unwrap();
+    let killed_at = Instant::now();
+    assert!(
+        wait_for(Duration::from_secs(30), || {
+            leader(&db).is_some_and(|w| w != first_leader)
+        }),
+        "the second host took the lead"
+    );
+    let failover = killed_at.elapsed();
+    eprintln!(
+        "maintenance lead: held by one host for {} ms beside a host 30 s ahead, failed over \
+         {} ms after its holder was killed (lease {LEASE_MS} ms)",
+        3 * LEASE_MS,
+        failover.as_millis()
+    );
+    // Within one lease, plus the successor's renewal period (a third of it), plus slack.
+    assert!(
+        failover < Duration::from_millis(LEASE_MS + LEASE_MS / 3 + 2_000),
+        "failover took {failover:?}"
+    );
+    std::fs::write(&second.stop, b"").unwrap();
+    assert!(children[1].wait().unwrap().success());
 }
