@@ -12,6 +12,8 @@
 //! fences) is on the SQLite backend's method of the same name, which the behavioural
 //! tests check for every backend.
 
+#[macro_use]
+pub(crate) mod forward;
 pub(crate) mod migrations;
 pub(crate) mod rules;
 mod types;

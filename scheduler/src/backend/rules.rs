@@ -65,3 +65,57 @@ pub(crate) fn plan_retry(
     }
     Ok(plan)
 }
+
+/// The `system_state` key of the job types hosts sharing the database have registered
+/// (a JSON array).
+pub(crate) const JOB_TYPES: &str = "job_types";
+
+/// The `system_state` key of the global pause flag (`"1"` paused, `"0"` running),
+/// honoured by every process before it claims.
+pub(crate) const PAUSED: &str = "paused";
+
+/// The registered job types a `JOB_TYPES` value holds.
+///
+/// # Errors
+/// [`Error::CorruptValue`] for a value that is not a JSON list of names.
+pub(crate) fn job_types_of(value: Option<&str>) -> Result<Vec<String>> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(v) => serde_json::from_str(v).map_err(|e| Error::CorruptValue {
+            column: "system_state.job_types",
+            detail: e.to_string(),
+        }),
+    }
+}
+
+/// The `JOB_TYPES` value to write once `names` are added to `current` (sorted), or
+/// `None` when a value exists and already holds them all. An unreadable value is
+/// replaced.
+///
+/// # Errors
+/// [`Error::CorruptValue`] if the list cannot be written as JSON.
+pub(crate) fn with_job_types(current: Option<&str>, names: &[String]) -> Result<Option<String>> {
+    let mut all = job_types_of(current).unwrap_or_default();
+    let before = all.len();
+    for n in names {
+        if !all.contains(n) {
+            all.push(n.clone());
+        }
+    }
+    if all.len() == before && current.is_some() {
+        return Ok(None);
+    }
+    all.sort();
+    serde_json::to_string(&all)
+        .map(Some)
+        .map_err(|e| Error::CorruptValue {
+            column: "system_state.job_types",
+            detail: e.to_string(),
+        })
+}
+
+/// The holder of a lease kept in `system_state` as `{"worker": id, "expires_at": ms}`.
+pub(crate) fn lead_holder(value: Option<&str>) -> Option<(i64, i64)> {
+    let v: serde_json::Value = serde_json::from_str(value?).ok()?;
+    Some((v.get("worker")?.as_i64()?, v.get("expires_at")?.as_i64()?))
+}

@@ -23,10 +23,9 @@ use crate::{
     clock::HostInstant,
     error::Result,
     model::{
-        ArchiveMode, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, DependencyEdge,
-        DependencyLimits, Health, Inserted, LastHour, Lease, MigrationStatus, MigrationStep,
-        MinuteThroughput, NewDependency, NewRun, NewTask, NewWorker, Run, RunFilter, RunId,
-        RunStatus, StatusCounts, Task, TaskId, TaskStats, TaskUpdate, Worker, WorkerId,
+        ArchiveMode, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, DependencyLimits,
+        Inserted, MigrationStatus, MigrationStep, NewDependency, NewRun, NewTask, NewWorker, RunId,
+        RunStatus, Task, TaskId, TaskUpdate, WorkerId,
     },
     retry::RetryPolicy,
 };
@@ -98,99 +97,7 @@ impl Backend for PgStore {
     }
 }
 
-macro_rules! reads {
-    ($ty:ty) => {
-        impl Reads for $ty {
-            fn get_run(&self, id: RunId) -> Result<Run> {
-                PgTx::get_run(self, id)
-            }
-            fn find_run(&self, id: RunId) -> Result<Option<Run>> {
-                PgTx::find_run(self, id)
-            }
-            fn run_status(&self, id: RunId) -> Result<RunStatus> {
-                PgTx::run_status(self, id)
-            }
-            fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
-                PgTx::list_runs(self, filter)
-            }
-            fn count_runs_by_status(&self) -> Result<StatusCounts> {
-                PgTx::count_runs_by_status(self)
-            }
-            fn next_due_unpaused(
-                &self,
-                after: OffsetDateTime,
-                job_types: &JobTypeFilter,
-            ) -> Result<Option<OffsetDateTime>> {
-                PgTx::next_due_unpaused(self, after, job_types)
-            }
-            fn lease_of(&self, run: RunId) -> Result<Option<Lease>> {
-                PgTx::lease_of(self, run)
-            }
-            fn leases_of_worker(&self, worker: WorkerId) -> Result<Vec<Lease>> {
-                PgTx::leases_of_worker(self, worker)
-            }
-            fn cancel_requested_for_worker(&self, worker: WorkerId) -> Result<Vec<RunId>> {
-                PgTx::cancel_requested_for_worker(self, worker)
-            }
-            fn upstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
-                PgTx::upstream_of(self, run)
-            }
-            fn downstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
-                PgTx::downstream_of(self, run)
-            }
-            fn dependency_graph(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
-                PgTx::dependency_graph(self, run)
-            }
-            fn find_task(&self, id: TaskId) -> Result<Option<Task>> {
-                PgTx::find_task(self, id)
-            }
-            fn find_task_by_name(&self, name: &str) -> Result<Option<Task>> {
-                PgTx::find_task_by_name(self, name)
-            }
-            fn list_tasks(&self, include_deleted: bool) -> Result<Vec<Task>> {
-                PgTx::list_tasks(self, include_deleted)
-            }
-            fn due_schedules(&self, until: OffsetDateTime, limit: usize) -> Result<Vec<Task>> {
-                PgTx::due_schedules(self, until, limit)
-            }
-            fn next_schedule_due(&self) -> Result<Option<OffsetDateTime>> {
-                PgTx::next_schedule_due(self)
-            }
-            fn find_worker(&self, id: WorkerId) -> Result<Option<Worker>> {
-                PgTx::find_worker(self, id)
-            }
-            fn list_workers(&self, include_offline: bool) -> Result<Vec<Worker>> {
-                PgTx::list_workers(self, include_offline)
-            }
-            fn get_state(&self, key: &str) -> Result<Option<String>> {
-                PgTx::get_state(self, key)
-            }
-            fn is_paused(&self) -> Result<bool> {
-                PgTx::is_paused(self)
-            }
-            fn registered_job_types(&self) -> Result<Vec<String>> {
-                PgTx::registered_job_types(self)
-            }
-            fn is_token_revoked(&self, token_id: &str) -> Result<bool> {
-                PgTx::is_token_revoked(self, token_id)
-            }
-            fn health(&self) -> Result<Health> {
-                PgTx::health(self)
-            }
-            fn task_stats(&self) -> Result<Vec<TaskStats>> {
-                PgTx::task_stats(self)
-            }
-            fn last_hour(&self) -> Result<LastHour> {
-                PgTx::last_hour(self)
-            }
-            fn throughput_last_hour(&self) -> Result<Vec<MinuteThroughput>> {
-                PgTx::throughput_last_hour(self)
-            }
-        }
-    };
-}
-
-reads!(PgTx<'_>);
+crate::backend::forward::forward_reads!(PgTx<'_>, PgTx);
 
 impl Writes for PgTx<'_> {
     fn step_dyn(&self, f: &mut dyn FnMut(&dyn Writes) -> Result<()>) -> Result<()> {

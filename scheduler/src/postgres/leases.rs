@@ -161,18 +161,16 @@ impl PgTx<'_> {
             sql::LOCKS_RENEW,
             &[&worker, &runs, &tokens, &expires_ms, &ttl_ms],
         )?;
-        let mut renewed = rows
+        let renewed = rows
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<Vec<(RunId, i64)>>>()?;
+            .collect::<Result<std::collections::HashSet<(RunId, i64)>>>()?;
         // In the order they were named, as on SQLite.
-        renewed.sort_by_key(|(run, token)| {
-            attempts
-                .iter()
-                .position(|a| a == &(*run, *token))
-                .unwrap_or(usize::MAX)
-        });
-        Ok(renewed)
+        Ok(attempts
+            .iter()
+            .filter(|a| renewed.contains(a))
+            .copied()
+            .collect())
     }
 
     /// As on SQLite. The fenced statement deletes the attempt's lease and writes the

@@ -6,31 +6,11 @@ use time::OffsetDateTime;
 
 use super::{PgTx, sql};
 use crate::{
+    backend::rules::{JOB_TYPES, PAUSED, job_types_of, lead_holder, with_job_types},
     backend::values::ms,
     error::{Error, Result},
     model::{WorkerId, time::add_ms},
 };
-
-/// The key of the job types hosts sharing the database have registered (a JSON array).
-const JOB_TYPES: &str = "job_types";
-/// The key of the global pause flag.
-const PAUSED: &str = "paused";
-
-/// The holder of a lease kept in `system_state` as `{"worker": id, "expires_at": ms}`.
-fn holder(value: Option<&str>) -> Option<(i64, i64)> {
-    let v: serde_json::Value = serde_json::from_str(value?).ok()?;
-    Some((v.get("worker")?.as_i64()?, v.get("expires_at")?.as_i64()?))
-}
-
-fn job_types_of(value: Option<&str>) -> Result<Vec<String>> {
-    match value {
-        None => Ok(Vec::new()),
-        Some(v) => serde_json::from_str(v).map_err(|e| Error::CorruptValue {
-            column: "system_state.job_types",
-            detail: e.to_string(),
-        }),
-    }
-}
 
 impl PgTx<'_> {
     pub(crate) fn get_state(&self, key: &str) -> Result<Option<String>> {
@@ -70,22 +50,10 @@ impl PgTx<'_> {
     /// both have their job types recorded.
     pub(crate) fn record_job_types(&self, names: &[String], now: OffsetDateTime) -> Result<()> {
         let (current, _) = self.lock_state(JOB_TYPES, "[]", now)?;
-        let mut all = job_types_of(Some(&current)).unwrap_or_default();
-        let before = all.len();
-        for n in names {
-            if !all.contains(n) {
-                all.push(n.clone());
-            }
+        match with_job_types(Some(&current), names)? {
+            Some(json) => self.set_state(JOB_TYPES, &json, now),
+            None => Ok(()),
         }
-        if all.len() == before {
-            return Ok(());
-        }
-        all.sort();
-        let json = serde_json::to_string(&all).map_err(|e| Error::CorruptValue {
-            column: "system_state.job_types",
-            detail: e.to_string(),
-        })?;
-        self.set_state(JOB_TYPES, &json, now)
     }
 
     pub(crate) fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
@@ -104,7 +72,7 @@ impl PgTx<'_> {
         lease: std::time::Duration,
     ) -> Result<bool> {
         let (current, db_now) = self.lock_state(key, "{}", now)?;
-        if let Some((holder, expires_at)) = holder(Some(&current)) {
+        if let Some((holder, expires_at)) = lead_holder(Some(&current)) {
             if holder != worker.get() && expires_at > db_now {
                 return Ok(false);
             }
@@ -122,7 +90,7 @@ impl PgTx<'_> {
         now: OffsetDateTime,
     ) -> Result<()> {
         let (current, _) = self.lock_state(key, "{}", now)?;
-        if holder(Some(&current)).is_some_and(|(h, _)| h == worker.get()) {
+        if lead_holder(Some(&current)).is_some_and(|(h, _)| h == worker.get()) {
             self.set_state(key, "{}", now)?;
         }
         Ok(())

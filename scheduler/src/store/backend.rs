@@ -18,10 +18,9 @@ use crate::{
     clock::HostInstant,
     error::{Error, Result},
     model::{
-        ArchiveMode, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, DependencyEdge,
-        DependencyLimits, Health, Inserted, LastHour, Lease, MigrationStatus, MigrationStep,
-        MinuteThroughput, NewDependency, NewRun, NewTask, NewWorker, Run, RunFilter, RunId,
-        RunStatus, StatusCounts, Task, TaskId, TaskStats, TaskUpdate, Worker, WorkerId,
+        ArchiveMode, AttemptOutcome, AttemptTiming, CancelOutcome, ClaimedRun, DependencyLimits,
+        Inserted, MigrationStatus, MigrationStep, NewDependency, NewRun, NewTask, NewWorker, RunId,
+        RunStatus, Task, TaskId, TaskUpdate, WorkerId,
     },
     retry::RetryPolicy,
 };
@@ -97,102 +96,8 @@ impl Backend for Store {
     }
 }
 
-/// The reads, forwarded to the inherent methods of `ReadTx` (which `WriteTx` derefs
-/// to): an inherent method is found before the trait's, so none calls itself.
-macro_rules! reads {
-    ($ty:ty) => {
-        impl Reads for $ty {
-            fn get_run(&self, id: RunId) -> Result<Run> {
-                ReadTx::get_run(self, id)
-            }
-            fn find_run(&self, id: RunId) -> Result<Option<Run>> {
-                ReadTx::find_run(self, id)
-            }
-            fn run_status(&self, id: RunId) -> Result<RunStatus> {
-                ReadTx::run_status(self, id)
-            }
-            fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
-                ReadTx::list_runs(self, filter)
-            }
-            fn count_runs_by_status(&self) -> Result<StatusCounts> {
-                ReadTx::count_runs_by_status(self)
-            }
-            fn next_due_unpaused(
-                &self,
-                after: OffsetDateTime,
-                job_types: &JobTypeFilter,
-            ) -> Result<Option<OffsetDateTime>> {
-                ReadTx::next_due_unpaused(self, after, job_types)
-            }
-            fn lease_of(&self, run: RunId) -> Result<Option<Lease>> {
-                ReadTx::lease_of(self, run)
-            }
-            fn leases_of_worker(&self, worker: WorkerId) -> Result<Vec<Lease>> {
-                ReadTx::leases_of_worker(self, worker)
-            }
-            fn cancel_requested_for_worker(&self, worker: WorkerId) -> Result<Vec<RunId>> {
-                ReadTx::cancel_requested_for_worker(self, worker)
-            }
-            fn upstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
-                ReadTx::upstream_of(self, run)
-            }
-            fn downstream_of(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
-                ReadTx::downstream_of(self, run)
-            }
-            fn dependency_graph(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
-                ReadTx::dependency_graph(self, run)
-            }
-            fn find_task(&self, id: TaskId) -> Result<Option<Task>> {
-                ReadTx::find_task(self, id)
-            }
-            fn find_task_by_name(&self, name: &str) -> Result<Option<Task>> {
-                ReadTx::find_task_by_name(self, name)
-            }
-            fn list_tasks(&self, include_deleted: bool) -> Result<Vec<Task>> {
-                ReadTx::list_tasks(self, include_deleted)
-            }
-            fn due_schedules(&self, until: OffsetDateTime, limit: usize) -> Result<Vec<Task>> {
-                ReadTx::due_schedules(self, until, limit)
-            }
-            fn next_schedule_due(&self) -> Result<Option<OffsetDateTime>> {
-                ReadTx::next_schedule_due(self)
-            }
-            fn find_worker(&self, id: WorkerId) -> Result<Option<Worker>> {
-                ReadTx::find_worker(self, id)
-            }
-            fn list_workers(&self, include_offline: bool) -> Result<Vec<Worker>> {
-                ReadTx::list_workers(self, include_offline)
-            }
-            fn get_state(&self, key: &str) -> Result<Option<String>> {
-                ReadTx::get_state(self, key)
-            }
-            fn is_paused(&self) -> Result<bool> {
-                ReadTx::is_paused(self)
-            }
-            fn registered_job_types(&self) -> Result<Vec<String>> {
-                ReadTx::registered_job_types(self)
-            }
-            fn is_token_revoked(&self, token_id: &str) -> Result<bool> {
-                ReadTx::is_token_revoked(self, token_id)
-            }
-            fn health(&self) -> Result<Health> {
-                ReadTx::health(self)
-            }
-            fn task_stats(&self) -> Result<Vec<TaskStats>> {
-                ReadTx::task_stats(self)
-            }
-            fn last_hour(&self) -> Result<LastHour> {
-                ReadTx::last_hour(self)
-            }
-            fn throughput_last_hour(&self) -> Result<Vec<MinuteThroughput>> {
-                ReadTx::throughput_last_hour(self)
-            }
-        }
-    };
-}
-
-reads!(ReadTx<'_>);
-reads!(WriteTx<'_>);
+crate::backend::forward::forward_reads!(ReadTx<'_>, ReadTx);
+crate::backend::forward::forward_reads!(WriteTx<'_>, ReadTx);
 
 impl Writes for WriteTx<'_> {
     fn step_dyn(&self, f: &mut dyn FnMut(&dyn Writes) -> Result<()>) -> Result<()> {

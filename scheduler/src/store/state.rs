@@ -7,14 +7,10 @@ use super::{
     ReadTx, WriteTx, sql,
     types::{WorkerId, ms},
 };
-use crate::error::{Error, Result};
-
-/// The key of the job types hosts sharing the database have registered (a JSON array).
-pub(crate) const JOB_TYPES: &str = "job_types";
-
-/// The key of the global pause flag (`"1"` paused, `"0"` running), honoured by every
-/// process before it claims.
-pub(crate) const PAUSED: &str = "paused";
+use crate::{
+    backend::rules::{JOB_TYPES, PAUSED, job_types_of, lead_holder, with_job_types},
+    error::{Error, Result},
+};
 
 impl ReadTx<'_> {
     /// The value of a state key, if set.
@@ -35,13 +31,7 @@ impl ReadTx<'_> {
     /// # Errors
     /// Database errors; [`Error::CorruptValue`] for a record that is not a JSON list.
     pub fn registered_job_types(&self) -> Result<Vec<String>> {
-        match self.get_state(JOB_TYPES)? {
-            None => Ok(Vec::new()),
-            Some(v) => serde_json::from_str(&v).map_err(|e| Error::CorruptValue {
-                column: "system_state.job_types",
-                detail: e.to_string(),
-            }),
-        }
+        job_types_of(self.get_state(JOB_TYPES)?.as_deref())
     }
 
     /// Whether claiming is paused for every process sharing the database.
@@ -73,22 +63,10 @@ impl WriteTx<'_> {
     /// # Errors
     /// Database errors.
     pub fn record_job_types(&self, names: &[String], now: OffsetDateTime) -> Result<()> {
-        let mut all = self.registered_job_types().unwrap_or_default();
-        let before = all.len();
-        for n in names {
-            if !all.contains(n) {
-                all.push(n.clone());
-            }
+        match with_job_types(self.get_state(JOB_TYPES)?.as_deref(), names)? {
+            Some(json) => self.set_state(JOB_TYPES, &json, now),
+            None => Ok(()),
         }
-        if all.len() == before && self.get_state(JOB_TYPES)?.is_some() {
-            return Ok(());
-        }
-        all.sort();
-        let json = serde_json::to_string(&all).map_err(|e| Error::CorruptValue {
-            column: "system_state.job_types",
-            detail: e.to_string(),
-        })?;
-        self.set_state(JOB_TYPES, &json, now)
     }
 
     /// Pauses or resumes claiming in every process sharing the database. Runs already
@@ -99,12 +77,6 @@ impl WriteTx<'_> {
     pub fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
         self.set_state(PAUSED, if paused { "1" } else { "0" }, now)
     }
-}
-
-/// The holder of a lease kept in `system_state` as `{"worker": id, "expires_at": ms}`.
-fn holder(value: Option<&str>) -> Option<(i64, i64)> {
-    let v: serde_json::Value = serde_json::from_str(value?).ok()?;
-    Some((v.get("worker")?.as_i64()?, v.get("expires_at")?.as_i64()?))
 }
 
 impl WriteTx<'_> {
@@ -122,7 +94,7 @@ impl WriteTx<'_> {
         lease: std::time::Duration,
     ) -> Result<bool> {
         let current = self.get_state(key)?;
-        if let Some((holder, expires_at)) = holder(current.as_deref()) {
+        if let Some((holder, expires_at)) = lead_holder(current.as_deref()) {
             if holder != worker.get() && expires_at > ms(now) {
                 return Ok(false);
             }
@@ -139,7 +111,7 @@ impl WriteTx<'_> {
     /// Database errors.
     pub fn release_lead(&self, key: &str, worker: WorkerId, now: OffsetDateTime) -> Result<()> {
         let current = self.get_state(key)?;
-        if holder(current.as_deref()).is_some_and(|(h, _)| h == worker.get()) {
+        if lead_holder(current.as_deref()).is_some_and(|(h, _)| h == worker.get()) {
             self.set_state(key, "{}", now)?;
         }
         Ok(())
