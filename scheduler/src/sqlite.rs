@@ -10,7 +10,8 @@
 pub use rusqlite;
 
 use crate::{
-    EnqueueOptions, Inserted, Job, JobContext, JobError, Result, Scheduler, store::WriteTx,
+    EnqueueOptions, Error, Inserted, Job, JobContext, JobError, Result, Scheduler, backend::Native,
+    store::WriteTx,
 };
 
 /// [`JobContext`] on SQLite: the job's own writes, committed with its completion.
@@ -53,15 +54,19 @@ impl JobContextExt for JobContext {
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> std::result::Result<T, JobError>,
     ) -> std::result::Result<T, JobError> {
-        self.transaction_with(
-            |tx| match tx.native().downcast_ref::<rusqlite::Connection>() {
+        self.transaction_with(|tx| match tx.native() {
+            Native::Sqlite(conn) => match conn.downcast_ref::<rusqlite::Connection>() {
                 Some(conn) => f(conn),
-                None => Err(JobError::fail(
-                    "ctx.transaction of runloom::sqlite needs a scheduler on SQLite",
-                )),
+                None => Err(not_sqlite()),
             },
-        )
+            #[allow(unreachable_patterns)]
+            _ => Err(not_sqlite()),
+        })
     }
+}
+
+fn not_sqlite() -> JobError {
+    JobError::fail("ctx.transaction of runloom::sqlite needs a scheduler on SQLite")
 }
 
 /// [`Scheduler`] on SQLite: runs enqueued inside the host's own transaction.
@@ -91,8 +96,9 @@ pub trait SchedulerExt {
     /// ```
     ///
     /// # Errors
-    /// As [`Scheduler::enqueue_with`]; [`Error::InvalidArgument`](crate::Error::InvalidArgument)
-    /// for a deferred transaction that has read but not written.
+    /// As [`Scheduler::enqueue_with`]; [`Error::InvalidArgument`] for a deferred
+    /// transaction that has read but not written, or when the scheduler runs on
+    /// PostgreSQL (the run would land in another database than its workers').
     fn enqueue_tx<J: Job>(
         &self,
         tx: &rusqlite::Transaction<'_>,
@@ -108,6 +114,12 @@ impl SchedulerExt for Scheduler {
         job: J,
         opts: EnqueueOptions,
     ) -> Result<Inserted> {
+        if self.on_postgres() {
+            return Err(Error::invalid(
+                "transaction",
+                "this scheduler runs on PostgreSQL: enqueue with runloom::postgres::SchedulerExt",
+            ));
+        }
         self.enqueue_in(job, &opts, |run, now| {
             WriteTx::from_host_locked(tx)?.insert_run(run, now)
         })

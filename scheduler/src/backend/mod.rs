@@ -340,10 +340,29 @@ pub(crate) trait Writes: Reads {
         now: OffsetDateTime,
     ) -> Result<usize>;
 
-    /// The backend's own handle on this transaction (SQLite: its connection), for
-    /// the backend's host-transaction integration, the only code that may look
-    /// through the interface.
-    fn native(&self) -> &dyn Any;
+    /// The backend's own handle on this transaction, for the backends' host-transaction
+    /// integration (`runloom::sqlite`, `runloom::postgres`), the only code that may
+    /// look through the interface.
+    fn native(&self) -> Native<'_>;
+}
+
+/// What a write transaction is underneath, for the host-transaction integration of
+/// its backend.
+pub(crate) enum Native<'t> {
+    /// SQLite: the `rusqlite::Connection` the transaction is open on (the interface
+    /// names no SQLite type, so it is handed over as `Any`).
+    Sqlite(&'t dyn Any),
+    /// PostgreSQL: the transaction itself, lent to a closure.
+    #[cfg(feature = "postgres")]
+    Postgres(&'t dyn PgNative),
+}
+
+/// A PostgreSQL write transaction lends its `postgres::Transaction` (which borrows its
+/// connection, so it cannot be handed over as `Any`) to a closure.
+#[cfg(feature = "postgres")]
+pub(crate) trait PgNative {
+    /// Runs `f` on the transaction.
+    fn with_transaction(&self, f: &mut dyn FnMut(&mut postgres::Transaction<'_>));
 }
 
 impl dyn Writes + '_ {

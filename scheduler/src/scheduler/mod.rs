@@ -119,6 +119,14 @@ impl Scheduler {
         Ok(())
     }
 
+    /// The database this scheduler runs on is PostgreSQL (not a SQLite file).
+    pub(crate) fn on_postgres(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        return self.shared.config.postgres.is_some();
+        #[cfg(not(feature = "postgres"))]
+        return false;
+    }
+
     /// This instance's id in the `workers` table (the owner named in its leases).
     #[must_use]
     pub fn worker_id(&self) -> WorkerId {

@@ -3,7 +3,6 @@
 //! the same name (one file per table), whose documentation is the contract.
 
 use std::{
-    any::Any,
     sync::Arc,
     thread::JoinHandle,
     time::{Duration, Instant},
@@ -14,7 +13,9 @@ use time::OffsetDateTime;
 
 use super::{Location, ReadTx, Store, WriteTx};
 use crate::{
-    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Notify, Reads, Writes},
+    backend::{
+        Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Native, Notify, Reads, Writes,
+    },
     clock::HostInstant,
     error::{Error, Result},
     model::{
@@ -286,7 +287,7 @@ impl Writes for WriteTx<'_> {
     ) -> Result<usize> {
         WriteTx::remove_finished_runs(self, status, finished_before, batch, mode, now)
     }
-    fn native(&self) -> &dyn Any {
-        self.connection()
+    fn native(&self) -> Native<'_> {
+        Native::Sqlite(self.connection())
     }
 }

@@ -46,6 +46,27 @@ impl<'a> PgTx<'a> {
         }
     }
 
+    /// Runs `f` as one step of the host's own transaction `host` (a savepoint, so a
+    /// refusal leaves the host's transaction as it was), for writes a host makes
+    /// inside its transaction. The host's transaction keeps its own limits and
+    /// isolation; statements are prepared for this call only (the host's connection
+    /// has no cache of ours).
+    pub(crate) fn in_host<T>(
+        host: &mut Transaction<'_>,
+        f: impl FnOnce(&PgTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut statements = HashMap::new();
+        let tx = PgTx::new(host.transaction()?, &mut statements, 0);
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Lends the transaction itself to `f` (the host's writes of `ctx.transaction`).
+    pub(crate) fn with_transaction(&self, f: &mut dyn FnMut(&mut Transaction<'_>)) {
+        f(&mut self.tx.borrow_mut());
+    }
+
     /// Commits what the transaction did.
     pub(crate) fn commit(self) -> Result<()> {
         Ok(self.tx.into_inner().commit()?)

@@ -17,7 +17,7 @@ use std::{
 };
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use postgres::{Client, Config, NoTls, fallible_iterator::FallibleIterator};
+use postgres::{Client, Config, fallible_iterator::FallibleIterator};
 
 use super::sql;
 use crate::{
@@ -39,6 +39,7 @@ const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// Starts the listening thread; it ends when `stop` is closed.
 pub(crate) fn spawn(
     config: &Config,
+    network_timeout: Duration,
     stop: &Receiver<()>,
     notify: &Notify,
 ) -> Result<JoinHandle<()>> {
@@ -47,14 +48,14 @@ pub(crate) fn spawn(
     let (stop, notify) = (stop.clone(), notify.clone());
     std::thread::Builder::new()
         .name("runloom-listener".to_owned())
-        .spawn(move || run(&config, &stop, &notify))
+        .spawn(move || run(&config, network_timeout, &stop, &notify))
         .map_err(Error::Thread)
 }
 
-fn run(config: &Config, stop: &Receiver<()>, notify: &Notify) {
+fn run(config: &Config, network_timeout: Duration, stop: &Receiver<()>, notify: &Notify) {
     let mut failing = Failing::new("listening for other hosts' notifications");
     loop {
-        let e = match listen(config, stop, notify, &mut failing) {
+        let e = match listen(config, network_timeout, stop, notify, &mut failing) {
             Ok(()) => return,
             Err(e) => e,
         };
@@ -76,11 +77,12 @@ fn run(config: &Config, stop: &Receiver<()>, notify: &Notify) {
 /// Listens until `stop` is closed (`Ok`) or the session breaks (`Err`).
 fn listen(
     config: &Config,
+    network_timeout: Duration,
     stop: &Receiver<()>,
     notify: &Notify,
     failing: &mut Failing,
 ) -> Result<()> {
-    let mut client = config.connect(NoTls)?;
+    let mut client = super::pool::connect(config, network_timeout)?;
     client.batch_execute(sql::NOTIFY_LISTEN)?;
     if failing.tries() > 0 {
         // Back after a break: what was sent meanwhile is lost.

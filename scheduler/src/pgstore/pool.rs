@@ -8,7 +8,46 @@ use std::{
     ops::{Deref, DerefMut},
 };
 
+use std::time::Duration;
+
 use postgres::{Client, Config, NoTls, Statement};
+
+use super::sql;
+
+/// Connects with `config`, both ends bounded by `network_timeout`: on a network that
+/// went silent (a host cut off, a server gone) the client's TCP keepalives and user
+/// timeout end a call that waits on a dead connection instead of letting it block for
+/// the kernel's quarter of an hour, and the server's end the host's session, freeing
+/// the row locks an open transaction held. Keepalive probes start after a quarter of
+/// the timeout, one every eighth; the user timeout (what TCP waits for an answer)
+/// decides.
+pub(crate) fn connect(
+    config: &Config,
+    network_timeout: Duration,
+) -> Result<Client, postgres::Error> {
+    let t = network_timeout.max(Duration::from_secs(1));
+    let idle = (t / 4).max(Duration::from_secs(1));
+    let interval = (t / 8).max(Duration::from_secs(1));
+    let mut config = config.clone();
+    config
+        .keepalives(true)
+        .keepalives_idle(idle)
+        .keepalives_interval(interval)
+        .keepalives_retries(3)
+        .tcp_user_timeout(t);
+    let mut client = config.connect(NoTls)?;
+    client.query_one(
+        sql::SESSION_LIMITS,
+        &[
+            &format!("{}ms", t.as_millis()),
+            &format!("{}s", idle.as_secs()),
+            &format!("{}s", interval.as_secs()),
+            &"3",
+            &format!("{}ms", t.as_millis()),
+        ],
+    )?;
+    Ok(client)
+}
 
 /// One connection of the pool and the statements prepared on it, by their SQL text
 /// (the `&'static str` of `sql.rs`).
@@ -43,6 +82,7 @@ impl DerefMut for PgClient {
 #[derive(Debug)]
 pub struct Manager {
     pub(crate) config: Config,
+    pub(crate) network_timeout: Duration,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -51,7 +91,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<PgClient, postgres::Error> {
         Ok(PgClient {
-            client: self.config.connect(NoTls)?,
+            client: connect(&self.config, self.network_timeout)?,
             statements: HashMap::new(),
         })
     }

@@ -8,7 +8,6 @@
 //! read by the statements themselves, the one clock every host shares.
 
 use std::{
-    any::Any,
     sync::Arc,
     thread::JoinHandle,
     time::{Duration, Instant},
@@ -19,7 +18,10 @@ use time::OffsetDateTime;
 
 use super::{PgStore, PgTx};
 use crate::{
-    backend::{Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Notify, Reads, Writes},
+    backend::{
+        Backend, Cutoff, Finished, JobTypeFilter, LeaseRescue, Native, Notify, PgNative, Reads,
+        Writes,
+    },
     clock::HostInstant,
     error::Result,
     model::{
@@ -29,10 +31,6 @@ use crate::{
     },
     retry::RetryPolicy,
 };
-
-/// What [`Writes::native`] answers until host transactions are wired to PostgreSQL.
-struct NoNative;
-static NO_NATIVE: NoNative = NoNative;
 
 impl Backend for PgStore {
     fn read_dyn(&self, f: &mut dyn FnMut(&dyn Reads) -> Result<()>) -> Result<()> {
@@ -89,7 +87,12 @@ impl Backend for PgStore {
         stop: &Receiver<()>,
         notify: &Notify,
     ) -> Result<Vec<JoinHandle<()>>> {
-        Ok(vec![super::listen::spawn(&self.config, stop, notify)?])
+        Ok(vec![super::listen::spawn(
+            &self.config,
+            self.options.network_timeout,
+            stop,
+            notify,
+        )?])
     }
 
     fn reclaim_space(&self) {
@@ -286,8 +289,13 @@ impl Writes for PgTx<'_> {
     ) -> Result<usize> {
         PgTx::remove_finished_runs(self, status, finished_before, batch, mode, now)
     }
-    fn native(&self) -> &dyn Any {
-        // Host transactions on PostgreSQL are not wired yet: nothing to look through.
-        &NO_NATIVE
+    fn native(&self) -> Native<'_> {
+        Native::Postgres(self)
+    }
+}
+
+impl PgNative for PgTx<'_> {
+    fn with_transaction(&self, f: &mut dyn FnMut(&mut postgres::Transaction<'_>)) {
+        self.with_transaction(f);
     }
 }

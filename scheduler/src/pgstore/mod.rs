@@ -1,33 +1,8 @@
-//! The PostgreSQL backend (feature `postgres`), for several hosts on one database:
-//! [`SchedulerBuilder::postgres`](crate::SchedulerBuilder::postgres) and
-//! [`Admin::builder_postgres`](crate::Admin::builder_postgres) open one, and
-//! [`PgOptions`] tunes its pool. The behaviour is SQLite's (the same behavioural suite
-//! runs on both), with two differences a host sees:
-//!
-//! * several write transactions run at once, each at `READ COMMITTED`, and each
-//!   statement locks what it decides on (claims skip the rows other claimers hold,
-//!   `FOR UPDATE SKIP LOCKED`);
-//! * lease expiry, heartbeat staleness and the maintenance leader's lease are judged on
-//!   the database server's clock, which the statements read themselves, so hosts whose
-//!   clocks disagree still agree on who is alive. Every other time (when a run is due,
-//!   what the history records) is the host's, as on SQLite.
-//!
-//! Times are stored as on SQLite, `bigint` milliseconds since the Unix epoch, so the
-//! model, the views' meaning and the archive are one across backends; JSON documents are
-//! `jsonb` (the server normalises their text: spacing and key order may change).
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use runloom::postgres::PgOptions;
-//!
-//! let scheduler = runloom::Scheduler::builder()
-//!     .postgres_options(
-//!         PgOptions::new("postgres://jobs@db.internal/jobs").max_connections(16),
-//!     )
-//!     .start()?;
-//! scheduler.shutdown(Duration::from_secs(10))?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The PostgreSQL backend (feature `postgres`): [`PgStore`], a pool of connections
+//! with the scheduler's schema, implements the storage interface; its transactions
+//! ([`PgTx`]) run the statements of `sql/postgres/`, one file per table here as in
+//! `store/`. The public face of this backend (its options and the host-transaction
+//! integration) is `runloom::postgres`.
 // What only this workspace's tests use (the `internals` feature) is hidden from the
 // docs; without it, it is crate-private in effect.
 #![cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
@@ -81,6 +56,10 @@ const SETTLE_EDGES_PER_TX: usize = 1000;
 #[doc(hidden)]
 pub const STATEMENT_MARGIN: Duration = Duration::from_secs(30);
 
+/// How long either end of a connection waits on a silent network by default
+/// ([`PgOptions::network_timeout`]).
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A pooled connection.
 #[doc(hidden)]
 pub type PgConnection = r2d2::PooledConnection<Manager>;
@@ -103,12 +82,13 @@ pub struct PgOptions {
     max_connections: u32,
     connect_timeout: Duration,
     busy_timeout: Duration,
+    network_timeout: Duration,
     migrate: bool,
 }
 
 impl PgOptions {
-    /// The database at `url`, with 8 connections, a 5 s connect timeout and migrations
-    /// at open.
+    /// The database at `url`, with 8 connections, a 5 s connect timeout, a 10 s
+    /// network timeout and migrations at open.
     #[must_use]
     pub fn new(url: impl Into<String>) -> Self {
         PgOptions {
@@ -116,6 +96,7 @@ impl PgOptions {
             max_connections: 8,
             connect_timeout: Duration::from_secs(5),
             busy_timeout: crate::store::DEFAULT_BUSY_TIMEOUT,
+            network_timeout: DEFAULT_NETWORK_TIMEOUT,
             migrate: true,
         }
     }
@@ -141,6 +122,25 @@ impl PgOptions {
     #[must_use]
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// How long either end waits on a silent network before it gives the connection
+    /// up (at least 1 s; 10 s by default). On the host, a call whose server stopped
+    /// answering (the host was cut off from it, the server died without closing its
+    /// connections) fails after about this long instead of blocking for the kernel's
+    /// TCP timeout, a quarter of an hour; the scheduler then backs off and reconnects.
+    /// On the server, a session whose host went silent is ended after about this long,
+    /// and so is a transaction the host left idle (`idle_in_transaction_session_timeout`):
+    /// the row locks it held (a lease being ended, say) are freed, so a host cut off in
+    /// the middle of a transaction delays the rescue of its runs by at most this.
+    ///
+    /// Keep it well above the longest pause inside a transaction: the closure given to
+    /// [`JobContextExt::transaction`](crate::postgres::JobContextExt::transaction) is
+    /// one.
+    #[must_use]
+    pub fn network_timeout(mut self, timeout: Duration) -> Self {
+        self.network_timeout = timeout;
         self
     }
 
@@ -216,8 +216,13 @@ impl PgStore {
             .max_size(options.max_connections)
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
+            // A failed connect is reported by its caller (once per streak, with its
+            // backoff); r2d2's own handler would log each retry of its background
+            // threads as an error, many a second while the server is unreachable.
+            .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(Manager {
                 config: config.clone(),
+                network_timeout: options.network_timeout,
             })?;
         let store = PgStore {
             pool,

@@ -122,6 +122,7 @@ statements! {
     TOKENS_GET => "queries/tokens_get.sql",
     TOKENS_REVOKE => "queries/tokens_revoke.sql",
     TX_LIMITS => "queries/tx_limits.sql",
+    SESSION_LIMITS => "queries/session_limits.sql",
     NOTIFY_LISTEN => "queries/notify_listen.sql",
     LEASES_EXPIRED => "maintenance/leases_expired.sql",
     LEASES_RELEASE_FOR_WORKER => "maintenance/leases_release_for_worker.sql",
