@@ -501,7 +501,8 @@ impl Dispatcher {
         } else {
             None
         };
-        let claimed = self.claimer.claim(tx, free, now, host)?;
+        let row = self.claimer.worker_row(&self.inflight);
+        let claimed = self.claimer.claim(tx, free, row, now, host)?;
         Ok(Committed {
             written,
             materialized,
@@ -645,6 +646,10 @@ impl Dispatcher {
                 self.schedules_retry_at = Some(now_instant + pause);
             }
             None => {}
+        }
+        if claimed.worker_renewed {
+            self.inflight
+                .worker_renewed(started, self.claimer.stale_after);
         }
         if asked > 0 {
             self.paused = claimed.paused;

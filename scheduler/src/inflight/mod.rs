@@ -176,6 +176,18 @@ impl InFlight {
         }
     }
 
+    /// The instance's `workers` row surely shows it alive at `t`.
+    pub(crate) fn worker_live_at(&self, t: Instant) -> bool {
+        t < self.inner.lock().worker_until
+    }
+
+    /// A transaction that began at `started` renewed the instance's `workers` row
+    /// (not its leases): the row is live for another `stale_after`.
+    pub(crate) fn worker_renewed(&self, started: Instant, stale_after: Duration) {
+        let mut inner = self.inner.lock();
+        inner.worker_until = inner.worker_until.max(started + stale_after);
+    }
+
     /// Attempts held (each counts against the capacity).
     pub(crate) fn len(&self) -> usize {
         self.inner.lock().slots.len()

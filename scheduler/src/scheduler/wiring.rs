@@ -100,6 +100,8 @@ impl Scheduler {
             worker: worker_id,
             lease: config.lease_duration,
             job_types: JobTypeFilter::only(registry.names()),
+            heartbeat_interval: config.heartbeat_interval,
+            stale_after: config.maintenance.stale_worker_after,
         };
         let inflight = Arc::new(InFlight::new(
             registering + config.maintenance.stale_worker_after,
