@@ -20,7 +20,6 @@ use std::{
     time::Duration,
 };
 
-use runloom::sqlite::JobContextExt as _;
 use runloom::{
     Clock, ExponentialBackoff, Job, JobContext, JobError, JobOptions, MaintenanceConfig, Perform,
     Scheduler, Service, SystemClock,
@@ -64,6 +63,10 @@ pub struct Settings {
     pub log_file: Option<PathBuf>,
     /// The default retry policy's cap, when not the scheduler's default.
     pub max_backoff_ms: Option<u64>,
+    /// The network namespace the child runs in (a host of its own), if any.
+    pub netns: Option<String>,
+    /// PostgreSQL's network timeout, when not the default.
+    pub network_timeout_ms: Option<u64>,
 }
 
 impl Settings {
@@ -93,23 +96,35 @@ impl Settings {
             grace_ms: 5_000,
             log_file: None,
             max_backoff_ms: None,
+            netns: None,
+            network_timeout_ms: None,
         }
     }
 
     pub fn spawn(&self) -> Child {
-        Command::new(std::env::current_exe().unwrap())
-            .args([
-                "child",
-                "--exact",
-                "--ignored",
-                "--test-threads=1",
-                "--quiet",
-            ])
-            .env(CHILD_ENV, serde_json::to_string(self).unwrap())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
+        let exe = std::env::current_exe().unwrap();
+        let mut cmd = match &self.netns {
+            // `ip netns exec` enters the namespace and executes the binary in place:
+            // the child's pid is the test binary's own.
+            Some(ns) => {
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", ns]).arg(exe);
+                cmd
+            }
+            None => Command::new(exe),
+        };
+        cmd.args([
+            "child",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+            "--quiet",
+        ])
+        .env(CHILD_ENV, serde_json::to_string(self).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
     }
 
     pub fn builder(&self, clock: Arc<dyn Clock>) -> runloom::SchedulerBuilder {
@@ -118,9 +133,14 @@ impl Settings {
             Some(ms) => builder.max_backoff(Duration::from_millis(ms)),
             None => builder,
         };
-        let builder = match self.postgres_url() {
-            Some(url) => builder.postgres(url),
-            None => builder.database(&self.db),
+        let builder = match (self.postgres_url(), self.network_timeout_ms) {
+            (Some(url), Some(ms)) => builder.postgres_options(
+                runloom::postgres::PgOptions::new(url)
+                    .network_timeout(Duration::from_millis(ms))
+                    .connect_timeout(Duration::from_millis(ms)),
+            ),
+            (Some(url), None) => builder.postgres(url),
+            (None, _) => builder.database(&self.db),
         };
         builder
             .clock(clock)
@@ -200,9 +220,9 @@ impl Job for Hold {
     }
 }
 
-/// The table `effect` jobs write to.
+/// The table `effect` jobs write to (the same statement on either backend).
 pub const EFFECTS_TABLE: &str =
-    "CREATE TABLE IF NOT EXISTS effects (run_id INTEGER NOT NULL, attempt INTEGER NOT NULL)";
+    "CREATE TABLE IF NOT EXISTS effects (run_id BIGINT NOT NULL, attempt BIGINT NOT NULL)";
 
 impl Perform for Hold {
     type Output = u32;
@@ -238,21 +258,33 @@ impl Perform for Hold {
             ),
         );
         ctx.sleep(Duration::from_millis(self.ms))?;
+        let on_postgres = settings.postgres_url().is_some();
         if self.panic_in_transaction {
-            return ctx.transaction(|_| -> Result<u32, JobError> {
-                panic!("planned panic inside the transaction")
-            });
+            let panic =
+                || -> Result<u32, JobError> { panic!("planned panic inside the transaction") };
+            return if on_postgres {
+                runloom::postgres::JobContextExt::transaction(ctx, |_| panic())
+            } else {
+                runloom::sqlite::JobContextExt::transaction(ctx, |_| panic())
+            };
         }
-        if self.effect {
-            ctx.transaction(|db| {
+        let (run, attempt) = (ctx.run_id().get(), i64::from(ctx.attempt()));
+        match (self.effect, on_postgres) {
+            (false, _) => Ok(std::process::id()),
+            (true, false) => runloom::sqlite::JobContextExt::transaction(ctx, |db| {
                 db.execute(
                     "INSERT INTO effects (run_id, attempt) VALUES (?1, ?2)",
-                    [ctx.run_id().get(), i64::from(ctx.attempt())],
+                    [run, attempt],
                 )?;
                 Ok(std::process::id())
-            })
-        } else {
-            Ok(std::process::id())
+            }),
+            (true, true) => runloom::postgres::JobContextExt::transaction(ctx, |tx| {
+                tx.execute(
+                    "INSERT INTO effects (run_id, attempt) VALUES ($1, $2)",
+                    &[&run, &attempt],
+                )?;
+                Ok(std::process::id())
+            }),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster for the tests, started from the installed server
 //! binaries: one per test binary, with its data and its socket in a temporary folder,
-//! no TCP listener, and a fresh database per test.
+//! no TCP listener, and a fresh database per test. A test that restarts its server, or
+//! reaches it from other network namespaces, starts a [`Server`] of its own.
 //!
 //! The server runs as an unprivileged user (`postgres`) when the tests run as root, since
 //! PostgreSQL refuses to run as root. It is started through `setpriv --pdeathsig`, from a
@@ -182,7 +183,15 @@ fn sweep(base: &Path) {
     }
 }
 
-fn start() -> Cluster {
+/// A fresh data folder (initialised, owned by the server's user) in a folder of this
+/// process's, with the server binaries and the user to run them as.
+struct DataDir {
+    bin: PathBuf,
+    owner: Option<(u32, u32)>,
+    dir: PathBuf,
+}
+
+fn init_data() -> DataDir {
     let bin = server_binaries();
     let owner = is_root().then(|| ids_of("postgres"));
     let base = std::env::temp_dir();
@@ -208,16 +217,28 @@ fn start() -> Cluster {
         "initdb failed: {}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let log = std::fs::File::create(dir.join("server.log")).expect("a server log");
-    let mut server = as_server_user(&bin.join("postgres"), owner);
+    DataDir { bin, owner, dir }
+}
+
+/// Starts the server of `data` listening on the socket folder and on `listen` (TCP
+/// addresses, none for socket only) and returns its pid; a message on `exited` when it
+/// ends. The spawning thread lives as long as the server: the server's parent-death
+/// signal follows the thread that spawned it, not the process.
+fn spawn_server(data: &DataDir, listen: &str, exited: std::sync::mpsc::Sender<()>) -> u32 {
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(data.dir.join("server.log"))
+        .expect("a server log");
+    let mut server = as_server_user(&data.bin.join("postgres"), data.owner);
     server
         .arg("-D")
-        .arg(&data)
+        .arg(data.dir.join("data"))
         .arg("-k")
-        .arg(&dir)
+        .arg(&data.dir)
         .args([
             "-c",
-            "listen_addresses=",
+            &format!("listen_addresses={listen}"),
             "-c",
             "port=5432",
             "-c",
@@ -231,14 +252,13 @@ fn start() -> Cluster {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
-    // The thread that spawns the server lives as long as the test binary: the server's
-    // parent-death signal follows the spawning thread, not the process.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || match server.spawn() {
         Ok(mut child) => {
             let _ = tx.send(Ok(child.id()));
             let status = child.wait();
-            eprintln!("the test PostgreSQL server exited: {status:?}");
+            eprintln!("a test PostgreSQL server exited: {status:?}");
+            let _ = exited.send(());
         }
         Err(e) => {
             let _ = tx.send(Err(e));
@@ -246,21 +266,138 @@ fn start() -> Cluster {
     });
     rx.recv()
         .expect("the server thread answers")
-        .expect("the server starts");
-    let cluster = Cluster { socket_dir: dir };
+        .expect("the server starts")
+}
+
+/// Waits until the server on `socket_dir` accepts connections.
+fn await_server(socket_dir: &Path) {
+    let url = format!(
+        "host={} port=5432 user=postgres dbname=postgres connect_timeout=10",
+        socket_dir.display()
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls) {
-            Ok(_) => return cluster,
+        match postgres::Client::connect(&url, postgres::NoTls) {
+            Ok(_) => return,
             Err(e) if Instant::now() < deadline => {
                 let _ = e;
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(e) => {
-                let log = std::fs::read_to_string(cluster.socket_dir.join("server.log"))
-                    .unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(socket_dir.join("server.log")).unwrap_or_default();
                 panic!("the test PostgreSQL server did not accept connections: {e}\n{log}");
             }
         }
+    }
+}
+
+fn start() -> Cluster {
+    let data = init_data();
+    // Nobody waits for this server to end: it lives as long as the test binary.
+    let (exited, _) = std::sync::mpsc::channel();
+    spawn_server(&data, "", exited);
+    await_server(&data.dir);
+    Cluster {
+        socket_dir: data.dir,
+    }
+}
+
+/// A server of one test's own, which the test stops and starts again (a restart under
+/// load) and may open to TCP on given addresses (hosts in network namespaces).
+pub struct Server {
+    data: DataDir,
+    listen: String,
+    pid: Option<u32>,
+    exited: std::sync::mpsc::Receiver<()>,
+    exited_tx: std::sync::mpsc::Sender<()>,
+}
+
+impl Server {
+    /// An initialised cluster, started: listening on its socket and on the TCP
+    /// addresses `listen`, and trusting connections from `subnet` (CIDR) if given.
+    /// `None` when the PostgreSQL tests are skipped.
+    pub fn start(listen: &[&str], subnet: Option<&str>) -> Option<Server> {
+        if std::env::var_os(SKIP_VAR).is_some_and(|v| !v.is_empty() && v != "0") {
+            eprintln!("{SKIP_VAR} is set: skipping a PostgreSQL test");
+            return None;
+        }
+        let data = init_data();
+        if let Some(subnet) = subnet {
+            use std::io::Write as _;
+            let mut hba = std::fs::OpenOptions::new()
+                .append(true)
+                .open(data.dir.join("data/pg_hba.conf"))
+                .expect("pg_hba.conf opens");
+            writeln!(hba, "host all all {subnet} trust").expect("pg_hba.conf is written");
+        }
+        let (exited_tx, exited) = std::sync::mpsc::channel();
+        let mut server = Server {
+            data,
+            listen: listen.join(","),
+            pid: None,
+            exited,
+            exited_tx,
+        };
+        server.start_again();
+        Some(server)
+    }
+
+    /// Starts the stopped server on its data again and waits until it accepts
+    /// connections.
+    pub fn start_again(&mut self) {
+        assert!(self.pid.is_none(), "the server is running");
+        self.pid = Some(spawn_server(
+            &self.data,
+            &self.listen,
+            self.exited_tx.clone(),
+        ));
+        await_server(&self.data.dir);
+    }
+
+    /// Stops the server with `signal` (`INT`: fast shutdown, every session ended and
+    /// its transaction rolled back; `QUIT`: immediate, a crash as far as the data
+    /// knows) and waits until it is gone.
+    pub fn stop(&mut self, signal: &str) {
+        let Some(pid) = self.pid.take() else { return };
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status();
+        self.exited
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server stops");
+    }
+
+    /// A connection string for `database` over the socket.
+    pub fn url(&self, database: &str) -> String {
+        format!(
+            "host={} port=5432 user=postgres dbname={database} connect_timeout=10",
+            self.data.dir.display()
+        )
+    }
+
+    /// A connection string for `database` over TCP to `address`.
+    pub fn tcp_url(&self, address: &str, database: &str) -> String {
+        format!("host={address} port=5432 user=postgres dbname={database} connect_timeout=2")
+    }
+
+    /// A connection of the test's own to `database`.
+    pub fn client(&self, database: &str) -> postgres::Client {
+        postgres::Client::connect(&self.url(database), postgres::NoTls)
+            .expect("the test server accepts connections")
+    }
+
+    /// Creates the database `name`.
+    pub fn create_db(&self, name: &str) {
+        self.client("postgres")
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("a test database is created");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop("INT");
+        let _ = std::fs::remove_dir_all(&self.data.dir);
     }
 }
