@@ -4,6 +4,8 @@
 //! (`src/bin/summary.rs`) measure exactly the same thing.
 //!
 //! * [`raw`] is the baseline: the minimal SQL of the same work on a minimal schema;
+//! * [`pg`] is the same pair on PostgreSQL (the scheduler on a database of a throwaway
+//!   server, and its raw baseline on the same server);
 //! * [`ours`] drives the scheduler through its public API, end to end;
 //! * [`fixture`] fills databases quickly for the figures that need big tables;
 //! * [`holds`] measures how long large pieces of work hold the write lock;
@@ -12,6 +14,7 @@
 pub mod fixture;
 pub mod holds;
 pub mod ours;
+pub mod pg;
 pub mod raw;
 pub mod stats;
 

@@ -159,6 +159,34 @@ impl Harness {
         Self::build(path, None, setup)
     }
 
+    /// Starts `hosts` schedulers of `threads` worker threads each on the PostgreSQL
+    /// database at `url`, as separate hosts would run (each with its own pool, worker
+    /// row and listener), counting completions together: any one's
+    /// [`Harness::wait_for_completions`] waits for all of theirs.
+    ///
+    /// # Errors
+    /// Scheduler start errors.
+    pub fn start_postgres(url: &str, hosts: usize, threads: usize) -> Result<Vec<Harness>> {
+        let counter = Arc::new(Counter::default());
+        (0..hosts)
+            .map(|_| {
+                let hook = Arc::clone(&counter);
+                let scheduler = Scheduler::builder()
+                    .postgres(url)
+                    .worker_threads(threads)
+                    .register::<Noop>()
+                    .register::<Probe>()
+                    .on_event(move |e: &Event| hook.on_event(e))
+                    .start()?;
+                Ok(Harness {
+                    db: None,
+                    scheduler,
+                    counter: Arc::clone(&counter),
+                })
+            })
+            .collect()
+    }
+
     fn build(path: PathBuf, db: Option<BenchDb>, setup: Setup) -> Result<Harness> {
         let counter = Arc::new(Counter::default());
         let hook = Arc::clone(&counter);

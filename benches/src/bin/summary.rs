@@ -20,6 +20,7 @@ use runloom::{Service, Synchronous, maintenance::Counts};
 use runloom_benches::{
     BenchDb, fixture,
     ours::{Cycle, Harness, Setup, Shape},
+    pg::{self, PgBench},
     raw::{self, Raw, RawMaintenance},
     stats::{percentile, rate},
     sync_label,
@@ -265,7 +266,7 @@ fn main() -> Res<()> {
     };
     // `summary SECTION…` measures only those sections (while working on one figure).
     let only: Vec<&str> = args[1..].iter().map(String::as_str).collect();
-    let sections: [(&str, Section); 10] = [
+    let sections: [(&str, Section); 11] = [
         ("enqueue", enqueue),
         ("cycles", cycles),
         ("throughput", throughput),
@@ -276,6 +277,7 @@ fn main() -> Res<()> {
         ("maintenance", maintenance),
         ("holds", holds),
         ("memory", memory),
+        ("postgres", postgres),
     ];
     let names: Vec<&str> = sections.iter().map(|(n, _)| *n).collect();
     if only.iter().any(|o| *o == "--help" || *o == "-h") {
@@ -767,5 +769,75 @@ fn rss_child(args: &[String]) -> Res<()> {
     let rss = peak_rss().map_or_else(String::new, |b| b.to_string());
     let mut out = std::io::stdout().lock();
     writeln!(out, "{rss}")?;
+    Ok(())
+}
+
+/// The scheduler on PostgreSQL next to the raw baseline on the same server (skipped,
+/// with a line saying so, where PostgreSQL is not installed).
+fn postgres(t: &mut Table) -> Res<()> {
+    const SINGLE: usize = 1_000;
+    const BATCHES: usize = 10;
+    const N: usize = 10_000;
+    let Some(bench) = PgBench::start() else {
+        eprintln!("  postgres: no PostgreSQL server binaries installed; skipped");
+        return Ok(());
+    };
+    let (ours, base) = paired(
+        || Ok(Value::Rate(rate(SINGLE, pg::enqueue(&bench, 1, SINGLE)?))),
+        || Ok(Value::Rate(bench.raw(false)?.inserts(1, SINGLE)?)),
+    )?;
+    t.push(Row {
+        figure: "PostgreSQL: enqueue, 1 job per transaction".into(),
+        ours,
+        baseline: "raw PostgreSQL insert, 1 per tx".into(),
+        base: Some(base),
+        target: Target::None,
+    });
+    let (ours, base) = paired(
+        || {
+            Ok(Value::Rate(rate(
+                1_000 * BATCHES,
+                pg::enqueue(&bench, 1_000, BATCHES)?,
+            )))
+        },
+        || Ok(Value::Rate(bench.raw(false)?.inserts(1_000, BATCHES)?)),
+    )?;
+    t.push(Row {
+        figure: "PostgreSQL: enqueue, 1 000 jobs per transaction".into(),
+        ours,
+        baseline: "raw PostgreSQL insert, 1 000 per tx".into(),
+        base: Some(base),
+        target: Target::None,
+    });
+    // What the schema costs: its constraints, indexes and the notifying trigger.
+    let (ours, base) = paired(
+        || Ok(Value::Rate(bench.raw(true)?.inserts(1_000, BATCHES)?)),
+        || Ok(Value::Rate(bench.raw(false)?.inserts(1_000, BATCHES)?)),
+    )?;
+    t.push(Row {
+        figure: "PostgreSQL: (schema cost) raw insert on the scheduler's tables, 1 000 per tx"
+            .into(),
+        ours,
+        baseline: "raw PostgreSQL insert, 1 000 per tx".into(),
+        base: Some(base),
+        target: Target::None,
+    });
+    for (hosts, threads) in [(1usize, 4usize), (2, 2)] {
+        let (ours, base) = paired(
+            || Ok(Value::Rate(rate(N, pg::drain(&bench, hosts, threads, N)?))),
+            || Ok(Value::Rate(bench.raw(false)?.cycle(100, N)?)),
+        )?;
+        t.push(Row {
+            figure: format!(
+                "PostgreSQL: end to end, {hosts} host{} × {threads} threads, {} jobs",
+                if hosts == 1 { "" } else { "s" },
+                thousands(N as f64)
+            ),
+            ours,
+            baseline: "raw PostgreSQL cycle, 100 per tx".into(),
+            base: Some(base),
+            target: Target::None,
+        });
+    }
     Ok(())
 }

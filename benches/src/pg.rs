@@ -1,0 +1,282 @@
+//! The PostgreSQL figures: the scheduler on a PostgreSQL database next to the raw
+//! baseline on the same server in the same run, the minimal SQL of the same work on a
+//! minimal schema through the `postgres` crate (as [`crate::raw`] is for SQLite).
+//!
+//! The server is a throwaway cluster of the workspace's testkit, started from the
+//! installed binaries with its default durability (every commit flushed, as SQLite's
+//! `FULL`), on a Unix socket; each measurement gets a fresh database.
+
+use std::{
+    sync::atomic::{AtomicU32, Ordering},
+    time::{Duration, Instant},
+};
+
+use postgres::{Client, NoTls, Statement};
+use runloom_testkit::postgres::Server;
+
+use crate::{NOW_MS, Result, stats::rate};
+
+const SCHEMA: &str = "
+    CREATE TABLE runs (
+        id           bigserial PRIMARY KEY,
+        job_type     text     NOT NULL,
+        payload      jsonb    NOT NULL,
+        status       smallint NOT NULL DEFAULT 0,
+        scheduled_at bigint   NOT NULL,
+        attempt      int      NOT NULL DEFAULT 0,
+        token        bigint   NOT NULL DEFAULT 0,
+        worker       bigint,
+        finished_at  bigint
+    );
+    CREATE INDEX runs_pending ON runs (scheduled_at) WHERE status = 0;
+    CREATE TABLE leases (
+        run_id     bigint PRIMARY KEY,
+        worker     bigint NOT NULL,
+        token      bigint NOT NULL,
+        expires_at bigint NOT NULL
+    );
+";
+
+const INSERT: &str = "INSERT INTO runs (job_type, payload, scheduled_at) VALUES ('noop', '{}', $1)";
+/// The same insert on the scheduler's own table: its CHECK constraints, indexes and
+/// the statement-level trigger that notifies listeners (migration 0003).
+const INSERT_SCHEDULER: &str = "INSERT INTO task_runs (job_type, payload, scheduled_at, created_at) \
+     VALUES ('noop', '{}', $1, $1)";
+const CLAIM: &str = "UPDATE runs SET status = 1, attempt = attempt + 1, token = token + 1, worker = $1 \
+     WHERE id IN (SELECT id FROM runs WHERE status = 0 AND scheduled_at <= $2 \
+                  ORDER BY scheduled_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, token";
+const LEASE: &str =
+    "INSERT INTO leases (run_id, worker, token, expires_at) VALUES ($1, $2, $3, $4)";
+const COMPLETE: &str =
+    "UPDATE runs SET status = 2, finished_at = $2 WHERE id = $1 AND status = 1 AND token = $3";
+const UNLEASE: &str = "DELETE FROM leases WHERE run_id = $1 AND token = $2";
+
+/// One throwaway server for a set of figures, and fresh databases on it.
+#[derive(Debug)]
+pub struct PgBench {
+    server: Server,
+    next: AtomicU32,
+}
+
+impl PgBench {
+    /// Starts the server, or `None` when PostgreSQL is not installed (or skipped).
+    #[must_use]
+    pub fn start() -> Option<PgBench> {
+        if !runloom_testkit::postgres::server_binaries_found() {
+            return None;
+        }
+        Some(PgBench {
+            server: Server::start_with(&[], None, true)?,
+            next: AtomicU32::new(0),
+        })
+    }
+
+    /// A fresh, empty database's connection string.
+    #[must_use]
+    pub fn fresh_db(&self) -> String {
+        let name = format!("bench_{}", self.next.fetch_add(1, Ordering::Relaxed));
+        self.server.create_db(&name);
+        self.server.url(&name)
+    }
+
+    /// The raw baseline on a fresh database: the minimal schema (or the scheduler's,
+    /// migrated by a store that is then closed).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn raw(&self, scheduler_schema: bool) -> Result<RawPg> {
+        let url = self.fresh_db();
+        if scheduler_schema {
+            drop(runloom::postgres::PgStore::open(
+                runloom::postgres::PgOptions::new(&url),
+            )?);
+        }
+        let mut client = Client::connect(&url, NoTls)?;
+        if !scheduler_schema {
+            client.batch_execute(SCHEMA)?;
+        }
+        let insert = client.prepare(if scheduler_schema {
+            INSERT_SCHEDULER
+        } else {
+            INSERT
+        })?;
+        let (claim, lease, complete, unlease) = if scheduler_schema {
+            // Only the insert is measured on the scheduler's tables.
+            let s = client.prepare("SELECT 1")?;
+            (s.clone(), s.clone(), s.clone(), s)
+        } else {
+            (
+                client.prepare(CLAIM)?,
+                client.prepare(LEASE)?,
+                client.prepare(COMPLETE)?,
+                client.prepare(UNLEASE)?,
+            )
+        };
+        Ok(RawPg {
+            client,
+            insert,
+            claim,
+            lease,
+            complete,
+            unlease,
+        })
+    }
+}
+
+/// The baseline's connection with its statements prepared.
+pub struct RawPg {
+    client: Client,
+    insert: Statement,
+    claim: Statement,
+    lease: Statement,
+    complete: Statement,
+    unlease: Statement,
+}
+
+impl std::fmt::Debug for RawPg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawPg").finish_non_exhaustive()
+    }
+}
+
+impl RawPg {
+    /// Inserts `n` pending runs in one transaction.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn insert_batch(&mut self, n: usize) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        for _ in 0..n {
+            tx.execute(&self.insert, &[&NOW_MS])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `batches` transactions of `per_tx` inserts: the rate.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn inserts(&mut self, per_tx: usize, batches: usize) -> Result<f64> {
+        let t0 = Instant::now();
+        for _ in 0..batches {
+            self.insert_batch(per_tx)?;
+        }
+        Ok(rate(per_tx * batches, t0.elapsed()))
+    }
+
+    /// Claims up to `n` due runs under leases in one transaction, then completes them
+    /// and drops their leases in a second one, as SQLite's baseline does.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn claim_complete(&mut self, n: usize) -> Result<usize> {
+        let mut tx = self.client.transaction()?;
+        let claimed: Vec<(i64, i64)> = tx
+            .query(&self.claim, &[&1_i64, &NOW_MS, &(n as i64)])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        for (id, token) in &claimed {
+            tx.execute(&self.lease, &[id, &1_i64, token, &(NOW_MS + 30_000)])?;
+        }
+        tx.commit()?;
+        let mut tx = self.client.transaction()?;
+        for (id, token) in &claimed {
+            tx.execute(&self.complete, &[id, &NOW_MS, token])?;
+            tx.execute(&self.unlease, &[id, token])?;
+        }
+        tx.commit()?;
+        Ok(claimed.len())
+    }
+
+    /// Inserts `n` pending runs in transactions of 10 000 (fixtures).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn fill(&mut self, n: usize) -> Result<()> {
+        let mut left = n;
+        while left > 0 {
+            let now = left.min(10_000);
+            self.insert_batch(now)?;
+            left -= now;
+        }
+        Ok(())
+    }
+
+    /// Claims and completes every due run, `per_tx` at a time; returns how many.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn drain(&mut self, per_tx: usize) -> Result<usize> {
+        let mut done = 0;
+        loop {
+            let k = self.claim_complete(per_tx)?;
+            if k == 0 {
+                return Ok(done);
+            }
+            done += k;
+        }
+    }
+
+    /// [`RawPg::fill`] `n` runs, then the rate of [`RawPg::drain`].
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn cycle(&mut self, per_tx: usize, n: usize) -> Result<f64> {
+        self.fill(n)?;
+        let t0 = Instant::now();
+        let done = self.drain(per_tx)?;
+        Ok(rate(done, t0.elapsed()))
+    }
+}
+
+/// The scheduler's side on PostgreSQL: `hosts` schedulers (as hosts would be) of
+/// `threads` worker threads each on one fresh database drain `n` no-op runs enqueued
+/// while claiming was paused. Returns the time from the resume to the last completion
+/// committed.
+///
+/// # Errors
+/// Scheduler errors; runs that did not all complete within ten minutes.
+pub fn drain(bench: &PgBench, hosts: usize, threads: usize, n: usize) -> Result<Duration> {
+    let url = bench.fresh_db();
+    let harnesses = crate::ours::Harness::start_postgres(&url, hosts, threads)?;
+    let first = &harnesses[0];
+    first.scheduler().pause()?;
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(1_000);
+        first
+            .scheduler()
+            .enqueue_many((0..k).map(|_| crate::ours::Noop {}))?;
+        left -= k;
+    }
+    let t0 = Instant::now();
+    // A resume notifies every host (the state trigger), as it would across machines.
+    first.scheduler().resume()?;
+    first.wait_for_completions(n)?;
+    let took = t0.elapsed();
+    for h in harnesses {
+        h.stop()?;
+    }
+    Ok(took)
+}
+
+/// Enqueues through the scheduler on a fresh database with claiming paused: `batches`
+/// calls of `per_call` jobs (one transaction each). Returns the time they took.
+///
+/// # Errors
+/// Scheduler errors.
+pub fn enqueue(bench: &PgBench, per_call: usize, batches: usize) -> Result<Duration> {
+    let url = bench.fresh_db();
+    let mut harnesses = crate::ours::Harness::start_postgres(&url, 1, 1)?;
+    let h = harnesses.remove(0);
+    let took = if per_call == 1 {
+        h.enqueue_single(batches)?
+    } else {
+        h.enqueue_batches(batches, per_call)?
+    };
+    h.stop()?;
+    Ok(took)
+}
