@@ -13,7 +13,11 @@
 //!
 //! ```text
 //! cargo run --example quickstart
+//! RUNLOOM_DB=postgres://postgres@127.0.0.1:5432/jobs cargo run --example quickstart
 //! ```
+//!
+//! With `RUNLOOM_DB` set it runs on that database instead: a file, or a PostgreSQL URL
+//! (`cargo run -p runloom-testkit --bin dev-postgres` starts a local server for it).
 
 use std::{
     collections::BTreeMap,
@@ -74,7 +78,16 @@ impl Perform for CollectMetrics {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let scheduler = Scheduler::builder() // the database defaults to ./scheduler.db
+    // The database defaults to ./scheduler.db; RUNLOOM_DB names a file or a PostgreSQL URL.
+    let db = std::env::var("RUNLOOM_DB").ok().filter(|v| !v.is_empty());
+    let (builder, shown) = match db.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            (Scheduler::builder().postgres(url), "PostgreSQL".to_owned())
+        }
+        Some(path) => (Scheduler::builder().database(path), path.to_owned()),
+        None => (Scheduler::builder(), "./scheduler.db".to_owned()),
+    };
+    let scheduler = builder
         .worker_threads(4)
         .register::<SendInvoice>()
         .register::<BuildReport>()
@@ -102,7 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let invoice = format!("INV-{}", std::process::id());
     mine.push(scheduler.enqueue(SendInvoice { invoice })?.id);
     println!(
-        "enqueued {} runs and a schedule every 2 s into ./scheduler.db",
+        "enqueued {} runs and a schedule every 2 s into {shown}",
         mine.len()
     );
 

@@ -11,8 +11,17 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn run_in(dir: &std::path::Path, name: &str) -> String {
-    let out = Command::new(example(name))
-        .current_dir(dir)
+    run_on(dir, name, None)
+}
+
+/// Runs example `name` in `dir`, on the database `db` names (`RUNLOOM_DB`) if any.
+fn run_on(dir: &std::path::Path, name: &str, db: Option<&str>) -> String {
+    let mut cmd = Command::new(example(name));
+    cmd.current_dir(dir).env_remove("RUNLOOM_DB");
+    if let Some(db) = db {
+        cmd.env("RUNLOOM_DB", db);
+    }
+    let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot start example {name}: {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -61,6 +70,37 @@ fn quickstart_runs_to_completion_twice_on_the_default_database() {
         "{second}"
     );
     assert!(second.contains("0 running, 0 leases left"), "{second}");
+}
+
+#[test]
+fn quickstart_runs_on_postgres_when_runloom_db_is_a_url() {
+    let Some(pg) = runloom_testkit::postgres::fresh_db() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = run_on(dir.path(), "quickstart", Some(&pg.uri()));
+        assert!(
+            out.contains("enqueued 4 runs and a schedule every 2 s into PostgreSQL"),
+            "{out}"
+        );
+        assert!(
+            out.contains("build_report     completed      3         3"),
+            "{out}"
+        );
+        assert!(out.contains("0 running, 0 leases left"), "{out}");
+    }
+    // Nothing went to a file.
+    assert!(!dir.path().join("scheduler.db").exists());
+    let runs: i64 = pg
+        .client()
+        .query_one(
+            "SELECT count(*) FROM task_runs WHERE job_type = 'build_report'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(runs, 6);
 }
 
 #[test]

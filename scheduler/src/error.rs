@@ -255,6 +255,21 @@ pub enum Error {
     },
     /// A scheduler thread could not be started.
     Thread(std::io::Error),
+    /// A copy to another database ([`Admin::copy_into`](crate::Admin::copy_into)) was
+    /// refused because scheduler instances are live on the source: each has kept the
+    /// heartbeat it promised, so its runs may be running. Stop them (a killed one counts
+    /// as live until its own `stale_after` has passed since its last heartbeat).
+    HostsLive {
+        /// Each live instance: its name, host, pid and how long it may still be live.
+        instances: Vec<String>,
+    },
+    /// The source database was copied to another one before and paused then: copying
+    /// it again would run its runs twice. Resume it by hand (`runloom resume`) only if
+    /// that copy was abandoned.
+    AlreadyCopied {
+        /// Where it went (a URL without its password, or a path) and when.
+        to: String,
+    },
     /// A JSON value stored in the database could not be read back.
     CorruptValue {
         /// Where the value was, e.g. `task_runs.errors`.
@@ -546,6 +561,17 @@ impl fmt::Display for Error {
             Error::CorruptValue { column, detail } => {
                 write!(f, "unreadable value in {column}: {detail}")
             }
+            Error::HostsLive { instances } => write!(
+                f,
+                "scheduler instances are live on the source database, refusing to copy \
+                 it: {}; stop them first",
+                instances.join("; ")
+            ),
+            Error::AlreadyCopied { to } => write!(
+                f,
+                "the source database was already copied to {to} (and paused); refusing \
+                 to copy it again, which would run its runs twice"
+            ),
         }
     }
 }

@@ -164,7 +164,9 @@ mod store;
 mod worker;
 
 pub use crate::{
-    admin::{Admin, AdminBuilder, Dependency, Figures, RetryReport, RunDetails, WorkerInfo},
+    admin::{
+        Admin, AdminBuilder, CopyReport, Dependency, Figures, RetryReport, RunDetails, WorkerInfo,
+    },
     clock::{Clock, ManualClock, SystemClock},
     config::{
         DEFAULT_DATABASE, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IN_FLIGHT_PER_THREAD,

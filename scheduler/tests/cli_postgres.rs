@@ -7,30 +7,7 @@ mod common;
 
 use std::process::{Command, Output};
 
-use common::postgres::{PgDb, fresh_db};
-
-/// The test database as a `postgres://` URL (the CLI's form): the socket folder goes
-/// percent-encoded in the host part.
-fn url_of(db: &PgDb) -> String {
-    let field = |key: &str| {
-        db.url
-            .split_whitespace()
-            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-            .unwrap()
-            .to_owned()
-    };
-    let host: String = field("host")
-        .chars()
-        .map(|c| {
-            if c == '/' {
-                "%2F".to_owned()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect();
-    format!("postgres://postgres@{host}:5432/{}", field("dbname"))
-}
+use common::postgres::fresh_db;
 
 fn cli(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_runloom"))
@@ -55,7 +32,7 @@ fn ok(url: &str, args: &[&str]) -> String {
 #[test]
 fn the_cli_migrates_enqueues_lists_and_pauses_a_postgres_database() {
     let Some(db) = fresh_db() else { return };
-    let url = url_of(&db);
+    let url = db.uri();
     let plan = ok(&url, &["migrate", "up", "--dry-run"]);
     assert!(plan.contains("0001"), "{plan}");
     ok(&url, &["migrate", "up"]);

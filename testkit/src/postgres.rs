@@ -62,6 +62,20 @@ impl PgDb {
     pub fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, postgres::NoTls).expect("the test database connects")
     }
+
+    /// The database as a `postgres://` URL (the CLI's form): the socket folder goes
+    /// percent-encoded in the host part.
+    pub fn uri(&self) -> String {
+        let field = |key: &str| {
+            self.url
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+                .expect("the test URL names its host and database")
+                .to_owned()
+        };
+        let host = field("host").replace('/', "%2F");
+        format!("postgres://postgres@{host}:5432/{}", field("dbname"))
+    }
 }
 
 impl Drop for PgDb {

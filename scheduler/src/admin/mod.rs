@@ -8,12 +8,14 @@
 //! [`Scheduler`](crate::Scheduler) hands out its own with
 //! [`Scheduler::admin`](crate::Scheduler::admin).
 
+mod copy;
 mod runs;
 mod system;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 pub use self::{
+    copy::CopyReport,
     runs::{Dependency, RetryReport, RunDetails},
     system::{Figures, WorkerInfo},
 };

@@ -73,6 +73,8 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug + 'static {
 
     /// How long a write waits for the lock unless told otherwise.
     fn busy_timeout(&self) -> Duration;
+    /// Where the database is, for people: a path, or a URL without its password.
+    fn describe(&self) -> String;
 
     /// The schema version (0 before any migration).
     fn schema_version(&self) -> Result<u32>;
@@ -220,6 +222,9 @@ pub(crate) trait Writes: Reads {
     ) -> Result<usize>;
     fn cancel_run(&self, id: RunId, reason: &str, now: OffsetDateTime) -> Result<CancelOutcome>;
     fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()>;
+    /// Gives run `id`, just inserted as a copy of `from` (another database's run), the
+    /// attempts, errors and enqueue time of `from`.
+    fn restore_history(&self, id: RunId, from: &Run) -> Result<()>;
 
     // Claiming, leases and completion.
     fn claim_unpaused(

@@ -46,6 +46,17 @@ impl AttemptError {
         }
     }
 
+    /// A run's whole history as stored in `task_runs.errors`: a JSON array, or `None`
+    /// for a run without failed attempts.
+    pub(crate) fn history_json(errors: &[AttemptError]) -> Result<Option<String>> {
+        if errors.is_empty() {
+            return Ok(None);
+        }
+        serde_json::to_string(errors)
+            .map(Some)
+            .map_err(|e| ValueError::corrupt("task_runs.errors", e.to_string()))
+    }
+
     pub(crate) fn to_json(&self) -> Result<String> {
         serde_json::to_string(self)
             .map_err(|e| ValueError::corrupt("task_runs.errors", e.to_string()))

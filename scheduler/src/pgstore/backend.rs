@@ -62,6 +62,10 @@ impl Backend for PgStore {
         self.options.busy_timeout
     }
 
+    fn describe(&self) -> String {
+        self.describe()
+    }
+
     fn schema_version(&self) -> Result<u32> {
         PgStore::schema_version(self)
     }
@@ -133,6 +137,9 @@ impl Writes for PgTx<'_> {
     }
     fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
         PgTx::retry_run(self, id, now)
+    }
+    fn restore_history(&self, id: RunId, from: &crate::model::Run) -> Result<()> {
+        PgTx::restore_history(self, id, from)
     }
     fn claim_unpaused(
         &self,

@@ -166,6 +166,29 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// The database as `postgres://user@host:port/dbname`, never with the password.
+    pub(crate) fn describe(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(name)) => name.clone(),
+            #[cfg(unix)]
+            Some(postgres::config::Host::Unix(dir)) => dir.display().to_string(),
+            None => String::new(),
+        };
+        let port = self
+            .config
+            .get_ports()
+            .first()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let user = self
+            .config
+            .get_user()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        let db = self.config.get_dbname().unwrap_or_default();
+        format!("postgres://{user}{host}{port}/{db}")
+    }
+
     /// Connects to the database and brings its schema up to date (unless told not to).
     ///
     /// # Errors

@@ -149,6 +149,9 @@ impl PgTx<'_> {
             run.validate()?;
         }
         let now = ms(now);
+        if runs.len() > 1 && runs.iter().all(|r| r.unique_key.is_none()) {
+            return self.insert_many(runs, now);
+        }
         let mut out = Vec::with_capacity(runs.len());
         for run in runs {
             let timeout_ms = run.timeout.map(|t| duration_ms("timeout", t)).transpose()?;
@@ -198,6 +201,57 @@ impl PgTx<'_> {
             })?);
         }
         Ok(out)
+    }
+
+    /// [`PgTx::insert_runs`] for a validated batch without unique keys: one statement.
+    fn insert_many(&self, runs: &[NewRun], now: i64) -> Result<Vec<Inserted>> {
+        let mut task_ids = Vec::with_capacity(runs.len());
+        let (mut job_types, mut payloads) = (Vec::new(), Vec::new());
+        let (mut priorities, mut max_attempts) = (Vec::new(), Vec::new());
+        let (mut timeouts, mut backoffs, mut due) = (Vec::new(), Vec::new(), Vec::new());
+        for run in runs {
+            task_ids.push(run.task_id.map(|t| t.get()));
+            job_types.push(run.job_type.as_str());
+            payloads.push(run.payload.as_str());
+            priorities.push(i64::from(run.priority));
+            max_attempts.push(i64::from(run.max_attempts));
+            timeouts.push(run.timeout.map(|t| duration_ms("timeout", t)).transpose()?);
+            backoffs.push(duration_ms("backoff", run.backoff)?);
+            due.push(ms(run.scheduled_at));
+        }
+        let rows = self.query(
+            sql::RUNS_INSERT_MANY,
+            &[
+                &task_ids,
+                &job_types,
+                &payloads,
+                &priorities,
+                &max_attempts,
+                &timeouts,
+                &backoffs,
+                &due,
+                &now,
+            ],
+        )?;
+        let mut ids = rows
+            .iter()
+            .map(|r| r.try_get::<_, RunId>(0))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if ids.len() != runs.len() {
+            return Err(Error::invalid(
+                "batch",
+                format!("{} runs given, {} inserted", runs.len(), ids.len()),
+            ));
+        }
+        ids.sort_unstable();
+        Ok(ids
+            .into_iter()
+            .map(|id| Inserted {
+                id,
+                created: true,
+                status: RunStatus::Pending,
+            })
+            .collect())
     }
 
     pub(crate) fn cancel_run(
@@ -268,6 +322,27 @@ impl PgTx<'_> {
             self.execute(sql::DEPS_SET_RESOLVED, &[&id, &upstream, &flag(settled)])?;
         }
         self.execute(sql::RUNS_RETRY_FINISHED, &[&id, &ms(now), &blocked_on])?;
+        Ok(())
+    }
+
+    pub(crate) fn restore_history(&self, id: RunId, from: &Run) -> Result<()> {
+        let changed = self.execute(
+            sql::RUNS_RESTORE_HISTORY,
+            &[
+                &id,
+                &i64::from(from.attempt),
+                &AttemptError::history_json(&from.errors)?,
+                &from.last_error,
+                &ms(from.created_at),
+            ],
+        )?;
+        if changed == 0 {
+            return Err(Error::InvalidRunState {
+                run: id,
+                status: self.run_status(id)?,
+                operation: "restore the history of",
+            });
+        }
         Ok(())
     }
 }

@@ -53,6 +53,13 @@ impl Backend for Store {
         self.options().busy_timeout_value()
     }
 
+    fn describe(&self) -> String {
+        match self.options().location() {
+            super::Location::File(path) => path.display().to_string(),
+            super::Location::Memory(name) => format!("memory:{name}"),
+        }
+    }
+
     fn schema_version(&self) -> Result<u32> {
         Store::schema_version(self)
     }
@@ -131,6 +138,9 @@ impl Writes for WriteTx<'_> {
     }
     fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
         WriteTx::retry_run(self, id, now)
+    }
+    fn restore_history(&self, id: RunId, from: &crate::model::Run) -> Result<()> {
+        WriteTx::restore_history(self, id, from)
     }
     fn claim_unpaused(
         &self,

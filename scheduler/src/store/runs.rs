@@ -296,4 +296,30 @@ impl WriteTx<'_> {
             .execute(named_params! { ":id": id, ":now": ms(now), ":blocked_on": blocked_on })?;
         Ok(())
     }
+
+    /// Gives run `id`, inserted in this transaction as a copy of `from` (another
+    /// database's run), `from`'s attempts, errors and enqueue time.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRunState`] when `id` has started here already; database errors.
+    pub fn restore_history(&self, id: RunId, from: &Run) -> Result<()> {
+        let changed = self
+            .conn()
+            .prepare_cached(sql::RUNS_RESTORE_HISTORY)?
+            .execute(named_params! {
+                ":id": id,
+                ":attempt": from.attempt,
+                ":errors": AttemptError::history_json(&from.errors)?,
+                ":last_error": from.last_error,
+                ":created_at": ms(from.created_at),
+            })?;
+        if changed == 0 {
+            return Err(Error::InvalidRunState {
+                run: id,
+                status: self.run_status(id)?,
+                operation: "restore the history of",
+            });
+        }
+        Ok(())
+    }
 }

@@ -63,6 +63,7 @@ statements! {
     RUNS_RELEASE_ONE_UPSTREAM => "queries/runs_release_one_upstream.sql",
     RUNS_REQUEST_CANCEL => "queries/runs_request_cancel.sql",
     RUNS_RETRY_FENCED => "queries/runs_retry_fenced.sql",
+    RUNS_RESTORE_HISTORY => "queries/runs_restore_history.sql",
     RUNS_RETRY_FINISHED => "queries/runs_retry_finished.sql",
     RUNS_UPDATE_WAITING_OCCURRENCES => "queries/runs_update_waiting_occurrences.sql",
     RUNS_WAITING_OCCURRENCES => "queries/runs_waiting_occurrences.sql",

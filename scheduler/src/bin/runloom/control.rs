@@ -1,5 +1,5 @@
 //! Commands that change what the processes sharing the database do: `pause`, `resume`,
-//! `maintenance run` and `enqueue`.
+//! `maintenance run`, `enqueue`, and `copy-to` (the move to another database).
 
 use std::time::Duration;
 
@@ -85,6 +85,54 @@ pub(crate) fn set_paused(ctx: &Ctx, paused: bool) -> CliResult<()> {
         (false, false) => "resumed: processes claim runs again\n".to_owned(),
     };
     emit(&text)
+}
+
+/// Arguments of `copy-to`.
+#[derive(Debug, Args)]
+pub(crate) struct CopyToArgs {
+    /// The database to copy into: a PostgreSQL URL (`postgres://user@host/db`) or a file.
+    /// Its schema is created or brought up to date first; the database itself must
+    /// exist on a PostgreSQL server.
+    #[arg(value_name = "DEST")]
+    dest: std::path::PathBuf,
+}
+
+/// Runs `copy-to`: everything still to do moves to `DEST`, and this database is paused.
+pub(crate) fn copy_to(ctx: &Ctx, args: CopyToArgs) -> CliResult<()> {
+    let shown = args.dest.display().to_string();
+    if ["host=", "dbname=", "user="]
+        .iter()
+        .any(|k| shown.contains(k))
+    {
+        return Err(CliError::new(format!(
+            "{shown:?} looks like a PostgreSQL connection string: give it as a URL \
+             (postgres://user@host:port/dbname), or it would be taken for a file name"
+        )));
+    }
+    let source = ctx.open()?;
+    let dest = Ctx {
+        db: args.dest,
+        json: ctx.json,
+    };
+    let target = dest.builder()?.create().map_err(|e| dest.open_error(e))?;
+    target.migrate_up(None, false)?;
+    let report = source.copy_into(&target)?;
+    if ctx.json {
+        return emit_json(&json!(report));
+    }
+    emit(&format!(
+        "copied {} task(s), {} pending and {} blocked run(s), {} dependency edge(s) and {} \
+         job type(s) from {} into {}; {} is paused now (start the hosts on {})\n",
+        report.tasks,
+        report.pending,
+        report.blocked,
+        report.dependencies,
+        report.job_types,
+        ctx.shown(),
+        dest.shown(),
+        ctx.shown(),
+        dest.shown(),
+    ))
 }
 
 /// Runs a `maintenance` command.

@@ -3,7 +3,7 @@
 //! It works on any scheduler database file, including one that running host processes
 //! use at the same time (SQLite in WAL mode lets it read while they write, and its few
 //! writes are short transactions like theirs). It never creates a database by accident:
-//! only `migrate up` may create a missing file.
+//! only `migrate up` may create a missing file, and `copy-to` the destination it names.
 //!
 //! Exit codes: 0 on success; 1 with `error: <reason>` on one line of stderr for any
 //! error (nothing was changed); 2 for a usage error (from clap).
@@ -72,6 +72,9 @@ enum Command {
     Maintenance(control::MaintenanceCommand),
     /// Enqueues a run of a job type that a host registers.
     Enqueue(control::EnqueueArgs),
+    /// Copies the live tasks and unfinished runs (with their dependencies) into another
+    /// database, usually PostgreSQL, then pauses this one. Refused while hosts are live.
+    CopyTo(control::CopyToArgs),
 }
 
 /// What every command works with: where the database is and how to print.
@@ -248,6 +251,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Resume => control::set_paused(&ctx, false),
         Command::Maintenance(cmd) => control::maintenance(&ctx, &cmd),
         Command::Enqueue(args) => control::enqueue(&ctx, &args),
+        Command::CopyTo(args) => control::copy_to(&ctx, args),
     }
 }
 
