@@ -297,13 +297,28 @@ impl Harness {
     /// # Errors
     /// Enqueue errors, or a probe that never started.
     pub fn pickup(&self, samples: usize) -> Result<Vec<Duration>> {
+        self.pickup_from(samples, || {
+            Ok(self.scheduler.enqueue(Probe {}).map(drop)?)
+        })
+    }
+
+    /// [`Harness::pickup`] with the probe enqueued by `enqueue` (another host's handle,
+    /// say) instead of this scheduler.
+    ///
+    /// # Errors
+    /// `enqueue`'s errors, or a probe that never started.
+    pub fn pickup_from(
+        &self,
+        samples: usize,
+        mut enqueue: impl FnMut() -> Result<()>,
+    ) -> Result<Vec<Duration>> {
         self.scheduler.resume()?;
         while PROBE.1.try_recv().is_ok() {}
         let mut out = Vec::with_capacity(samples);
         for _ in 0..samples {
             let target = self.completed() + 1;
             let t0 = Instant::now();
-            self.scheduler.enqueue(Probe {})?;
+            enqueue()?;
             let started = PROBE
                 .1
                 .recv_timeout(DEADLINE)

@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, NoTls, Statement, fallible_iterator::FallibleIterator as _};
 use runloom_testkit::postgres::Server;
 
 use crate::{NOW_MS, Result, stats::rate};
@@ -70,6 +70,55 @@ impl PgBench {
             server: Server::start_with(&[], None, true)?,
             next: AtomicU32::new(0),
         })
+    }
+
+    /// The raw pickup across connections: one connection inserts a run and notifies in
+    /// one transaction, another (listening, on a thread of its own) claims it once the
+    /// notification arrives; from just before the insert to the claim's return,
+    /// `samples` times.
+    ///
+    /// # Errors
+    /// Database errors; a notification that never came.
+    pub fn raw_pickup(&self, samples: usize) -> Result<Vec<Duration>> {
+        let url = self.fresh_db();
+        let mut producer = Client::connect(&url, NoTls)?;
+        producer.batch_execute(SCHEMA)?;
+        let (claimed_tx, claimed) = std::sync::mpsc::channel::<Instant>();
+        let (ready_tx, ready) = std::sync::mpsc::channel::<()>();
+        let consumer = std::thread::spawn(move || -> Result<()> {
+            let mut client = Client::connect(&url, NoTls)?;
+            client.batch_execute("LISTEN raw")?;
+            let claim = client.prepare(CLAIM)?;
+            ready_tx.send(())?;
+            for _ in 0..samples {
+                let note = client
+                    .notifications()
+                    .timeout_iter(Duration::from_secs(60))
+                    .next()?;
+                if note.is_none() {
+                    return Err("no notification within 60 s".into());
+                }
+                if client.query(&claim, &[&1_i64, &NOW_MS, &1_i64])?.is_empty() {
+                    return Err("notified, but nothing to claim".into());
+                }
+                claimed_tx.send(Instant::now())?;
+            }
+            Ok(())
+        });
+        ready.recv()?;
+        let insert = format!(
+            "BEGIN; INSERT INTO runs (job_type, payload, scheduled_at) \
+             VALUES ('noop', '{{}}', {NOW_MS}); NOTIFY raw; COMMIT"
+        );
+        let mut out = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let t0 = Instant::now();
+            producer.batch_execute(&insert)?;
+            let at = claimed.recv_timeout(Duration::from_secs(60))?;
+            out.push(at.saturating_duration_since(t0));
+        }
+        consumer.join().map_err(|_| "the raw consumer panicked")??;
+        Ok(out)
     }
 
     /// A fresh, empty database's connection string.
@@ -152,6 +201,24 @@ impl RawPg {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// `batches` transactions of one statement inserting `per_tx` rows (`unnest` of an
+    /// array of due times): the rate, the batched insert at its fastest.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn inserts_one_statement(&mut self, per_tx: usize, batches: usize) -> Result<f64> {
+        let insert = self.client.prepare(
+            "INSERT INTO runs (job_type, payload, scheduled_at) \
+             SELECT 'noop', '{}', t FROM unnest($1::bigint[]) AS t",
+        )?;
+        let due = vec![NOW_MS; per_tx];
+        let t0 = Instant::now();
+        for _ in 0..batches {
+            self.client.execute(&insert, &[&due])?;
+        }
+        Ok(rate(per_tx * batches, t0.elapsed()))
     }
 
     /// `batches` transactions of `per_tx` inserts: the rate.
@@ -242,6 +309,57 @@ impl RawPg {
 pub fn drain(bench: &PgBench, hosts: usize, threads: usize, n: usize) -> Result<Duration> {
     let url = bench.fresh_db();
     let harnesses = crate::ours::Harness::start_postgres(&url, hosts, threads)?;
+    drain_on(harnesses, n)
+}
+
+/// [`drain`] on a fresh database that already holds `finished` completed runs
+/// (finished an hour ago, vacuumed and analysed), with one host of 4 threads: how the
+/// hot statements fare as the history grows.
+///
+/// # Errors
+/// Scheduler and database errors.
+pub fn drain_with_history(bench: &PgBench, finished: usize, n: usize) -> Result<Duration> {
+    let url = bench.fresh_db();
+    let harnesses = crate::ours::Harness::start_postgres(&url, 1, 4)?;
+    let mut client = Client::connect(&url, NoTls)?;
+    let now = runloom::Clock::now(&runloom::SystemClock);
+    let hour_ago = now.unix_timestamp() * 1_000 - 3_600_000;
+    client.execute(
+        "INSERT INTO task_runs (job_type, payload, status, attempt, scheduled_at, \
+         created_at, started_at, finished_at, duration_ms) \
+         SELECT 'noop', '{}'::jsonb, 'completed', 1, $1, $1, $1, $1, 0 \
+         FROM generate_series(1, $2::bigint)",
+        &[&hour_ago, &(finished as i64)],
+    )?;
+    client.batch_execute("VACUUM ANALYZE task_runs")?;
+    drain_on(harnesses, n)
+}
+
+/// Pickup latency across hosts: one idle scheduler of 4 threads, and a probe enqueued
+/// by another host's handle (an `Admin` with its own connections), woken by the
+/// notification the insert's commit sends: from just before the enqueue to the moment
+/// the job's code starts, `samples` times after a few unmeasured rounds.
+///
+/// # Errors
+/// Scheduler errors; a probe that never started.
+pub fn pickup(bench: &PgBench, samples: usize) -> Result<Vec<Duration>> {
+    let url = bench.fresh_db();
+    let mut harnesses = crate::ours::Harness::start_postgres(&url, 1, 4)?;
+    let h = harnesses.remove(0);
+    let other = runloom::Admin::builder_postgres(&url).open()?;
+    let opts = runloom::EnqueueOptions::new();
+    let mut enqueue = || {
+        Ok(other
+            .enqueue_json_any_type("probe", "{}", &opts)
+            .map(drop)?)
+    };
+    h.pickup_from(20, &mut enqueue)?;
+    let out = h.pickup_from(samples, &mut enqueue)?;
+    h.stop()?;
+    Ok(out)
+}
+
+fn drain_on(harnesses: Vec<crate::ours::Harness>, n: usize) -> Result<Duration> {
     let first = &harnesses[0];
     first.scheduler().pause()?;
     let mut left = n;

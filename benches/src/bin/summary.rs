@@ -778,6 +778,7 @@ fn postgres(t: &mut Table) -> Res<()> {
     const SINGLE: usize = 1_000;
     const BATCHES: usize = 10;
     const N: usize = 10_000;
+    const SAMPLES: usize = 500;
     let Some(bench) = PgBench::start() else {
         eprintln!("  postgres: no PostgreSQL server binaries installed; skipped");
         return Ok(());
@@ -807,6 +808,26 @@ fn postgres(t: &mut Table) -> Res<()> {
         ours,
         baseline: "raw PostgreSQL insert, 1 000 per tx".into(),
         base: Some(base),
+        target: Target::Ratio(0.5),
+    });
+    let (ours, base) = paired(
+        || {
+            Ok(Value::Rate(rate(
+                1_000 * BATCHES,
+                pg::enqueue(&bench, 1_000, BATCHES)?,
+            )))
+        },
+        || {
+            Ok(Value::Rate(
+                bench.raw(false)?.inserts_one_statement(1_000, BATCHES)?,
+            ))
+        },
+    )?;
+    t.push(Row {
+        figure: "PostgreSQL: enqueue, 1 000 jobs per transaction (vs one raw statement)".into(),
+        ours,
+        baseline: "raw PostgreSQL insert, 1 000 in one statement".into(),
+        base: Some(base),
         target: Target::None,
     });
     // What the schema costs: its constraints, indexes and the notifying trigger.
@@ -822,7 +843,7 @@ fn postgres(t: &mut Table) -> Res<()> {
         base: Some(base),
         target: Target::None,
     });
-    for (hosts, threads) in [(1usize, 4usize), (2, 2)] {
+    for (hosts, threads) in [(1usize, 4usize), (2, 2), (3, 4)] {
         let (ours, base) = paired(
             || Ok(Value::Rate(rate(N, pg::drain(&bench, hosts, threads, N)?))),
             || Ok(Value::Rate(bench.raw(false)?.cycle(100, N)?)),
@@ -836,8 +857,43 @@ fn postgres(t: &mut Table) -> Res<()> {
             ours,
             baseline: "raw PostgreSQL cycle, 100 per tx".into(),
             base: Some(base),
-            target: Target::None,
+            target: Target::Ratio(0.5),
         });
     }
+    let ours = pg::pickup(&bench, SAMPLES)?;
+    let base = bench.raw_pickup(SAMPLES)?;
+    for p in [50.0, 99.0] {
+        t.push(Row {
+            figure: format!("PostgreSQL: pickup latency p{p:.0} across hosts, {SAMPLES} samples"),
+            ours: Value::Time(percentile(&ours, p)),
+            baseline: "raw insert + NOTIFY → LISTEN, claim".into(),
+            base: Some(Value::Time(percentile(&base, p))),
+            target: if p < 60.0 {
+                Target::AtMost(Duration::from_millis(2))
+            } else {
+                Target::None
+            },
+        });
+    }
+    const DRAINED: usize = 5_000;
+    let small = med((0..TRIES)
+        .map(|_| {
+            Ok(Value::Rate(rate(
+                DRAINED,
+                pg::drain_with_history(&bench, 10_000, DRAINED)?,
+            )))
+        })
+        .collect::<Res<Vec<_>>>()?);
+    let large = Value::Rate(rate(
+        DRAINED,
+        pg::drain_with_history(&bench, 1_000_000, DRAINED)?,
+    ));
+    t.push(Row {
+        figure: "PostgreSQL: end to end with 1 000 000 finished runs in the table".into(),
+        ours: large,
+        baseline: "ours, with 10 000".into(),
+        base: Some(small),
+        target: Target::Ratio(1.0 / 1.2),
+    });
     Ok(())
 }
