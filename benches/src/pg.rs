@@ -398,3 +398,111 @@ pub fn enqueue(bench: &PgBench, per_call: usize, batches: usize) -> Result<Durat
     h.stop()?;
     Ok(took)
 }
+
+/// What a maintenance pass on PostgreSQL held at most, next to the raw batch.
+#[derive(Debug)]
+pub struct MaintenanceHold {
+    /// The service's longest transaction in one pass over the fixture.
+    pub ours: Duration,
+    /// Rows the pass acted on.
+    pub rows: u64,
+    /// The longest of a few raw deletes of one batch (1 000 rows) on the minimal table.
+    pub raw: Duration,
+}
+
+/// The longest write transaction of the retention and token-purge passes over `rows`
+/// finished runs (two days old) and `rows` expired revoked tokens, each next to a raw
+/// delete of 1 000 such rows through an index.
+///
+/// # Errors
+/// Database and scheduler errors.
+pub fn maintenance(bench: &PgBench, rows: usize) -> Result<[MaintenanceHold; 2]> {
+    use runloom::{Service, maintenance::Counts};
+    let url = bench.fresh_db();
+    drop(runloom::postgres::PgStore::open(
+        runloom::postgres::PgOptions::new(&url),
+    )?);
+    let mut client = Client::connect(&url, NoTls)?;
+    let now = runloom::Clock::now(&runloom::SystemClock).unix_timestamp() * 1_000;
+    let old = now - 2 * 86_400_000;
+    client.execute(
+        "INSERT INTO task_runs (job_type, payload, status, attempt, scheduled_at, \
+         created_at, started_at, finished_at, duration_ms) \
+         SELECT 'noop', '{}'::jsonb, 'completed', 1, $1, $1, $1, $1, 0 \
+         FROM generate_series(1, $2::bigint)",
+        &[&old, &(rows as i64)],
+    )?;
+    client.execute(
+        "INSERT INTO jwt_token_blacklist (token_id, expires_at, revoked_at) \
+         SELECT 'token-' || g, $1, $1 FROM generate_series(1, $2::bigint) AS g",
+        &[&old, &(rows as i64)],
+    )?;
+    client.batch_execute("VACUUM ANALYZE task_runs")?;
+    client.batch_execute("VACUUM ANALYZE jwt_token_blacklist")?;
+    let admin = runloom::Admin::builder_postgres(&url).open()?;
+    let pass = |service| -> Result<(Duration, u64)> {
+        let report = admin.run_maintenance(Some(service))?;
+        let p = report.pass(service).ok_or("the pass did not run")?;
+        let acted = match &p.counts {
+            Counts::RunRetention(c) => c.removed(),
+            Counts::TokenPurge(c) => c.purged,
+            _ => 0,
+        };
+        Ok((Duration::from_millis(p.longest_batch_ms), acted))
+    };
+    let (retention, removed) = pass(Service::RunRetention)?;
+    let (tokens, purged) = pass(Service::TokenPurge)?;
+
+    // The raw side: the minimal table, and a token table of the same shape.
+    let raw_url = bench.fresh_db();
+    let mut c = Client::connect(&raw_url, NoTls)?;
+    c.batch_execute(SCHEMA)?;
+    c.batch_execute(
+        "CREATE TABLE tokens (id bigserial PRIMARY KEY, token_id text NOT NULL UNIQUE, \
+         expires_at bigint NOT NULL); CREATE INDEX tokens_expiry ON tokens (expires_at); \
+         CREATE INDEX runs_finished ON runs (finished_at) WHERE status = 2",
+    )?;
+    c.execute(
+        "INSERT INTO runs (job_type, payload, status, scheduled_at, finished_at) \
+         SELECT 'noop', '{}', 2, $1, $1 FROM generate_series(1, $2::bigint)",
+        &[&old, &(rows as i64)],
+    )?;
+    c.execute(
+        "INSERT INTO tokens (token_id, expires_at) \
+         SELECT 'token-' || g, $1 FROM generate_series(1, $2::bigint) AS g",
+        &[&old, &(rows as i64)],
+    )?;
+    c.batch_execute("VACUUM ANALYZE runs")?;
+    c.batch_execute("VACUUM ANALYZE tokens")?;
+    let mut longest = |sql: &str| -> Result<Duration> {
+        let mut worst = Duration::ZERO;
+        for _ in 0..5 {
+            let t0 = Instant::now();
+            let mut tx = c.transaction()?;
+            tx.execute(sql, &[&now])?;
+            tx.commit()?;
+            worst = worst.max(t0.elapsed());
+        }
+        Ok(worst)
+    };
+    let raw_runs = longest(
+        "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status = 2 \
+         AND finished_at < $1 ORDER BY finished_at LIMIT 1000)",
+    )?;
+    let raw_tokens = longest(
+        "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expires_at < $1 \
+         ORDER BY expires_at LIMIT 1000)",
+    )?;
+    Ok([
+        MaintenanceHold {
+            ours: retention,
+            rows: removed,
+            raw: raw_runs,
+        },
+        MaintenanceHold {
+            ours: tokens,
+            rows: purged,
+            raw: raw_tokens,
+        },
+    ])
+}

@@ -266,7 +266,7 @@ fn main() -> Res<()> {
     };
     // `summary SECTION…` measures only those sections (while working on one figure).
     let only: Vec<&str> = args[1..].iter().map(String::as_str).collect();
-    let sections: [(&str, Section); 11] = [
+    let sections: [(&str, Section); 12] = [
         ("enqueue", enqueue),
         ("cycles", cycles),
         ("throughput", throughput),
@@ -278,6 +278,7 @@ fn main() -> Res<()> {
         ("holds", holds),
         ("memory", memory),
         ("postgres", postgres),
+        ("postgres-maintenance", postgres_maintenance),
     ];
     let names: Vec<&str> = sections.iter().map(|(n, _)| *n).collect();
     if only.iter().any(|o| *o == "--help" || *o == "-h") {
@@ -895,5 +896,30 @@ fn postgres(t: &mut Table) -> Res<()> {
         base: Some(small),
         target: Target::Ratio(1.0 / 1.2),
     });
+    Ok(())
+}
+
+/// The longest write transaction of the PostgreSQL maintenance passes that have a
+/// fixture here (retention, token purge), next to a raw batch.
+fn postgres_maintenance(t: &mut Table) -> Res<()> {
+    const MAINTAINED: usize = 200_000;
+    let Some(bench) = PgBench::start() else {
+        eprintln!("  postgres-maintenance: no PostgreSQL server binaries installed; skipped");
+        return Ok(());
+    };
+    let holds = pg::maintenance(&bench, MAINTAINED)?;
+    for (hold, name) in holds.iter().zip(["retention", "token cleanup"]) {
+        eprintln!("  postgres {name}: {} rows", hold.rows);
+        t.push(Row {
+            figure: format!(
+                "PostgreSQL: maintenance, {name}, {} rows: longest write transaction",
+                thousands(MAINTAINED as f64)
+            ),
+            ours: Value::Time(hold.ours),
+            baseline: "raw delete of 1 000".into(),
+            base: Some(Value::Time(hold.raw)),
+            target: Target::AtMost(Duration::from_millis(50)),
+        });
+    }
     Ok(())
 }
