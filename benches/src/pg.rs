@@ -410,13 +410,16 @@ pub struct MaintenanceHold {
     pub raw: Duration,
 }
 
-/// The longest write transaction of the retention and token-purge passes over `rows`
-/// finished runs (two days old) and `rows` expired revoked tokens, each next to a raw
-/// delete of 1 000 such rows through an index.
+/// The longest write transaction of each maintenance pass over `rows` rows of its
+/// work, in the order lease rescue, stale workers, retention, token purge: `rows`
+/// running runs whose leases expired an hour ago on the server's clock, `rows` active
+/// workers silent past the limit they recorded, `rows` finished runs two days old and
+/// `rows` expired revoked tokens. Each next to the longest of a few raw statements
+/// doing one batch (1 000 rows) of the same on the minimal tables, through an index.
 ///
 /// # Errors
 /// Database and scheduler errors.
-pub fn maintenance(bench: &PgBench, rows: usize) -> Result<[MaintenanceHold; 2]> {
+pub fn maintenance(bench: &PgBench, rows: usize) -> Result<[MaintenanceHold; 4]> {
     use runloom::{Service, maintenance::Counts};
     let url = bench.fresh_db();
     drop(runloom::postgres::PgStore::open(
@@ -425,66 +428,99 @@ pub fn maintenance(bench: &PgBench, rows: usize) -> Result<[MaintenanceHold; 2]>
     let mut client = Client::connect(&url, NoTls)?;
     let now = runloom::Clock::now(&runloom::SystemClock).unix_timestamp() * 1_000;
     let old = now - 2 * 86_400_000;
-    client.execute(
-        "INSERT INTO task_runs (job_type, payload, status, attempt, scheduled_at, \
+    let n = rows as i64;
+    client.batch_execute(&format!(
+        "INSERT INTO workers (name, host, pid, threads, version, status, started_at, \
+         last_heartbeat, stopped_at, updated_at, heartbeat_ms, lease_ms, stale_after_ms, \
+         heartbeat_mono) \
+         VALUES ('holder', 'bench', 1, 4, 'bench', 'offline', {old}, {old}, {old}, {old}, \
+                 5000, 30000, 60000, {old}); \
+         INSERT INTO workers (name, host, pid, threads, version, status, started_at, \
+         last_heartbeat, updated_at, heartbeat_ms, lease_ms, stale_after_ms, heartbeat_mono) \
+         SELECT 'silent-' || g, 'bench', g, 1, 'bench', 'active', {old}, {old}, {old}, \
+                5000, 30000, 60000, {old} FROM generate_series(1, {n}) AS g; \
+         INSERT INTO task_runs (job_type, payload, status, attempt, max_attempts, \
+         scheduled_at, created_at, started_at, worker_id, lease_token) \
+         SELECT 'noop', '{{}}'::jsonb, 'running', 1, 3, {old}, {old}, {old}, \
+                (SELECT id FROM workers WHERE name = 'holder'), 1 \
+         FROM generate_series(1, {n}); \
+         INSERT INTO task_locks (run_id, worker_id, token, acquired_at, expires_at, \
+         expires_mono) \
+         SELECT id, worker_id, 1, {old}, {old}, {old} FROM task_runs WHERE status = 'running'; \
+         INSERT INTO task_runs (job_type, payload, status, attempt, scheduled_at, \
          created_at, started_at, finished_at, duration_ms) \
-         SELECT 'noop', '{}'::jsonb, 'completed', 1, $1, $1, $1, $1, 0 \
-         FROM generate_series(1, $2::bigint)",
-        &[&old, &(rows as i64)],
-    )?;
-    client.execute(
-        "INSERT INTO jwt_token_blacklist (token_id, expires_at, revoked_at) \
-         SELECT 'token-' || g, $1, $1 FROM generate_series(1, $2::bigint) AS g",
-        &[&old, &(rows as i64)],
-    )?;
-    client.batch_execute("VACUUM ANALYZE task_runs")?;
-    client.batch_execute("VACUUM ANALYZE jwt_token_blacklist")?;
+         SELECT 'noop', '{{}}'::jsonb, 'completed', 1, {old}, {old}, {old}, {old}, 0 \
+         FROM generate_series(1, {n}); \
+         INSERT INTO jwt_token_blacklist (token_id, expires_at, revoked_at) \
+         SELECT 'token-' || g, {old}, {old} FROM generate_series(1, {n}) AS g"
+    ))?;
+    for table in ["workers", "task_runs", "task_locks", "jwt_token_blacklist"] {
+        client.batch_execute(&format!("VACUUM ANALYZE {table}"))?;
+    }
     let admin = runloom::Admin::builder_postgres(&url).open()?;
     let pass = |service| -> Result<(Duration, u64)> {
         let report = admin.run_maintenance(Some(service))?;
         let p = report.pass(service).ok_or("the pass did not run")?;
         let acted = match &p.counts {
+            Counts::LeaseRescue(c) => c.requeued + c.failed,
+            Counts::StaleWorkers(c) => c.offline,
             Counts::RunRetention(c) => c.removed(),
             Counts::TokenPurge(c) => c.purged,
             _ => 0,
         };
         Ok((Duration::from_millis(p.longest_batch_ms), acted))
     };
-    let (retention, removed) = pass(Service::RunRetention)?;
-    let (tokens, purged) = pass(Service::TokenPurge)?;
+    let rescue = pass(Service::LeaseRescue)?;
+    let stale = pass(Service::StaleWorkers)?;
+    let retention = pass(Service::RunRetention)?;
+    let tokens = pass(Service::TokenPurge)?;
 
-    // The raw side: the minimal table, and a token table of the same shape.
+    // The raw side: the minimal tables, with the indexes each batch needs.
     let raw_url = bench.fresh_db();
     let mut c = Client::connect(&raw_url, NoTls)?;
     c.batch_execute(SCHEMA)?;
-    c.batch_execute(
+    c.batch_execute(&format!(
         "CREATE TABLE tokens (id bigserial PRIMARY KEY, token_id text NOT NULL UNIQUE, \
-         expires_at bigint NOT NULL); CREATE INDEX tokens_expiry ON tokens (expires_at); \
-         CREATE INDEX runs_finished ON runs (finished_at) WHERE status = 2",
-    )?;
-    c.execute(
-        "INSERT INTO runs (job_type, payload, status, scheduled_at, finished_at) \
-         SELECT 'noop', '{}', 2, $1, $1 FROM generate_series(1, $2::bigint)",
-        &[&old, &(rows as i64)],
-    )?;
-    c.execute(
-        "INSERT INTO tokens (token_id, expires_at) \
-         SELECT 'token-' || g, $1 FROM generate_series(1, $2::bigint) AS g",
-        &[&old, &(rows as i64)],
-    )?;
-    c.batch_execute("VACUUM ANALYZE runs")?;
-    c.batch_execute("VACUUM ANALYZE tokens")?;
+         expires_at bigint NOT NULL); \
+         CREATE TABLE workers (id bigserial PRIMARY KEY, status smallint NOT NULL, \
+         heartbeat bigint NOT NULL); \
+         CREATE INDEX tokens_expiry ON tokens (expires_at); \
+         CREATE INDEX runs_finished ON runs (finished_at) WHERE status = 2; \
+         CREATE INDEX leases_expiry ON leases (expires_at); \
+         CREATE INDEX workers_heartbeat ON workers (heartbeat) WHERE status = 1; \
+         INSERT INTO runs (job_type, payload, status, scheduled_at, finished_at) \
+         SELECT 'noop', '{{}}', 2, {old}, {old} FROM generate_series(1, {n}); \
+         INSERT INTO runs (job_type, payload, status, scheduled_at, worker, token) \
+         SELECT 'noop', '{{}}', 1, {old}, 1, 1 FROM generate_series(1, {n}); \
+         INSERT INTO leases (run_id, worker, token, expires_at) \
+         SELECT id, 1, 1, {old} FROM runs WHERE status = 1; \
+         INSERT INTO tokens (token_id, expires_at) \
+         SELECT 'token-' || g, {old} FROM generate_series(1, {n}) AS g; \
+         INSERT INTO workers (status, heartbeat) SELECT 1, {old} FROM generate_series(1, {n})"
+    ))?;
+    for table in ["runs", "leases", "tokens", "workers"] {
+        c.batch_execute(&format!("VACUUM ANALYZE {table}"))?;
+    }
     let mut longest = |sql: &str| -> Result<Duration> {
         let mut worst = Duration::ZERO;
         for _ in 0..5 {
             let t0 = Instant::now();
             let mut tx = c.transaction()?;
-            tx.execute(sql, &[&now])?;
+            tx.batch_execute(&sql.replace("$1", &now.to_string()))?;
             tx.commit()?;
             worst = worst.max(t0.elapsed());
         }
         Ok(worst)
     };
+    let raw_rescue = longest(
+        "WITH l AS (DELETE FROM leases WHERE run_id IN (SELECT run_id FROM leases \
+         WHERE expires_at < $1 ORDER BY expires_at LIMIT 1000) RETURNING run_id) \
+         UPDATE runs SET status = 0, worker = NULL WHERE id IN (SELECT run_id FROM l)",
+    )?;
+    let raw_stale = longest(
+        "UPDATE workers SET status = 0 WHERE id IN (SELECT id FROM workers \
+         WHERE status = 1 AND heartbeat < $1 ORDER BY heartbeat LIMIT 1000)",
+    )?;
     let raw_runs = longest(
         "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status = 2 \
          AND finished_at < $1 ORDER BY finished_at LIMIT 1000)",
@@ -493,16 +529,11 @@ pub fn maintenance(bench: &PgBench, rows: usize) -> Result<[MaintenanceHold; 2]>
         "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expires_at < $1 \
          ORDER BY expires_at LIMIT 1000)",
     )?;
+    let hold = |(ours, rows): (Duration, u64), raw| MaintenanceHold { ours, rows, raw };
     Ok([
-        MaintenanceHold {
-            ours: retention,
-            rows: removed,
-            raw: raw_runs,
-        },
-        MaintenanceHold {
-            ours: tokens,
-            rows: purged,
-            raw: raw_tokens,
-        },
+        hold(rescue, raw_rescue),
+        hold(stale, raw_stale),
+        hold(retention, raw_runs),
+        hold(tokens, raw_tokens),
     ])
 }

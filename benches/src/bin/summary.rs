@@ -899,8 +899,8 @@ fn postgres(t: &mut Table) -> Res<()> {
     Ok(())
 }
 
-/// The longest write transaction of the PostgreSQL maintenance passes that have a
-/// fixture here (retention, token purge), next to a raw batch.
+/// The longest write transaction of each PostgreSQL maintenance pass, next to a raw
+/// batch.
 fn postgres_maintenance(t: &mut Table) -> Res<()> {
     const MAINTAINED: usize = 200_000;
     let Some(bench) = PgBench::start() else {
@@ -908,7 +908,13 @@ fn postgres_maintenance(t: &mut Table) -> Res<()> {
         return Ok(());
     };
     let holds = pg::maintenance(&bench, MAINTAINED)?;
-    for (hold, name) in holds.iter().zip(["retention", "token cleanup"]) {
+    let names = [
+        "lease expiry",
+        "stale workers",
+        "retention",
+        "token cleanup",
+    ];
+    for (hold, name) in holds.iter().zip(names) {
         eprintln!("  postgres {name}: {} rows", hold.rows);
         t.push(Row {
             figure: format!(
