@@ -154,7 +154,6 @@ fn hot_statements_are_index_scans_after_many_claims_and_completions() {
             "queries/runs_retry_fenced.sql",
             format!("{run}, 1, {now}, NULL, 1, 'boom', '{{}}', {now}"),
         ),
-        ("queries/locks_delete.sql", format!("{run}, 1")),
         (
             "queries/locks_renew.sql",
             format!("{worker}, ARRAY[{run}], ARRAY[1::bigint], {now} + 30000, 30000"),
@@ -168,11 +167,18 @@ fn hot_statements_are_index_scans_after_many_claims_and_completions() {
         ("maintenance/leases_expired.sql", "100".to_owned()),
         (
             "maintenance/runs_rescue_fenced.sql",
-            format!("{run}, 1, {now}, {now}, 'lease expired'"),
+            format!(
+                "ARRAY[{run}]::bigint[], ARRAY[1]::bigint[], {now}, ARRAY[{now}]::bigint[], \
+                 'lease expired'"
+            ),
+        ),
+        (
+            "maintenance/leases_delete_rescued.sql",
+            format!("ARRAY[{run}]::bigint[], ARRAY[1]::bigint[]"),
         ),
         (
             "maintenance/leases_release_for_worker.sql",
-            format!("{worker}, {now}"),
+            format!("ARRAY[{worker}]::bigint[], {now}"),
         ),
         ("queries/deps_has_unresolved_downstream.sql", run.to_owned()),
         ("queries/runs_count_by_status.sql", String::new()),

@@ -922,7 +922,7 @@ fn postgres_maintenance(t: &mut Table) -> Res<()> {
                 thousands(MAINTAINED as f64)
             ),
             ours: Value::Time(hold.ours),
-            baseline: "raw delete of 1 000".into(),
+            baseline: "raw batch of 1 000".into(),
             base: Some(Value::Time(hold.raw)),
             target: Target::AtMost(Duration::from_millis(50)),
         });

@@ -32,8 +32,7 @@ impl PgTx<'_> {
     ) -> Result<LeaseRescue> {
         let limit = batch_param(batch)?;
         let now_ms = ms(now);
-        let mut runs = Vec::new();
-        let mut leases_dropped = 0;
+        let (mut ids, mut tokens, mut retry_at) = (Vec::new(), Vec::new(), Vec::new());
         for r in self.query(sql::LEASES_EXPIRED, &[&limit])? {
             let run: RunId = r.try_get(0)?;
             let token: i64 = r.try_get(1)?;
@@ -43,20 +42,35 @@ impl PgTx<'_> {
             let failed =
                 FailedAttempt::new(&job_type, attempt, backoff, AttemptErrorKind::LeaseExpired);
             // A delay past the calendar's end would never come: retry now instead.
-            let retry_at =
-                add_ms("retry delay", now_ms, policy.retry_delay(&failed)).unwrap_or(now_ms);
-            let status = self.query_opt(
-                sql::RUNS_RESCUE_FENCED,
-                &[&run, &token, &now_ms, &retry_at, &LEASE_EXPIRED],
-            )?;
-            leases_dropped += self.execute(sql::LOCKS_DELETE, &[&run, &token])?;
-            if let Some(row) = status {
-                runs.push(RescuedRun {
-                    run,
-                    status: row.try_get(0)?,
-                });
-            }
+            retry_at
+                .push(add_ms("retry delay", now_ms, policy.retry_delay(&failed)).unwrap_or(now_ms));
+            ids.push(run.get());
+            tokens.push(token);
         }
+        if ids.is_empty() {
+            return Ok(LeaseRescue {
+                runs: Vec::new(),
+                leases_dropped: 0,
+                unblocked: 0,
+            });
+        }
+        // The batch in two statements, whatever its size: each would otherwise be a
+        // round trip per run, and the transaction as long as all of them.
+        let mut runs = self
+            .query(
+                sql::RUNS_RESCUE_FENCED,
+                &[&ids, &tokens, &now_ms, &retry_at, &LEASE_EXPIRED],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(RescuedRun {
+                    run: row.try_get(0)?,
+                    status: row.try_get(1)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        runs.sort_by_key(|r| r.run);
+        let leases_dropped = self.execute(sql::LEASES_DELETE_RESCUED, &[&ids, &tokens])?;
         let mut unblocked = 0;
         for r in runs.iter().filter(|r| r.status.is_finished()) {
             unblocked += self.settle_dependents(r.run, false, now)?;
@@ -124,8 +138,9 @@ impl PgTx<'_> {
             .iter()
             .map(|r| Ok(r.try_get(0)?))
             .collect::<Result<Vec<WorkerId>>>()?;
-        for id in &ids {
-            self.execute(sql::LEASES_RELEASE_FOR_WORKER, &[id, &ms(now)])?;
+        if !ids.is_empty() {
+            let raw: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+            self.execute(sql::LEASES_RELEASE_FOR_WORKER, &[&raw, &ms(now)])?;
         }
         Ok(ids)
     }
