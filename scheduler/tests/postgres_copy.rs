@@ -56,6 +56,17 @@ fn only(runs: &[runloom::Run], pred: impl Fn(&runloom::Run) -> bool) -> &runloom
     found[0]
 }
 
+/// A host with the job types of the file's runs (not `hold`) on `builder`'s database.
+fn start_host(builder: runloom::SchedulerBuilder) -> Scheduler {
+    builder
+        .poll_interval(Duration::from_millis(20))
+        .register::<Record>()
+        .register::<Flaky>()
+        .register::<Noop>()
+        .start()
+        .unwrap()
+}
+
 fn record(test: &str, label: &str) -> Record {
     Record {
         test: test.into(),
@@ -74,14 +85,7 @@ fn copy_to_moves_schedules_and_unfinished_runs_with_their_graph_into_postgres() 
 
     // The file's own history: a finished run, a run that failed once and waits for its
     // retry, a graph, a unique key, a schedule.
-    let s = Scheduler::builder()
-        .database(&file)
-        .poll_interval(Duration::from_millis(20))
-        .register::<Record>()
-        .register::<Flaky>()
-        .register::<Noop>()
-        .start()
-        .unwrap();
+    let s = start_host(Scheduler::builder().database(&file));
     let done = s.enqueue(record(test, "done")).unwrap().id;
     let flaky = s
         .enqueue_with(
@@ -252,14 +256,7 @@ fn copy_to_moves_schedules_and_unfinished_runs_with_their_graph_into_postgres() 
     assert_eq!(runs_of(&dest).len(), 7);
 
     // A host on PostgreSQL runs the copies: the graph in order, the retry as attempt 2.
-    let s = Scheduler::builder()
-        .postgres(&pg.url)
-        .poll_interval(Duration::from_millis(20))
-        .register::<Record>()
-        .register::<Flaky>()
-        .register::<Noop>()
-        .start()
-        .unwrap();
+    let s = start_host(Scheduler::builder().postgres(&pg.url));
     let ids = [ca.id, cb.id, cc.id, f.id, nightly.id];
     assert!(wait_for(WAIT, || ids.iter().all(|id| s
         .run(*id)

@@ -18,7 +18,7 @@ use crate::{
     maintenance::Service,
     model::{
         DependencyLimits, NewDependency, NewRun, NewTask, Run, RunFilter, RunId, RunStatus, Task,
-        TaskId, WorkerStatus,
+        TaskId,
     },
 };
 
@@ -138,7 +138,6 @@ fn refuse_live_hosts(src: &dyn Writes, now: OffsetDateTime) -> Result<()> {
     let live: Vec<String> = src
         .list_workers(false)?
         .into_iter()
-        .filter(|w| w.status != WorkerStatus::Offline)
         .map(|w| {
             let silent = (now - w.last_heartbeat).max(time::Duration::ZERO);
             let promise = match w.stale_after {
@@ -241,7 +240,13 @@ impl Snapshot {
                     holder: ins.id,
                 });
             }
-            dst.restore_history(ins.id, run)?;
+            if !dst.restore_history(ins.id, run)? {
+                return Err(Error::InvalidRunState {
+                    run: ins.id,
+                    status: dst.run_status(ins.id)?,
+                    operation: "restore the history of",
+                });
+            }
             ids.insert(run.id, ins.id);
         }
         let mut edges = Vec::new();

@@ -223,8 +223,9 @@ pub(crate) trait Writes: Reads {
     fn cancel_run(&self, id: RunId, reason: &str, now: OffsetDateTime) -> Result<CancelOutcome>;
     fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()>;
     /// Gives run `id`, just inserted as a copy of `from` (another database's run), the
-    /// attempts, errors and enqueue time of `from`.
-    fn restore_history(&self, id: RunId, from: &Run) -> Result<()>;
+    /// attempts, errors and enqueue time of `from`; false when `id` has started here
+    /// already (nothing changed).
+    fn restore_history(&self, id: RunId, from: &Run) -> Result<bool>;
 
     // Claiming, leases and completion.
     fn claim_unpaused(

@@ -138,7 +138,7 @@ impl Writes for PgTx<'_> {
     fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
         PgTx::retry_run(self, id, now)
     }
-    fn restore_history(&self, id: RunId, from: &crate::model::Run) -> Result<()> {
+    fn restore_history(&self, id: RunId, from: &crate::model::Run) -> Result<bool> {
         PgTx::restore_history(self, id, from)
     }
     fn claim_unpaused(

@@ -325,7 +325,7 @@ impl PgTx<'_> {
         Ok(())
     }
 
-    pub(crate) fn restore_history(&self, id: RunId, from: &Run) -> Result<()> {
+    pub(crate) fn restore_history(&self, id: RunId, from: &Run) -> Result<bool> {
         let changed = self.execute(
             sql::RUNS_RESTORE_HISTORY,
             &[
@@ -336,13 +336,6 @@ impl PgTx<'_> {
                 &ms(from.created_at),
             ],
         )?;
-        if changed == 0 {
-            return Err(Error::InvalidRunState {
-                run: id,
-                status: self.run_status(id)?,
-                operation: "restore the history of",
-            });
-        }
-        Ok(())
+        Ok(changed > 0)
     }
 }

@@ -139,7 +139,7 @@ impl Writes for WriteTx<'_> {
     fn retry_run(&self, id: RunId, now: OffsetDateTime) -> Result<()> {
         WriteTx::retry_run(self, id, now)
     }
-    fn restore_history(&self, id: RunId, from: &crate::model::Run) -> Result<()> {
+    fn restore_history(&self, id: RunId, from: &crate::model::Run) -> Result<bool> {
         WriteTx::restore_history(self, id, from)
     }
     fn claim_unpaused(

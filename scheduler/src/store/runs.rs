@@ -298,11 +298,12 @@ impl WriteTx<'_> {
     }
 
     /// Gives run `id`, inserted in this transaction as a copy of `from` (another
-    /// database's run), `from`'s attempts, errors and enqueue time.
+    /// database's run), `from`'s attempts, errors and enqueue time; false (nothing
+    /// changed) when `id` has started here already.
     ///
     /// # Errors
-    /// [`Error::InvalidRunState`] when `id` has started here already; database errors.
-    pub fn restore_history(&self, id: RunId, from: &Run) -> Result<()> {
+    /// Database errors.
+    pub fn restore_history(&self, id: RunId, from: &Run) -> Result<bool> {
         let changed = self
             .conn()
             .prepare_cached(sql::RUNS_RESTORE_HISTORY)?
@@ -313,13 +314,6 @@ impl WriteTx<'_> {
                 ":last_error": from.last_error,
                 ":created_at": ms(from.created_at),
             })?;
-        if changed == 0 {
-            return Err(Error::InvalidRunState {
-                run: id,
-                status: self.run_status(id)?,
-                operation: "restore the history of",
-            });
-        }
-        Ok(())
+        Ok(changed > 0)
     }
 }
