@@ -56,6 +56,17 @@ const SETTLE_EDGES_PER_TX: usize = 1000;
 #[doc(hidden)]
 pub const STATEMENT_MARGIN: Duration = Duration::from_secs(30);
 
+/// Whether a session whose write limits have a lock timeout of `set` ms (if any) may
+/// run a write with `want` ms left to its deadline without setting them again: a few
+/// milliseconds over (the deadline drifts by the time a connection took to come) or a
+/// tenth under. Each statement has its own lock timeout anyway, so the deadline bounds a
+/// write's waits to within this, never exactly; setting the limits again each time
+/// would cost every write a round trip.
+fn limits_fit(set: Option<u128>, want: u128) -> bool {
+    const OVER_MS: u128 = 5;
+    set.is_some_and(|set| set <= want.saturating_add(OVER_MS) && set * 10 >= want * 9)
+}
+
 /// How long either end of a connection waits on a silent network by default
 /// ([`PgOptions::network_timeout`]).
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -275,7 +286,12 @@ impl PgStore {
     /// # Errors
     /// A database error of kind `Unavailable` when none comes within the timeout.
     pub fn connection(&self) -> Result<PgConnection> {
-        Ok(self.pool.get()?)
+        let mut conn = self.pool.get()?;
+        if conn.write_limits.is_some() {
+            conn.client.batch_execute(sql::WRITE_LIMITS_RESET)?;
+            conn.write_limits = None;
+        }
+        Ok(conn)
     }
 
     /// Runs `f` in a read transaction (`REPEATABLE READ`, read only): every read
@@ -285,8 +301,12 @@ impl PgStore {
     /// The error of `f`; a database error of kind `Unavailable` when no connection
     /// comes within the connect timeout; other database errors.
     pub fn read<T>(&self, f: impl FnOnce(&PgTx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.connection()?;
-        let PgClient { client, statements } = &mut *conn;
+        // Straight from the pool: a session that carries the limits of a write keeps
+        // them (they bound the read too, and are not set again for the next write).
+        let mut conn = self.pool.get()?;
+        let PgClient {
+            client, statements, ..
+        } = &mut *conn;
         let tx = client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -314,6 +334,11 @@ impl PgStore {
     /// `deadline`; every statement also ends within the deadline plus a margin
     /// ([`STATEMENT_MARGIN`]), so a wedged server cannot hold the caller forever.
     ///
+    /// The limits are the session's `lock_timeout` and `statement_timeout`, kept from
+    /// one write to the next while the deadlines stay about the same (each lock wait
+    /// ends within a few milliseconds of the deadline): a `SET LOCAL` in each
+    /// transaction cost every write a round trip.
+    ///
     /// # Errors
     /// As [`PgStore::write`].
     pub fn write_until<T>(
@@ -326,15 +351,21 @@ impl PgStore {
             .pool
             .get_timeout(left().max(Duration::from_millis(1)))
             .map_err(|e| errors::busy(format!("no connection of the pool came in time: {e}")))?;
-        let PgClient { client, statements } = &mut *conn;
-        let tx = PgTx::new(client.transaction()?, statements, SETTLE_EDGES_PER_TX);
         // Whole milliseconds, at least 1: 0 would mean no limit at all.
         let lock_ms = left().as_millis().max(1);
-        let statement_ms = lock_ms.saturating_add(STATEMENT_MARGIN.as_millis());
-        tx.query_one(
-            sql::TX_LIMITS,
-            &[&format!("{lock_ms}ms"), &format!("{statement_ms}ms")],
-        )?;
+        if !limits_fit(conn.write_limits, lock_ms) {
+            conn.write_limits = None;
+            let statement_ms = lock_ms.saturating_add(STATEMENT_MARGIN.as_millis());
+            conn.client.query_one(
+                sql::WRITE_LIMITS,
+                &[&format!("{lock_ms}ms"), &format!("{statement_ms}ms")],
+            )?;
+            conn.write_limits = Some(lock_ms);
+        }
+        let PgClient {
+            client, statements, ..
+        } = &mut *conn;
+        let tx = PgTx::new(client.transaction()?, statements, SETTLE_EDGES_PER_TX);
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)

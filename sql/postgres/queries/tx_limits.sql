@@ -1,5 +1,0 @@
--- Bounds the write transaction that just began (SET LOCAL: until it ends): $1 how long
--- any statement waits for a lock (the caller's deadline, as SQLite's busy timeout),
--- $2 how long any statement may run at all (the deadline plus a margin, so a wedged
--- server or a runaway plan cannot hold a dispatcher forever). Both as text with units.
-SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true);
