@@ -181,6 +181,10 @@ fn hot_statements_are_index_scans_after_many_claims_and_completions() {
             format!("ARRAY[{worker}]::bigint[], {now}"),
         ),
         ("queries/deps_has_unresolved_downstream.sql", run.to_owned()),
+        (
+            "queries/deps_with_unresolved_downstream.sql",
+            format!("ARRAY[{run}]::bigint[]"),
+        ),
         ("queries/runs_count_by_status.sql", String::new()),
         (
             "maintenance/runs_remove_finished.sql",

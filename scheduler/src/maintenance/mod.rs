@@ -134,8 +134,10 @@ pub struct MaintenanceConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BatchConfig {
-    /// Most rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000); a pass halves it
-    /// for as long as batches take more than [`BATCH_TIME_GOAL`].
+    /// Most rows per batch. Defaults to [`DEFAULT_BATCH_SIZE`] (1000). A pass starts
+    /// at a quarter of it (at least [`MIN_BATCH`]), halves the next batch for as long
+    /// as batches take more than [`BATCH_TIME_GOAL`], and doubles it, up to this, while
+    /// they take less than a quarter of the goal.
     pub size: usize,
     /// Pause between batches, jittered to between half and one and a half times it.
     /// Defaults to [`DEFAULT_BATCH_PAUSE`] (10 ms).

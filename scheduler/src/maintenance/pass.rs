@@ -12,9 +12,11 @@ use crate::{backend::Writes, clock::HostInstant, error::Result};
 /// Measures the batches of one pass, and sizes them.
 ///
 /// A batch is one write transaction, and every other writer of the file waits while it
-/// runs. Batches start at [`MaintenanceConfig::batch_size`] rows; one that takes longer
+/// runs. A pass's first batch is a quarter of [`MaintenanceConfig::batch_size`] rows
+/// (at least [`MIN_BATCH`]): it runs on cold caches, and a full-size first batch was
+/// each pass's longest transaction, past the goal on PostgreSQL. One that takes longer
 /// than [`BATCH_TIME_GOAL`] halves the next (down to [`MIN_BATCH`]), and quick ones grow
-/// it back. A slow disk, or an index whose deletes scatter over many pages (revoked
+/// it, up to the batch size. A slow disk, or an index whose deletes scatter over many pages (revoked
 /// tokens have random ids), thus never holds the lock for long.
 pub(crate) struct Pass {
     service: Service,
@@ -39,7 +41,7 @@ impl Pass {
             started: Instant::now(),
             batches: 0,
             longest: Duration::ZERO,
-            size: cx.config.batches.size,
+            size: first_batch_size(cx.config.batches.size),
             max_size: cx.config.batches.size,
         }
     }
@@ -112,6 +114,11 @@ impl Pass {
     }
 }
 
+/// The size of a pass's first batch when batches may hold `max` rows.
+fn first_batch_size(max: usize) -> usize {
+    (max / 4).max(MIN_BATCH.min(max))
+}
+
 /// The size of the batch after one of `size` rows (at most `max`) that took `took`.
 fn next_batch_size(size: usize, max: usize, took: Duration) -> usize {
     if took > BATCH_TIME_GOAL {
@@ -140,6 +147,9 @@ mod tests {
         let slow = BATCH_TIME_GOAL + Duration::from_millis(1);
         let quick = BATCH_TIME_GOAL / 8;
         let steady = BATCH_TIME_GOAL / 2;
+        assert_eq!(first_batch_size(1000), 250);
+        assert_eq!(first_batch_size(20), MIN_BATCH);
+        assert_eq!(first_batch_size(7), 7);
         assert_eq!(next_batch_size(1000, 1000, slow), 500);
         assert_eq!(next_batch_size(500, 1000, steady), 500);
         assert_eq!(next_batch_size(500, 1000, quick), 1000);

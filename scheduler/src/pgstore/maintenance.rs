@@ -71,9 +71,24 @@ impl PgTx<'_> {
             .collect::<Result<Vec<_>>>()?;
         runs.sort_by_key(|r| r.run);
         let leases_dropped = self.execute(sql::LEASES_DELETE_RESCUED, &[&ids, &tokens])?;
+        let finished: Vec<i64> = runs
+            .iter()
+            .filter(|r| r.status.is_finished())
+            .map(|r| r.run.get())
+            .collect();
         let mut unblocked = 0;
-        for r in runs.iter().filter(|r| r.status.is_finished()) {
-            unblocked += self.settle_dependents(r.run, false, now)?;
+        if !finished.is_empty() {
+            // One statement finds the few with dependents (read after the rescue, as
+            // each run's own check would be); only those settle, one by one.
+            let mut waited_on: Vec<RunId> = self
+                .query(sql::DEPS_WITH_UNRESOLVED_DOWNSTREAM, &[&finished])?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            waited_on.sort_unstable();
+            for run in waited_on {
+                unblocked += self.settle_dependents(run, false, now)?;
+            }
         }
         Ok(LeaseRescue {
             runs,
