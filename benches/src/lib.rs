@@ -8,11 +8,13 @@
 //!   server, and its raw baseline on the same server);
 //! * [`ours`] drives the scheduler through its public API, end to end;
 //! * [`fixture`] fills databases quickly for the figures that need big tables;
+//! * [`hosts`] runs hosts as child processes, for the figures across processes;
 //! * [`holds`] measures how long large pieces of work hold the write lock;
 //! * [`stats`] turns samples into rates and percentiles.
 
 pub mod fixture;
 pub mod holds;
+pub mod hosts;
 pub mod ours;
 pub mod pg;
 pub mod raw;

@@ -42,6 +42,12 @@ impl Perform for Noop {
 
 static PROBE: LazyLock<(Sender<Instant>, Receiver<Instant>)> = LazyLock::new(unbounded);
 
+/// The instant the next [`Probe`] of this process started, if one starts within
+/// `timeout`.
+pub(crate) fn probe_started(timeout: Duration) -> Option<Instant> {
+    PROBE.1.recv_timeout(timeout).ok()
+}
+
 /// A job that reports the instant its work started (pickup latency).
 #[derive(Debug, Serialize, Deserialize, Job)]
 #[job(name = "probe")]
@@ -221,6 +227,14 @@ impl Harness {
 
     fn completed(&self) -> usize {
         self.counter.completed.load(Ordering::Acquire)
+    }
+
+    /// Waits up to `timeout` for more than `seen` completions since the start; returns
+    /// how many there are.
+    pub(crate) fn completions_beyond(&self, seen: usize, timeout: Duration) -> usize {
+        self.counter
+            .wait(&self.counter.completed, seen + 1, timeout);
+        self.completed()
     }
 
     /// Waits until `n` runs completed since the start.

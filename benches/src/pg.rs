@@ -7,6 +7,7 @@
 //! `FULL`), on a Unix socket; each measurement gets a fresh database.
 
 use std::{
+    path::Path,
     sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
@@ -14,7 +15,7 @@ use std::{
 use postgres::{Client, NoTls, Statement, fallible_iterator::FallibleIterator as _};
 use runloom_testkit::postgres::Server;
 
-use crate::{NOW_MS, Result, stats::rate};
+use crate::{NOW_MS, Result, hosts::Hosts, stats::rate};
 
 const SCHEMA: &str = "
     CREATE TABLE runs (
@@ -127,6 +128,19 @@ impl PgBench {
         let name = format!("bench_{}", self.next.fetch_add(1, Ordering::Relaxed));
         self.server.create_db(&name);
         self.server.url(&name)
+    }
+
+    /// A fresh database with the scheduler's schema, for hosts that do not migrate
+    /// (an `Admin` refuses a database behind its binary).
+    ///
+    /// # Errors
+    /// Migration errors.
+    pub fn fresh_migrated_db(&self) -> Result<String> {
+        let url = self.fresh_db();
+        drop(runloom::postgres::PgStore::open(
+            runloom::postgres::PgOptions::new(&url),
+        )?);
+        Ok(url)
     }
 
     /// The raw baseline on a fresh database: the minimal schema (or the scheduler's,
@@ -356,6 +370,66 @@ pub fn pickup(bench: &PgBench, samples: usize) -> Result<Vec<Duration>> {
     h.pickup_from(20, &mut enqueue)?;
     let out = h.pickup_from(samples, &mut enqueue)?;
     h.stop()?;
+    Ok(out)
+}
+
+/// [`drain`] with each host an operating-system process ([`crate::hosts`]) of
+/// executable `exe`: the runs are inserted by another program (this one, in one
+/// statement, the notifying trigger firing) while claiming is paused; from the resume
+/// to the moment the report of the last completion is read.
+///
+/// # Errors
+/// Scheduler and database errors; hosts that failed or did not finish.
+pub fn drain_processes(
+    bench: &PgBench,
+    exe: &Path,
+    hosts: usize,
+    threads: usize,
+    n: usize,
+) -> Result<Duration> {
+    let url = bench.fresh_migrated_db()?;
+    let admin = runloom::Admin::builder_postgres(&url).open()?;
+    admin.pause()?;
+    let mut hosts = Hosts::start(exe, &url, hosts, threads)?;
+    let due = runloom::Clock::now(&runloom::SystemClock).unix_timestamp() * 1_000 - 1_000;
+    let mut client = Client::connect(&url, NoTls)?;
+    client.execute(
+        "INSERT INTO task_runs (job_type, payload, scheduled_at, created_at) \
+         SELECT 'noop', '{}'::jsonb, $1, $1 FROM generate_series(1, $2::bigint)",
+        &[&due, &(n as i64)],
+    )?;
+    let t0 = Instant::now();
+    admin.resume()?;
+    let last = hosts.wait_completed(n)?;
+    hosts.stop()?;
+    Ok(last.saturating_duration_since(t0))
+}
+
+/// [`pickup`] with the idle host (4 threads) an operating-system process of executable
+/// `exe` ([`crate::hosts`]): from just before another handle's enqueue to the moment
+/// the host's line saying the probe started is read, `samples` times after a few
+/// unmeasured rounds.
+///
+/// # Errors
+/// Scheduler errors; a host that failed or a probe that never started.
+pub fn pickup_processes(bench: &PgBench, exe: &Path, samples: usize) -> Result<Vec<Duration>> {
+    const WARM_UP: usize = 20;
+    let url = bench.fresh_migrated_db()?;
+    let mut hosts = Hosts::start(exe, &url, 1, 4)?;
+    let other = runloom::Admin::builder_postgres(&url).open()?;
+    let opts = runloom::EnqueueOptions::new();
+    let mut out = Vec::with_capacity(samples);
+    for i in 0..WARM_UP + samples {
+        let target = hosts.completed() + 1;
+        let t0 = Instant::now();
+        other.enqueue_json_any_type("probe", "{}", &opts)?;
+        let started = hosts.wait_probe()?;
+        if i >= WARM_UP {
+            out.push(started.saturating_duration_since(t0));
+        }
+        hosts.wait_completed(target)?;
+    }
+    hosts.stop()?;
     Ok(out)
 }
 

@@ -259,6 +259,9 @@ fn main() -> Res<()> {
     if args.get(1).map(String::as_str) == Some("--rss-child") {
         return rss_child(&args[2..]);
     }
+    if args.get(1).map(String::as_str) == Some(runloom_benches::hosts::HOST_ARG) {
+        return runloom_benches::hosts::host_main(&args[2..]);
+    }
     let started = Instant::now();
     let mut t = Table {
         rows: Vec::new(),
@@ -844,28 +847,46 @@ fn postgres(t: &mut Table) -> Res<()> {
         base: Some(base),
         target: Target::None,
     });
+    // Hosts beyond one are operating-system processes (this binary, as a host), each
+    // with its own pool, worker row and listener, as separate machines would run.
+    let exe = std::env::current_exe()?;
     for (hosts, threads) in [(1usize, 4usize), (2, 2), (3, 4)] {
         let (ours, base) = paired(
-            || Ok(Value::Rate(rate(N, pg::drain(&bench, hosts, threads, N)?))),
+            || {
+                let took = if hosts == 1 {
+                    pg::drain(&bench, hosts, threads, N)?
+                } else {
+                    pg::drain_processes(&bench, &exe, hosts, threads, N)?
+                };
+                Ok(Value::Rate(rate(N, took)))
+            },
             || Ok(Value::Rate(bench.raw(false)?.cycle(100, N)?)),
         )?;
         t.push(Row {
-            figure: format!(
-                "PostgreSQL: end to end, {hosts} host{} × {threads} threads, {} jobs",
-                if hosts == 1 { "" } else { "s" },
-                thousands(N as f64)
-            ),
+            figure: if hosts == 1 {
+                format!(
+                    "PostgreSQL: end to end, 1 process × {threads} threads, {} jobs",
+                    thousands(N as f64)
+                )
+            } else {
+                format!(
+                    "PostgreSQL: end to end, {hosts} processes × {threads} threads, {} jobs",
+                    thousands(N as f64)
+                )
+            },
             ours,
             baseline: "raw PostgreSQL cycle, 100 per tx".into(),
             base: Some(base),
             target: Target::Ratio(0.5),
         });
     }
-    let ours = pg::pickup(&bench, SAMPLES)?;
+    let ours = pg::pickup_processes(&bench, &exe, SAMPLES)?;
     let base = bench.raw_pickup(SAMPLES)?;
     for p in [50.0, 99.0] {
         t.push(Row {
-            figure: format!("PostgreSQL: pickup latency p{p:.0} across hosts, {SAMPLES} samples"),
+            figure: format!(
+                "PostgreSQL: pickup latency p{p:.0} across processes, {SAMPLES} samples"
+            ),
             ours: Value::Time(percentile(&ours, p)),
             baseline: "raw insert + NOTIFY → LISTEN, claim".into(),
             base: Some(Value::Time(percentile(&base, p))),
