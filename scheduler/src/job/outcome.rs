@@ -20,9 +20,15 @@ pub enum JobErrorKind {
 
 /// The error a job returns from [`crate::Perform::perform`].
 ///
-/// Any error type converts into it with `?` (as a retryable failure with the error's
-/// message and source chain), so a job can use `?` on I/O, parsing, HTTP errors alike.
+/// Any error that is `Send + Sync + 'static` converts into it with `?` (as a retryable
+/// failure with the error's message and source chain), so a job can use `?` on I/O,
+/// parsing, HTTP errors alike, and on `Box<dyn Error + Send + Sync>`, `anyhow::Error`,
+/// `String` and `&str` (everything that converts into a `Box<dyn Error + Send + Sync>`).
 /// The constructors choose another course.
+///
+/// `JobError` is not itself a [`std::error::Error`] (that is what makes the blanket
+/// conversion possible, as with `anyhow::Error`); where one is expected, it derefs to
+/// `dyn Error + Send + Sync`, and [`JobError::into_boxed`] gives a boxed one.
 ///
 /// ```
 /// use std::time::Duration;
@@ -42,7 +48,7 @@ pub enum JobErrorKind {
 /// ```
 pub struct JobError {
     kind: JobErrorKind,
-    message: String,
+    message: Message,
 }
 
 impl JobError {
@@ -51,7 +57,7 @@ impl JobError {
     pub fn retry(message: impl Into<String>) -> Self {
         JobError {
             kind: JobErrorKind::Retry,
-            message: message.into(),
+            message: Message(message.into()),
         }
     }
 
@@ -60,7 +66,7 @@ impl JobError {
     pub fn retry_after(delay: Duration, message: impl Into<String>) -> Self {
         JobError {
             kind: JobErrorKind::RetryAfter(delay),
-            message: message.into(),
+            message: Message(message.into()),
         }
     }
 
@@ -69,7 +75,7 @@ impl JobError {
     pub fn fail(message: impl Into<String>) -> Self {
         JobError {
             kind: JobErrorKind::Fail,
-            message: message.into(),
+            message: Message(message.into()),
         }
     }
 
@@ -78,7 +84,7 @@ impl JobError {
     pub fn cancel(reason: impl Into<String>) -> Self {
         JobError {
             kind: JobErrorKind::Cancel,
-            message: reason.into(),
+            message: Message(reason.into()),
         }
     }
 
@@ -91,6 +97,58 @@ impl JobError {
     /// The message recorded on the run.
     #[must_use]
     pub fn message(&self) -> &str {
+        &self.message.0
+    }
+
+    /// The failure as a boxed [`std::error::Error`] (its message; the course it asked
+    /// for is dropped), for code that expects one.
+    ///
+    /// ```
+    /// use runloom::JobError;
+    ///
+    /// fn step() -> Result<(), JobError> {
+    ///     Err(JobError::fail("no such customer"))
+    /// }
+    /// fn caller() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    ///     step().map_err(JobError::into_boxed)?;
+    ///     Ok(())
+    /// }
+    /// assert_eq!(caller().unwrap_err().to_string(), "no such customer");
+    /// ```
+    #[must_use]
+    pub fn into_boxed(self) -> Box<dyn std::error::Error + Send + Sync> {
+        Box::new(self.message)
+    }
+}
+
+/// The message of a [`JobError`] as a [`std::error::Error`] (what it derefs to). The
+/// message already holds the source chain it was made from, so it has no source.
+#[derive(Debug)]
+struct Message(String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}
+
+/// A `JobError` is usable where a `&dyn Error` is expected.
+///
+/// ```
+/// use runloom::JobError;
+///
+/// fn report(e: &(dyn std::error::Error + Send + Sync)) -> String {
+///     format!("job failed: {e}")
+/// }
+/// let e = JobError::retry("timed out");
+/// assert_eq!(report(&*e), "job failed: timed out");
+/// ```
+impl std::ops::Deref for JobError {
+    type Target = dyn std::error::Error + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
         &self.message
     }
 }
@@ -99,22 +157,26 @@ impl fmt::Debug for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobError")
             .field("kind", &self.kind)
-            .field("message", &self.message)
+            .field("message", &self.message.0)
             .finish()
     }
 }
 
 impl fmt::Display for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message.0)
     }
 }
 
 /// Any error becomes a retryable failure whose message is the error followed by its
-/// sources (`outer: inner: root`). (`JobError` itself is not `std::error::Error`, which
-/// is what makes this blanket conversion possible, as with `anyhow::Error`.)
-impl<E: std::error::Error> From<E> for JobError {
+/// sources (`outer: inner: root`). The bound is "converts into a boxed error", not
+/// `E: Error`: that one cannot coexist with a conversion from `Box<dyn Error>` or
+/// `anyhow::Error` (neither is an `Error`), and this one covers all three.
+/// (`JobError` itself is not `std::error::Error`, which is what makes a blanket
+/// conversion possible at all, as with `anyhow::Error`.)
+impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> From<E> for JobError {
     fn from(e: E) -> Self {
+        let e: Box<dyn std::error::Error + Send + Sync> = e.into();
         let mut message = e.to_string();
         let mut source = e.source();
         while let Some(s) = source {
