@@ -195,6 +195,21 @@ pub use crate::{
 
 pub use crate::store::Synchronous;
 
+/// The `time` crate, whose [`time::OffsetDateTime`] every timestamp of the API is: name
+/// it as `runloom::time` instead of adding a matching version of your own.
+///
+/// ```
+/// use runloom::{Clock, SystemClock, time::OffsetDateTime};
+///
+/// let now: OffsetDateTime = SystemClock.now();
+/// assert!(now.year() >= 2024);
+/// ```
+pub use time;
+
+/// The channel crate of [`Scheduler::subscribe`]'s receiver (`crossbeam_channel::Receiver`),
+/// for `select!` over it and your own channels without matching versions by hand.
+pub use crossbeam_channel;
+
 /// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by
 /// default); an example is in [Jobs with `#[derive(Job)]`](crate#jobs-with-derivejob).
 #[cfg(feature = "derive")]
