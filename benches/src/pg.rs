@@ -149,12 +149,11 @@ impl PgBench {
     /// # Errors
     /// Database errors.
     pub fn raw(&self, scheduler_schema: bool) -> Result<RawPg> {
-        let url = self.fresh_db();
-        if scheduler_schema {
-            drop(runloom::postgres::PgStore::open(
-                runloom::postgres::PgOptions::new(&url),
-            )?);
-        }
+        let url = if scheduler_schema {
+            self.fresh_migrated_db()?
+        } else {
+            self.fresh_db()
+        };
         let mut client = Client::connect(&url, NoTls)?;
         if !scheduler_schema {
             client.batch_execute(SCHEMA)?;

@@ -863,17 +863,11 @@ fn postgres(t: &mut Table) -> Res<()> {
             || Ok(Value::Rate(bench.raw(false)?.cycle(100, N)?)),
         )?;
         t.push(Row {
-            figure: if hosts == 1 {
-                format!(
-                    "PostgreSQL: end to end, 1 process × {threads} threads, {} jobs",
-                    thousands(N as f64)
-                )
-            } else {
-                format!(
-                    "PostgreSQL: end to end, {hosts} processes × {threads} threads, {} jobs",
-                    thousands(N as f64)
-                )
-            },
+            figure: format!(
+                "PostgreSQL: end to end, {hosts} process{} × {threads} threads, {} jobs",
+                if hosts == 1 { "" } else { "es" },
+                thousands(N as f64)
+            ),
             ours,
             baseline: "raw PostgreSQL cycle, 100 per tx".into(),
             base: Some(base),
