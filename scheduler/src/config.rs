@@ -39,7 +39,7 @@ pub(crate) struct Config {
     /// A PostgreSQL database instead of the SQLite file of `store` (whose busy timeout
     /// and clock still apply).
     #[cfg(feature = "postgres")]
-    pub(crate) postgres: Option<crate::pgstore::PgOptions>,
+    pub(crate) postgres: Option<crate::store::postgres::PgOptions>,
     pub(crate) worker_threads: usize,
     pub(crate) max_in_flight: usize,
     /// `max_in_flight` was not set: the dispatcher sizes its holdings to the jobs.
@@ -77,7 +77,7 @@ pub(crate) struct Config {
 pub struct SchedulerBuilder {
     store: StoreOptions,
     #[cfg(feature = "postgres")]
-    postgres: Option<crate::pgstore::PgOptions>,
+    postgres: Option<crate::store::postgres::PgOptions>,
     worker_threads: Option<usize>,
     max_in_flight: Option<usize>,
     lease_duration: Duration,
@@ -173,13 +173,13 @@ impl SchedulerBuilder {
     #[cfg(feature = "postgres")]
     #[must_use]
     pub fn postgres(self, url: impl Into<String>) -> Self {
-        self.postgres_options(crate::pgstore::PgOptions::new(url))
+        self.postgres_options(crate::store::postgres::PgOptions::new(url))
     }
 
     /// [`SchedulerBuilder::postgres`] with the pool's settings.
     #[cfg(feature = "postgres")]
     #[must_use]
-    pub fn postgres_options(mut self, options: crate::pgstore::PgOptions) -> Self {
+    pub fn postgres_options(mut self, options: crate::store::postgres::PgOptions) -> Self {
         self.postgres = Some(options);
         self
     }

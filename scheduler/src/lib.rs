@@ -152,8 +152,6 @@ pub mod sqlite;
 // from the documentation, for this workspace's own tests and benches only: it changes
 // without notice in any release.
 #[cfg(feature = "postgres")]
-mod pgstore;
-#[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "internals")]
 #[doc(hidden)]

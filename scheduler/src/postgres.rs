@@ -37,9 +37,9 @@
 
 pub use postgres;
 
-pub use crate::pgstore::{DEFAULT_NETWORK_TIMEOUT, PgOptions};
+pub use crate::store::postgres::{DEFAULT_NETWORK_TIMEOUT, PgOptions};
 #[doc(hidden)]
-pub use crate::pgstore::{
+pub use crate::store::postgres::{
     Manager, PgClient, PgConnection, PgMigrator, PgStore, PgTx, STATEMENT_MARGIN,
 };
 use crate::{

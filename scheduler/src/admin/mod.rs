@@ -164,8 +164,8 @@ impl AdminBuilder {
         if let Some(url) = &self.postgres {
             // A PostgreSQL database is created by its server's operator: `create`
             // opens an existing, possibly empty, one.
-            let store = crate::pgstore::PgStore::open_as_is(
-                crate::pgstore::PgOptions::new(url.clone()).busy_timeout(self.busy_timeout),
+            let store = crate::store::postgres::PgStore::open_as_is(
+                crate::store::postgres::PgOptions::new(url.clone()).busy_timeout(self.busy_timeout),
             )?;
             return Ok(self.with_store(Arc::new(store)));
         }

@@ -267,7 +267,8 @@ fn open_backend(config: &Config) -> Result<(Arc<dyn Backend>, Option<Store>)> {
         let options = options
             .clone()
             .busy_timeout(config.store.busy_timeout_value());
-        let store = crate::pgstore::PgStore::open_with_clock(options, config.store.clock_value())?;
+        let store =
+            crate::store::postgres::PgStore::open_with_clock(options, config.store.clock_value())?;
         return Ok((Arc::new(store), None));
     }
     let sqlite = Store::open(config.store.clone())?;

@@ -35,6 +35,11 @@ mod errors;
 mod leases;
 mod maintenance;
 mod migrate;
+/// The PostgreSQL backend (feature `postgres`): the same storage interface on a server
+/// that several hosts share. Beside SQLite's files here, so both backends, and every
+/// name of their driver crates, live under `store/`.
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 mod runs;
 mod schedules;
 pub(crate) mod sql;
