@@ -364,6 +364,10 @@ fn two_host_transactions_enqueueing_one_unique_key_create_one_run() {
     let Some(db) = fresh_db() else { return };
     let s = Arc::new(scheduler(&db).start().unwrap());
     let opts = || EnqueueOptions::new().unique_key("invoice-7");
+    // Claiming paused until both answered: run a must still be live when the second
+    // insert looks (a run that completed in between frees its key, and the second
+    // would rightly create a new run).
+    s.pause().unwrap();
     let mut first = db.client();
     let mut tx = first.transaction().unwrap();
     let a = s.enqueue_tx(&mut tx, Double { value: 7 }, opts()).unwrap();
@@ -399,6 +403,7 @@ fn two_host_transactions_enqueueing_one_unique_key_create_one_run() {
     let b = second.join().unwrap();
     assert!(!b.created);
     assert_eq!(b.id, a.id);
+    s.resume().unwrap();
     assert!(wait_for(WAIT, || s.run(a.id).unwrap().status == RunStatus::Completed));
     let runs: i64 = db
         .client()
