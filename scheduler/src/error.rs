@@ -51,12 +51,11 @@ pub enum Error {
     },
     /// The database can only be opened read-only (file permissions or a read-only mount).
     ReadOnly(PathBuf),
-    /// The file is a SQLite database of another application: it has tables but no record
-    /// of this scheduler's migrations. It is left untouched.
-    ForeignDatabase(PathBuf),
     /// The database already holds an object of the scheduler's name (`object`, e.g. a
-    /// table `tasks`) but no record of the scheduler's migrations: it is someone else's,
-    /// or a schema a human half removed. Nothing is written.
+    /// table `tasks`) but no record of the scheduler's migrations: it is the
+    /// application's own, or a schema a human half removed. Nothing is written. (Objects
+    /// of any other name are the application's, and the scheduler's tables go beside
+    /// them.)
     NameClash {
         /// The clashing object's name.
         object: String,
@@ -425,12 +424,6 @@ impl fmt::Display for Error {
             Error::ReadOnly(p) => write!(
                 f,
                 "{}: database can only be opened read-only (check the file's permissions)",
-                p.display()
-            ),
-            Error::ForeignDatabase(p) => write!(
-                f,
-                "{}: database belongs to another application (it has tables but no \
-                 scheduler migrations); refusing to touch it",
                 p.display()
             ),
             Error::NameClash { object } => write!(

@@ -115,6 +115,26 @@ fn the_writes_and_the_completion_commit_together() {
 }
 
 #[test]
+fn a_file_the_application_made_first_takes_the_scheduler_beside_its_tables() {
+    let db = TestDb::new();
+    // The application's database, made before the scheduler ever saw it.
+    bank(&db);
+    let s = builder(&db).register::<Transfer>().start().unwrap();
+    let id = s
+        .enqueue(Transfer {
+            amount: 25,
+            gate: None,
+            fail_first: false,
+        })
+        .unwrap()
+        .id;
+    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.run(id).unwrap().result.as_deref(), Some("25"));
+    assert_eq!(balances(&db), (75, 25, 1));
+    s.shutdown(WAIT).unwrap();
+}
+
+#[test]
 fn a_failing_transaction_keeps_nothing_and_the_retry_writes_once() {
     let db = TestDb::new();
     drop(db.open());

@@ -318,17 +318,102 @@ fn refuses_a_truncated_database() {
 }
 
 #[test]
-fn refuses_another_applications_database() {
+fn the_tables_go_beside_the_applications_own_and_leave_them_alone() {
     let db = TestDb::new();
     {
         let c = db.raw();
-        c.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('a');")
-            .unwrap();
+        c.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
+             CREATE INDEX customers_name ON customers (name);
+             CREATE VIEW customer_names AS SELECT name FROM customers;
+             INSERT INTO customers (name) VALUES ('a'), ('b');",
+        )
+        .unwrap();
     }
-    let before = snapshot(&db.path);
-    let err = Store::open(db.options()).unwrap_err();
-    assert!(matches!(err, Error::ForeignDatabase(_)), "{err:?}");
-    assert_eq!(snapshot(&db.path), before);
+    let store = Store::open(db.options()).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        Migrator::embedded().latest_version()
+    );
+    drop(store);
+    let app_objects = |c: &rusqlite::Connection| -> Vec<(String, String, String)> {
+        schema_of(c)
+            .into_iter()
+            .filter(|(_, name, _)| name.starts_with("customer"))
+            .collect()
+    };
+    let c = db.raw();
+    assert_eq!(app_objects(&c).len(), 3);
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+    // Reverting every migration takes ours away and leaves the application's.
+    let mut c = c;
+    let before = app_objects(&c);
+    Migrator::embedded().down(&mut c, 0).unwrap();
+    assert_eq!(app_objects(&c), before);
+    let left: Vec<String> = schema_of(&c)
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .filter(|n| !n.starts_with("customer") && n != "scheduler_migrations")
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // And the reverted file migrates again (an empty history of ours is not a clash).
+    drop(c);
+    Store::open(db.options()).unwrap();
+}
+
+/// Every name of an object any migration creates, collected after each step so that
+/// names a later migration drops count too.
+fn names_created_step_by_step() -> Vec<String> {
+    let db = TestDb::new();
+    let mut c = db.raw();
+    let migrator = Migrator::embedded();
+    let mut names = std::collections::BTreeSet::new();
+    for version in 1..=migrator.latest_version() {
+        migrator
+            .up(
+                &mut c,
+                Some(version),
+                runloom::Clock::now(&runloom::SystemClock),
+            )
+            .unwrap();
+        names.extend(schema_of(&c).into_iter().map(|(_, name, _)| name));
+    }
+    names.remove("scheduler_migrations");
+    names.into_iter().collect()
+}
+
+#[test]
+fn an_application_object_of_any_of_our_names_is_refused_naming_it() {
+    let names = names_created_step_by_step();
+    assert!(names.len() > 30, "{names:?}");
+    assert!(
+        names.iter().any(|n| n == "task_locks_expiry"),
+        "a dropped name"
+    );
+    for name in names {
+        let db = TestDb::new();
+        {
+            let c = db.raw();
+            // Upper case: SQLite's names are case-insensitive, so this clashes as well.
+            c.execute_batch(&format!(
+                "CREATE TABLE orders (id INTEGER PRIMARY KEY);
+                 CREATE TABLE \"{}\" (id INTEGER PRIMARY KEY);",
+                name.to_uppercase()
+            ))
+            .unwrap();
+        }
+        let before = snapshot(&db.path);
+        let err = Store::open(db.options()).unwrap_err();
+        match &err {
+            Error::NameClash { object } => assert!(object.eq_ignore_ascii_case(&name)),
+            other => panic!("{name}: {other:?}"),
+        }
+        assert!(err.to_string().contains(&name.to_uppercase()), "{err}");
+        assert_eq!(snapshot(&db.path), before, "{name}: the file changed");
+    }
 }
 
 #[test]

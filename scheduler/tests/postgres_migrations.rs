@@ -353,3 +353,80 @@ fn the_servers_refusals_become_typed_kinds() {
     assert!(e.is_busy(), "{e:?}");
     tx.rollback().unwrap();
 }
+
+/// Every name a migration creates in the schema (relations of every kind: tables, views,
+/// indexes, sequences; and functions), collected after each step so names a later
+/// migration drops count too.
+fn names_created_step_by_step(db: &PgDb) -> std::collections::BTreeSet<String> {
+    let migrator = PgMigrator::embedded();
+    let mut names = std::collections::BTreeSet::new();
+    let mut c = db.client();
+    for version in 1..=migrator.migrator().latest_version() {
+        migrator
+            .up(
+                &mut c,
+                Some(version),
+                runloom::Clock::now(&runloom::SystemClock),
+            )
+            .unwrap();
+        for row in c
+            .query(
+                "SELECT relname::text FROM pg_class
+                  WHERE relnamespace = 'public'::regnamespace
+                 UNION
+                 SELECT proname::text FROM pg_proc
+                  WHERE pronamespace = 'public'::regnamespace",
+                &[],
+            )
+            .unwrap()
+        {
+            names.insert(row.get::<_, String>(0));
+        }
+    }
+    names.remove("scheduler_migrations");
+    names.remove("scheduler_migrations_pkey");
+    names
+}
+
+#[test]
+fn the_clash_check_knows_every_name_the_migrations_create() {
+    let Some(db) = fresh_db() else { return };
+    let names = names_created_step_by_step(&db);
+    assert!(names.contains("task_runs") && names.contains("scheduler_notify_work"));
+    let check = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sql/postgres/queries/schema_clashing_object.sql"
+    ))
+    .unwrap();
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !check.contains(&format!("'{n}'")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "schema_clashing_object.sql does not list {missing:?}"
+    );
+}
+
+#[test]
+fn an_application_index_or_function_of_our_name_is_a_clash_too() {
+    for (object, ddl) in [
+        (
+            "task_runs_pending_due",
+            "CREATE TABLE orders (id bigint); CREATE INDEX task_runs_pending_due ON orders (id)",
+        ),
+        (
+            "scheduler_notify_work",
+            "CREATE FUNCTION scheduler_notify_work() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        ),
+    ] {
+        let Some(db) = fresh_db() else { return };
+        db.client().batch_execute(ddl).unwrap();
+        let before = schema_of(&db);
+        match open(&db).unwrap_err() {
+            Error::NameClash { object: o } => assert_eq!(o, object),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(schema_of(&db), before, "a refused database was written to");
+    }
+}

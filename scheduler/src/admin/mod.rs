@@ -121,7 +121,7 @@ impl AdminBuilder {
     /// # Errors
     /// [`Error::DatabaseMissing`]; [`Error::EmptyDatabase`] for an empty file;
     /// [`Error::SchemaBehind`] when it needs migrations first; every refusal of an
-    /// existing file ([`Error::NotADatabase`], [`Error::ForeignDatabase`],
+    /// existing file ([`Error::NotADatabase`], [`Error::NameClash`],
     /// [`Error::SchemaTooNew`], [`Error::ChecksumMismatch`] …).
     pub fn open(self) -> Result<Admin> {
         let admin = self.open_any_version()?;

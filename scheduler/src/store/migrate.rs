@@ -4,8 +4,8 @@
 //! is decided by the backend-neutral [`Migrator`]; this file reads the history and runs
 //! the scripts.
 //!
-//! Every check that can refuse a database (a checksum mismatch, a newer schema, a foreign
-//! or damaged file) runs before anything is written. Each migration runs in its own
+//! Every check that can refuse a database (a checksum mismatch, a newer schema, a name
+//! clash, a damaged file) runs before anything is written. Each migration runs in its own
 //! IMMEDIATE transaction that also re-reads the history, so two processes opening a new
 //! file at once apply each migration exactly once.
 
@@ -45,7 +45,7 @@ impl Migrator {
     ///
     /// # Errors
     /// Every refusal of [`Migrator::up`]: checksum mismatch, newer schema, inconsistent
-    /// history, foreign database.
+    /// history, a name clash with the application's objects.
     pub fn current_version(&self, conn: &Connection) -> Result<u32> {
         self.checked_version(conn)
     }
@@ -72,7 +72,7 @@ impl Migrator {
     ///
     /// # Errors
     /// Refuses without writing: [`Error::ChecksumMismatch`], [`Error::SchemaTooNew`],
-    /// [`Error::MigrationHistory`], [`Error::ForeignDatabase`],
+    /// [`Error::MigrationHistory`], [`Error::NameClash`],
     /// [`Error::InvalidMigrationTarget`]. A failing script gives
     /// [`Error::MigrationFailed`]; its transaction is rolled back and the migrations
     /// before it stay applied.
@@ -163,16 +163,22 @@ impl Migrator {
         Ok(done)
     }
 
-    /// The checked version, refusing another application's file: one with tables but
-    /// no history.
+    /// The checked version, refusing a database that holds an object of one of our
+    /// names without our history: an application's own table called `tasks`, or a
+    /// schema of ours a human half removed. Every other object is the application's and
+    /// stays untouched beside ours.
     fn checked_version(&self, conn: &Connection) -> Result<u32> {
-        let (records, foreign) = snapshot(conn, |c| {
+        let (records, clash) = snapshot(conn, |c| {
             let records = read_history(c)?;
-            let foreign = records.is_empty() && has_foreign_objects(c)?;
-            Ok((records, foreign))
+            let clash = if records.is_empty() {
+                clashing_object(c)?
+            } else {
+                None
+            };
+            Ok((records, clash))
         })?;
-        if foreign {
-            return Err(Error::ForeignDatabase(db_path(conn)));
+        if let Some(object) = clash {
+            return Err(Error::NameClash { object });
         }
         self.verify(&records)
     }
@@ -220,13 +226,8 @@ fn read_history(conn: &Connection) -> Result<Vec<Record>> {
     Ok(out)
 }
 
-fn has_foreign_objects(conn: &Connection) -> Result<bool> {
-    let n: i64 = conn.query_row(sql::SCHEMA_COUNT_USER_OBJECTS, [], |r| r.get(0))?;
-    Ok(n > 0)
-}
-
-fn db_path(conn: &Connection) -> std::path::PathBuf {
-    conn.path()
-        .filter(|p| !p.is_empty())
-        .map_or_else(|| "(in-memory database)".into(), Into::into)
+fn clashing_object(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(sql::SCHEMA_CLASHING_OBJECT, [], |r| r.get(0))
+        .optional()?)
 }

@@ -290,13 +290,14 @@ impl Store {
     /// Opens (and by default creates and migrates) the database.
     ///
     /// Before anything is written the file is checked: it must be a SQLite database (or
-    /// missing or empty), writable, not damaged at the header, not another application's,
-    /// not migrated by a newer binary, and every applied migration must match this
-    /// binary's file. A database already up to date is not written to at all.
+    /// missing or empty), writable, not damaged at the header, free of objects of the
+    /// scheduler's names that no history of ours records (the application's own tables
+    /// of other names stay beside ours), not migrated by a newer binary, and every
+    /// applied migration must match this binary's file. A database already up to date is not written to at all.
     ///
     /// # Errors
     /// [`Error::SqliteTooOld`], [`Error::DatabaseMissing`], [`Error::NotADatabase`],
-    /// [`Error::Corrupt`], [`Error::ReadOnly`], [`Error::ForeignDatabase`],
+    /// [`Error::Corrupt`], [`Error::ReadOnly`], [`Error::NameClash`],
     /// [`Error::SchemaTooNew`], [`Error::ChecksumMismatch`], [`Error::MigrationHistory`],
     /// [`Error::MigrationFailed`], [`Error::Io`], and database errors.
     pub fn open(options: StoreOptions) -> Result<Store> {

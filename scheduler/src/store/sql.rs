@@ -73,7 +73,7 @@ statements! {
     SETTLE_QUEUE_ADD => "queries/settle_queue_add.sql",
     SETTLE_QUEUE_ANY => "queries/settle_queue_any.sql",
     SETTLE_QUEUE_TAKE => "queries/settle_queue_take.sql",
-    SCHEMA_COUNT_USER_OBJECTS => "queries/schema_count_user_objects.sql",
+    SCHEMA_CLASHING_OBJECT => "queries/schema_clashing_object.sql",
     SCHEMA_DATA_VERSION => "queries/schema_data_version.sql",
     SCHEMA_OBJECTS => "queries/schema_objects.sql",
     SCHEMA_PROBE => "queries/schema_probe.sql",
