@@ -25,11 +25,12 @@ pub(crate) enum Key {
     Backoff,
     Unique,
     Cron,
+    State,
     Crate,
 }
 
 impl Key {
-    const ALL: [Key; 8] = [
+    const ALL: [Key; 9] = [
         Key::Name,
         Key::Priority,
         Key::MaxAttempts,
@@ -37,6 +38,7 @@ impl Key {
         Key::Backoff,
         Key::Unique,
         Key::Cron,
+        Key::State,
         Key::Crate,
     ];
 
@@ -49,6 +51,7 @@ impl Key {
             Key::Backoff => "backoff",
             Key::Unique => "unique",
             Key::Cron => "cron",
+            Key::State => "state",
             Key::Crate => "crate",
         }
     }
@@ -72,6 +75,10 @@ impl Key {
             }
             Key::Cron => {
                 "must be a string holding a cron expression, such as `cron = \"0 */5 * * *\"`"
+            }
+            Key::State => {
+                "must be a string of the type names `perform` reads with `ctx.state`, such \
+                 as `state = \"Mailer, Config\"`"
             }
             Key::Crate => "must be a string holding a path, such as `crate = \"::runloom\"`",
         }
@@ -100,6 +107,7 @@ pub(crate) struct Attrs {
     pub(crate) backoff: Option<LitStr>,
     pub(crate) unique: Option<Unique>,
     pub(crate) cron: Option<LitStr>,
+    pub(crate) state: Option<LitStr>,
     pub(crate) krate: Option<LitStr>,
 }
 
@@ -243,6 +251,7 @@ impl Attrs {
             (Key::Timeout, Value::Str(s)) => self.timeout = Some(s),
             (Key::Backoff, Value::Str(s)) => self.backoff = Some(s),
             (Key::Cron, Value::Str(s)) => self.cron = Some(s),
+            (Key::State, Value::Str(s)) => self.state = Some(s),
             (Key::Crate, Value::Str(s)) => self.krate = Some(s),
             (Key::Priority, Value::Int(n)) => self.priority = Some(n),
             (Key::MaxAttempts, Value::Int(n)) => self.max_attempts = Some(n),

@@ -42,6 +42,14 @@ fn impl_job(job: &Job<'_>) -> TokenStream {
             }
         }
     });
+    let required_state = (!job.state.is_empty()).then(|| {
+        let types = &job.state;
+        quote! {
+            fn required_state() -> #private::Vec<#private::StateType> {
+                #private::vec![#(#private::StateType::of::<#types>()),*]
+            }
+        }
+    });
     quote! {
         const _: () = {
             #[automatically_derived]
@@ -50,6 +58,7 @@ fn impl_job(job: &Job<'_>) -> TokenStream {
                 #options
                 #unique_key
                 #default_schedule
+                #required_state
             }
         };
     }

@@ -35,6 +35,8 @@ pub(crate) struct Job<'a> {
     pub(crate) backoff_ms: Option<u64>,
     pub(crate) unique: UniqueKey<'a>,
     pub(crate) cron: Option<String>,
+    /// The state types of `state = "..."`.
+    pub(crate) state: Vec<syn::Type>,
     /// Where the runtime crate is (`::runloom` unless `crate = "..."`).
     pub(crate) krate: Path,
 }
@@ -67,8 +69,49 @@ pub(crate) fn check<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Job<'a> {
         backoff_ms: duration(cx, attrs.backoff.as_ref(), "backoff", 0),
         unique: unique(cx, input),
         cron: attrs.cron.as_ref().and_then(|lit| cron(cx, lit)),
+        state: attrs
+            .state
+            .as_ref()
+            .map(|lit| state(cx, lit))
+            .unwrap_or_default(),
         krate: krate(cx, attrs.krate.as_ref()),
     }
+}
+
+/// `state = "A, b::C"`: a comma-separated list of at least one type, each once. Whether
+/// each is `Send + Sync + 'static` the compiler checks on the generated call.
+fn state(cx: &Ctxt, lit: &LitStr) -> Vec<syn::Type> {
+    use syn::{Token, punctuated::Punctuated};
+    let parser = Punctuated::<syn::Type, Token![,]>::parse_terminated;
+    let types: Vec<syn::Type> = match lit.parse_with(parser) {
+        Ok(list) => list.into_iter().collect(),
+        Err(e) => {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`state` must be a comma-separated list of types, such as \
+                     `state = \"Mailer, Config\"`: {e}"
+                ),
+            );
+            return Vec::new();
+        }
+    };
+    if types.is_empty() {
+        cx.error_spanned_by(
+            lit,
+            "`state` names no type: list the types `perform` reads with `ctx.state`, \
+             such as `state = \"Mailer, Config\"`, or leave the key out",
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for t in &types {
+        let text = quote!(#t).to_string();
+        if seen.contains(&text) {
+            cx.error_spanned_by(lit, format!("`state` names `{text}` twice"));
+        }
+        seen.push(text);
+    }
+    types
 }
 
 fn check_shape(cx: &Ctxt, input: &Input<'_>) {

@@ -7,7 +7,7 @@ use crate::{
     clock::{Clock, SystemClock},
     error::{Error, Result},
     events::{EventHook, Events},
-    job::{Perform, registry::Registry},
+    job::{Perform, registry::Registry, state::AppState},
     maintenance::MaintenanceConfig,
     retry::{ExponentialBackoff, RetryPolicy},
     store::{DependencyLimits, StoreOptions, Synchronous},
@@ -94,6 +94,7 @@ pub struct SchedulerBuilder {
     clock: Arc<dyn Clock>,
     registry: Registry,
     registration_error: Option<Error>,
+    state: AppState,
     hooks: Vec<Arc<dyn EventHook>>,
     name: Option<String>,
 }
@@ -141,6 +142,7 @@ impl SchedulerBuilder {
             clock: Arc::new(SystemClock),
             registry: Registry::default(),
             registration_error: None,
+            state: AppState::default(),
             hooks: Vec::new(),
             name: None,
         }
@@ -408,6 +410,34 @@ impl SchedulerBuilder {
         self
     }
 
+    /// Gives jobs a value of the application's (a database pool, an HTTP client,
+    /// configuration), which every attempt reads with
+    /// [`JobContext::state`](crate::JobContext::state), keyed by its type: one value
+    /// per type, a later one replacing an earlier. Shared, never cloned: wrap what
+    /// needs mutation in a `Mutex`, or give a type that synchronises itself.
+    ///
+    /// ```
+    /// use std::sync::atomic::AtomicU64;
+    /// use runloom::Scheduler;
+    ///
+    /// struct Config {
+    ///     api_url: String,
+    /// }
+    /// #[derive(Default)]
+    /// struct Counters {
+    ///     sent: AtomicU64,
+    /// }
+    ///
+    /// let builder = Scheduler::builder()
+    ///     .state(Config { api_url: "https://api.example.com".into() })
+    ///     .state(Counters::default());
+    /// ```
+    #[must_use]
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
     /// Adds a hook called with every lifecycle event, on the scheduler's threads: keep it
     /// quick (hand the event to a channel for slow work).
     #[must_use]
@@ -421,6 +451,12 @@ impl SchedulerBuilder {
     pub(crate) fn checked(self) -> Result<Checked> {
         if let Some(e) = self.registration_error {
             return Err(e);
+        }
+        if let Some((job_type, state)) = self.registry.missing_state(&self.state) {
+            return Err(Error::MissingState {
+                job_type,
+                state: state.name(),
+            });
         }
         let worker_threads = self.worker_threads.unwrap_or_else(default_worker_threads);
         if !(1..=1024).contains(&worker_threads) {
@@ -498,6 +534,7 @@ impl SchedulerBuilder {
         Ok(Checked {
             config,
             registry: self.registry,
+            state: self.state,
             clock: self.clock,
             events: Events::new(self.hooks),
         })
@@ -508,6 +545,7 @@ impl SchedulerBuilder {
 pub(crate) struct Checked {
     pub(crate) config: Config,
     pub(crate) registry: Registry,
+    pub(crate) state: AppState,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) events: Events,
 }

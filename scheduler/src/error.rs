@@ -207,6 +207,15 @@ pub enum Error {
     UnknownJobType(String),
     /// The same job type name was registered twice.
     DuplicateJobType(String),
+    /// A registered job type declares application state
+    /// ([`crate::Job::required_state`]) the builder was not given
+    /// ([`crate::SchedulerBuilder::state`]). Nothing was started.
+    MissingState {
+        /// The job type declaring it.
+        job_type: String,
+        /// The state's type name.
+        state: &'static str,
+    },
     /// A payload that does not serialize, or a JSON payload that does not decode into
     /// the job type. Nothing was enqueued.
     Payload {
@@ -528,6 +537,11 @@ impl fmt::Display for Error {
                 "unknown job type {t:?}: register it with the scheduler (or allow foreign job types)"
             ),
             Error::DuplicateJobType(t) => write!(f, "job type {t:?} is registered twice"),
+            Error::MissingState { job_type, state } => write!(
+                f,
+                "job type {job_type:?} reads application state of type {state}, but the \
+                 scheduler was given none (add it with SchedulerBuilder::state)"
+            ),
             Error::Payload { job_type, detail } => {
                 write!(f, "payload of job type {job_type:?} is invalid: {detail}")
             }

@@ -174,7 +174,7 @@ pub use crate::{
     enqueue::{Batch, BatchRef, EnqueueOptions, Upstream},
     error::{Error, Result},
     events::{Event, EventHook},
-    job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform},
+    job::{CancelReason, Job, JobContext, JobError, JobErrorKind, JobOptions, Perform, StateType},
     maintenance::{MaintenanceConfig, MaintenanceReport, PassReport, Service},
     metrics::SchedulerStats,
     model::{

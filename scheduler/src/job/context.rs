@@ -49,6 +49,8 @@ pub(crate) struct Execution {
     pub(crate) stats: Arc<crate::metrics::Stats>,
     /// The job types this instance runs.
     pub(crate) registry: super::registry::Registry,
+    /// The application's state, for [`JobContext::state`].
+    pub(crate) state: super::state::AppState,
     /// Makes idempotency keys unique across databases.
     pub(crate) database_id: String,
 }
@@ -57,6 +59,7 @@ impl fmt::Debug for Execution {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Execution")
             .field("registry", &self.registry)
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -246,6 +249,58 @@ impl JobContext {
                 Err(job_error.unwrap_or_else(|| JobError::retry(e.to_string())))
             }
         }
+    }
+
+    /// The application's value of type `T`, given to the builder with
+    /// [`SchedulerBuilder::state`](crate::SchedulerBuilder::state): a pool, an HTTP
+    /// client, configuration, shared by every attempt (wrap what needs interior
+    /// mutability in a `Mutex` or use a type that has its own).
+    ///
+    /// ```
+    /// use runloom::{Job, JobContext, JobError, Perform};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// struct Mailer {
+    ///     from: String,
+    /// }
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// #[job(state = "Mailer")] // checked at start: the scheduler refuses to start without one
+    /// struct Welcome {
+    ///     to: String,
+    /// }
+    ///
+    /// impl Perform for Welcome {
+    ///     type Output = String;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
+    ///         let mailer = ctx.state::<Mailer>()?;
+    ///         Ok(format!("{} -> {}", mailer.from, self.to))
+    ///     }
+    /// }
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let scheduler = runloom::Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .state(Mailer { from: "hello@example.com".into() })
+    ///     .register::<Welcome>()
+    ///     .start()?;
+    /// let run = scheduler.enqueue(Welcome { to: "ann@example.com".into() })?;
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A permanent failure (no retry: a retry would not find it either) when no value of
+    /// type `T` was given. Declaring the type ([`crate::Job::required_state`],
+    /// `#[job(state = "...")]`) turns that into an error at start instead.
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<&T, JobError> {
+        self.env.state.get::<T>().ok_or_else(|| {
+            JobError::fail(format!(
+                "no application state of type {} was given to the scheduler \
+                 (SchedulerBuilder::state)",
+                std::any::type_name::<T>()
+            ))
+        })
     }
 
     /// Sleeps for `duration`, waking early when the job should stop.

@@ -33,12 +33,14 @@
 pub(crate) mod context;
 mod outcome;
 pub(crate) mod registry;
+pub(crate) mod state;
 
 use serde::{Serialize, de::DeserializeOwned};
 
 pub use self::{
     context::{CancelReason, JobContext},
     outcome::{JobError, JobErrorKind},
+    state::StateType,
 };
 pub use crate::model::JobOptions;
 
@@ -63,6 +65,15 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// none.
     fn unique_key(&self) -> Option<String> {
         None
+    }
+
+    /// The application state [`Perform::perform`] reads with [`JobContext::state`]
+    /// (`#[job(state = "Pool, Mailer")]`): [`crate::SchedulerBuilder::start`] refuses
+    /// to start a scheduler that registers this type without a value of each
+    /// ([`crate::Error::MissingState`]). Defaults to none (nothing checked).
+    #[must_use]
+    fn required_state() -> Vec<StateType> {
+        Vec::new()
     }
 
     /// The schedule this job type runs on by default (`#[job(cron = "...")]`), used by

@@ -29,6 +29,8 @@ pub(crate) trait Runner: Send + Sync {
     fn check_payload(&self, payload: &str) -> std::result::Result<(), String>;
     /// The type's default options.
     fn options(&self) -> JobOptions;
+    /// The application state the type declares it reads.
+    fn required_state(&self) -> Vec<super::StateType>;
 }
 
 struct TypedRunner<J>(std::marker::PhantomData<fn() -> J>);
@@ -56,6 +58,10 @@ impl<J: Perform> Runner for TypedRunner<J> {
 
     fn options(&self) -> JobOptions {
         J::options()
+    }
+
+    fn required_state(&self) -> Vec<super::StateType> {
+        J::required_state()
     }
 }
 
@@ -100,6 +106,22 @@ impl Registry {
 
     pub(crate) fn contains(&self, name: &str) -> bool {
         self.runners.contains_key(name)
+    }
+
+    /// The first declared state type `state` lacks, with the job type declaring it.
+    pub(crate) fn missing_state(
+        &self,
+        state: &super::state::AppState,
+    ) -> Option<(String, super::StateType)> {
+        let mut names: Vec<&String> = self.runners.keys().collect();
+        names.sort();
+        names.into_iter().find_map(|name| {
+            self.runners[name]
+                .required_state()
+                .into_iter()
+                .find(|t| !state.contains(*t))
+                .map(|t| (name.clone(), t))
+        })
     }
 
     pub(crate) fn names(&self) -> Vec<String> {

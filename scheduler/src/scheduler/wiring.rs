@@ -14,18 +14,17 @@ use crate::{
     admin::Admin,
     backend::{Backend, JobTypeFilter, Notice, Notify},
     claim::Claimer,
-    clock::{Clock, HostInstant},
+    clock::HostInstant,
     config::{Checked, Config, SchedulerBuilder},
     dispatch::{
         self, Channels, Dispatcher,
         wake::{self, Wake},
     },
     error::{Error, Result},
-    events::{Event, Events},
+    events::Event,
     heartbeat::Heartbeat,
     inflight::InFlight,
     job::context::Execution,
-    job::registry::Registry,
     maintenance::{Leader, Maintainer},
     metrics::Stats,
     model::{NewWorker, Promise},
@@ -41,23 +40,19 @@ impl SchedulerBuilder {
     /// [`Error::DuplicateJobType`]; any refusal of the database file (as
     /// [`crate::AdminBuilder::create`] lists them) or migration error.
     pub fn start(self) -> Result<Scheduler> {
-        let Checked {
-            config,
-            registry,
-            clock,
-            events,
-        } = self.checked()?;
-        Scheduler::start(config, registry, clock, events)
+        Scheduler::start(self.checked()?)
     }
 }
 
 impl Scheduler {
-    pub(crate) fn start(
-        config: Config,
-        registry: Registry,
-        clock: Arc<dyn Clock>,
-        events: Events,
-    ) -> Result<Scheduler> {
+    pub(crate) fn start(checked: Checked) -> Result<Scheduler> {
+        let Checked {
+            config,
+            registry,
+            state,
+            clock,
+            events,
+        } = checked;
         let (store, sqlite) = open_backend(&config)?;
         let database_id = store
             .read(|tx| tx.get_state("database_id"))?
@@ -155,6 +150,7 @@ impl Scheduler {
             events: shared.events.clone(),
             stats: shared.stats.clone(),
             registry: shared.registry.clone(),
+            state,
             database_id: shared.database_id.clone(),
         });
         let workers =
