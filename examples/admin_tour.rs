@@ -8,7 +8,7 @@
 //! cargo run --example admin_tour
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runloom::{
     Admin, EnqueueOptions, Job, JobContext, JobError, Perform, RunFilter, RunStatus, Scheduler,
@@ -33,17 +33,6 @@ impl Perform for Greet {
             return Err(JobError::fail("nobody to greet"));
         }
         Ok(format!("hello, {}", self.name))
-    }
-}
-
-fn wait_finished(admin: &Admin, id: runloom::RunId) -> Result<runloom::Run, runloom::Error> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let run = admin.run(id)?;
-        if run.status.is_finished() || Instant::now() > deadline {
-            return Ok(run);
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -77,14 +66,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => return Err("an unregistered job type was accepted".into()),
     }
 
-    let run = wait_finished(&admin, ok.id)?;
+    let run = admin.wait(ok.id, Duration::from_secs(20))?;
     println!(
         "run {} is {} with result {}",
         run.id,
         run.status,
         run.result.as_deref().unwrap_or("-")
     );
-    let failed = wait_finished(&admin, broken.id)?;
+    let failed = admin.wait(broken.id, Duration::from_secs(20))?;
     let details = admin.run_details(failed.id)?;
     for e in &details.run.errors {
         println!(
@@ -109,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.refused.len()
     );
     for id in &report.retried {
-        let again = wait_finished(&admin, *id)?;
+        let again = admin.wait(*id, Duration::from_secs(20))?;
         println!("run {id} is {} again after its retry", again.status);
     }
 

@@ -61,11 +61,16 @@ fn occurrences(s: &Scheduler, name: &str) -> Result<Vec<String>, runloom::Error>
         .collect())
 }
 
-/// Moves the clock and lets the dispatcher create what became due.
-fn move_to(s: &Scheduler, clock: &ManualClock, to: time::OffsetDateTime) {
+/// Moves the clock and waits until the dispatcher has created (and run) what became
+/// due by then.
+fn move_to(
+    s: &Scheduler,
+    clock: &ManualClock,
+    to: time::OffsetDateTime,
+) -> Result<(), runloom::Error> {
     clock.set(to);
     s.notify();
-    std::thread::sleep(Duration::from_millis(100));
+    s.wait_idle(Duration::from_secs(10))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -104,8 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // after it, as a real clock would pass.
         for minute in 1..=3 {
             let at = t0 + Duration::from_secs(60 * minute - 30);
-            move_to(&s, &clock, at - Duration::from_millis(500));
-            move_to(&s, &clock, at + Duration::from_secs(1));
+            move_to(&s, &clock, at - Duration::from_millis(500))?;
+            move_to(&s, &clock, at + Duration::from_secs(1))?;
         }
         println!("after three minutes, each every-minute schedule ran at:");
         for (name, _) in policies {
@@ -135,7 +140,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock.now().time()
     );
     let s = start(&clock)?;
-    move_to(&s, &clock, clock.now());
+    move_to(&s, &clock, clock.now())?;
     for ((name, policy), earlier) in policies.iter().zip(&before) {
         let after: Vec<String> = occurrences(&s, name)?.split_off(*earlier);
         println!(

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use runloom::{Job, JobContext, JobError, Perform, RunId, RunStatus, Scheduler};
+use runloom::{Event, Job, JobContext, JobError, Perform, RunId, RunStatus, Scheduler};
 use serde::{Deserialize, Serialize};
 
 /// Works for `ms` milliseconds, stopping early if asked to (a well-behaved long job).
@@ -39,6 +39,7 @@ fn start() -> Result<Scheduler, runloom::Error> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scheduler = start()?;
+    let events = scheduler.subscribe(64);
     let mut ids: Vec<(RunId, &str)> = Vec::new();
     for (ms, what) in [
         (5000, "long"),
@@ -49,17 +50,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         ids.push((scheduler.enqueue(Export { ms })?.id, what));
     }
-    let started = Instant::now();
-    while ids.iter().take(4).any(|(id, _)| {
-        scheduler
-            .run(*id)
-            .map(|r| r.status != RunStatus::Running)
-            .unwrap_or(true)
-    }) {
-        if started.elapsed() > Duration::from_secs(10) {
-            return Err("the jobs did not start".into());
+    // Claimed is not started: with five runs in flight on four threads, one waits in
+    // memory. Shut down once the job code of the first four has started.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut running: Vec<RunId> = Vec::new();
+    while ids.iter().take(4).any(|(id, _)| !running.contains(id)) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match events.recv_timeout(left) {
+            Ok(Event::Started { run, .. }) => running.push(run),
+            Ok(_) => {}
+            Err(_) => return Err("the jobs did not start".into()),
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
     println!("four jobs running, one queued; shutting down with a 1 s grace period");
 
@@ -97,16 +98,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The next start picks the released runs up again.
     let again = start()?;
     let restarted = Instant::now();
-    while ids.iter().any(|(id, _)| {
-        again
-            .run(*id)
-            .map(|r| r.status != RunStatus::Completed)
-            .unwrap_or(true)
-    }) {
-        if restarted.elapsed() > Duration::from_secs(20) {
-            return Err("the released runs did not finish".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let all: Vec<RunId> = ids.iter().map(|(id, _)| *id).collect();
+    let finished = again.wait_all(&all, Duration::from_secs(20))?;
+    if finished.iter().any(|r| r.status != RunStatus::Completed) {
+        return Err("a released run did not complete".into());
     }
     println!(
         "\nrestarted: every run completed {:.1} s later, each with one counted attempt",

@@ -278,6 +278,22 @@ pub enum Error {
         /// Where it went (a URL without its password, or a path) and when.
         to: String,
     },
+    /// A completed run's result does not decode into the type asked for
+    /// ([`crate::Run::result`]).
+    ResultType {
+        /// The run.
+        run: RunId,
+        /// What serde reported.
+        detail: String,
+    },
+    /// A wait ended at its timeout ([`crate::Admin::wait`], [`crate::Admin::wait_all`],
+    /// [`crate::Admin::wait_idle`]). Nothing was changed: the runs go on.
+    WaitTimeout {
+        /// How long it waited.
+        waited: std::time::Duration,
+        /// The runs still unfinished (empty for [`crate::Admin::wait_idle`]).
+        unfinished: Vec<RunId>,
+    },
     /// A JSON value stored in the database could not be read back.
     CorruptValue {
         /// Where the value was, e.g. `task_runs.errors`.
@@ -400,6 +416,12 @@ impl From<ValueError> for Error {
         match e {
             ValueError::Invalid { name, reason } => Error::InvalidArgument { name, reason },
             ValueError::Corrupt { column, detail } => Error::CorruptValue { column, detail },
+            ValueError::NotCompleted { run, status } => Error::InvalidRunState {
+                run,
+                status,
+                operation: "read the result of",
+            },
+            ValueError::ResultType { run, detail } => Error::ResultType { run, detail },
         }
     }
 }
@@ -565,6 +587,19 @@ impl fmt::Display for Error {
                 write!(f, "the shutdown did not finish everything: {reason}")
             }
             Error::Thread(_) => f.write_str("could not start a scheduler thread"),
+            Error::ResultType { run, detail } => write!(
+                f,
+                "the result of run {run} does not decode into the type asked for: {detail}"
+            ),
+            Error::WaitTimeout { waited, unfinished } => match unfinished.as_slice() {
+                [] => write!(f, "waited {waited:?}: the queue is still busy"),
+                [one] => write!(f, "waited {waited:?}: run {one} is still unfinished"),
+                [first, ..] => write!(
+                    f,
+                    "waited {waited:?}: {} runs are still unfinished (run {first} first)",
+                    unfinished.len()
+                ),
+            },
             Error::CorruptValue { column, detail } => {
                 write!(f, "unreadable value in {column}: {detail}")
             }

@@ -130,6 +130,60 @@ pub(crate) struct Events {
     hooks: Vec<Arc<dyn EventHook>>,
     subscribers: Mutex<Vec<Sender<Event>>>,
     dropped: AtomicU64,
+    changes: Arc<Changes>,
+}
+
+/// Wakes threads waiting for runs to change ([`crate::Admin::wait`]): every event this
+/// process emits moves a generation counter, so a waiter blocks until the counter
+/// passes what it saw (or its own deadline) instead of polling. Changes made by other
+/// processes emit nothing here; waiters re-read on a backoff for those.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    generation: Mutex<u64>,
+    moved: parking_lot::Condvar,
+    /// Waits under way: with none, an event costs one atomic load.
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// One wait under way; while it lives every event moves the generation.
+pub(crate) struct Watching<'a>(&'a Changes);
+
+impl Drop for Watching<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Changes {
+    /// Starts a wait: take this before reading what is waited for, so that no event
+    /// between the read and the sleep is missed.
+    pub(crate) fn watch(&self) -> Watching<'_> {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        Watching(self)
+    }
+
+    /// The generation now.
+    pub(crate) fn generation(&self) -> u64 {
+        *self.generation.lock()
+    }
+
+    /// Sleeps until the generation differs from `seen` or `until` passes.
+    pub(crate) fn wait_past(&self, _watching: &Watching<'_>, seen: u64, until: std::time::Instant) {
+        let mut generation = self.generation.lock();
+        while *generation == seen {
+            if self.moved.wait_until(&mut generation, until).timed_out() {
+                return;
+            }
+        }
+    }
+
+    fn moved(&self) {
+        if self.waiting.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        *self.generation.lock() += 1;
+        self.moved.notify_all();
+    }
 }
 
 impl fmt::Debug for Events {
@@ -147,7 +201,13 @@ impl Events {
             hooks,
             subscribers: Mutex::new(Vec::new()),
             dropped: AtomicU64::new(0),
+            changes: Arc::default(),
         }
+    }
+
+    /// What waiters for run changes block on.
+    pub(crate) fn changes(&self) -> Arc<Changes> {
+        self.changes.clone()
     }
 
     pub(crate) fn subscribe(&self, capacity: usize) -> Receiver<Event> {
@@ -157,6 +217,7 @@ impl Events {
     }
 
     pub(crate) fn emit(&self, event: Event) {
+        self.changes.moved();
         for hook in &self.hooks {
             // A panicking hook must not take the scheduler's thread down with it.
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook.on_event(&event)))

@@ -33,11 +33,9 @@
 //!     .register::<Greet>()
 //!     .start()?;
 //! let run = scheduler.enqueue(Greet { name: "world".into() })?;
-//! # let deadline = std::time::Instant::now() + Duration::from_secs(10);
-//! # while !scheduler.run(run.id)?.status.is_finished() && std::time::Instant::now() < deadline {
-//! #     std::thread::sleep(Duration::from_millis(5));
-//! # }
-//! assert_eq!(scheduler.run(run.id)?.result.as_deref(), Some(r#""hello, world""#));
+//! // Blocks until the run finished (woken by the scheduler's own events), at most 10 s.
+//! let done = scheduler.wait(run.id, Duration::from_secs(10))?;
+//! assert_eq!(done.result::<String>()?, "hello, world");
 //! scheduler.shutdown(Duration::from_secs(5))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -147,7 +147,7 @@ fn undeclared_missing_state_fails_the_run_for_good_naming_the_type() {
     let db = TestDb::new();
     let s = builder(&db).register::<Undeclared>().start().unwrap();
     let id = s.enqueue(Undeclared).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Failed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Failed);
     let run = s.run(id).unwrap();
     assert_eq!(
         run.attempt, 1,

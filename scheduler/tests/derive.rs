@@ -22,6 +22,10 @@ use time::macros::datetime;
 const WAIT: Duration = Duration::from_secs(15);
 
 fn wait_status(s: &Scheduler, id: runloom::RunId, status: RunStatus) -> bool {
+    if status.is_finished() {
+        // A finished status is final until someone acts on the run: wait for it.
+        return s.wait(id, WAIT).is_ok_and(|r| r.status == status);
+    }
     wait_for(WAIT, || {
         s.run(id).map(|r| r.status == status).unwrap_or(false)
     })

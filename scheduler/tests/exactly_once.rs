@@ -102,7 +102,7 @@ fn the_writes_and_the_completion_commit_together() {
         })
         .unwrap()
         .id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
     let run = s.run(id).unwrap();
     assert_eq!(run.result.as_deref(), Some("30"));
     assert!(run.duration.is_some());
@@ -128,7 +128,7 @@ fn a_file_the_application_made_first_takes_the_scheduler_beside_its_tables() {
         })
         .unwrap()
         .id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
     assert_eq!(s.run(id).unwrap().result.as_deref(), Some("25"));
     assert_eq!(balances(&db), (75, 25, 1));
     s.shutdown(WAIT).unwrap();
@@ -148,7 +148,7 @@ fn a_failing_transaction_keeps_nothing_and_the_retry_writes_once() {
         })
         .unwrap()
         .id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
     let run = s.run(id).unwrap();
     assert_eq!(run.attempt, 2);
     assert_eq!(run.errors[0].message, "the bank said no");

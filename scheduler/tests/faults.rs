@@ -74,10 +74,10 @@ fn a_full_disk_refuses_enqueues_with_a_typed_error_and_recovers_without_losing_a
     // through, and the scheduler never stopped.
     s.store().set_max_size(None).unwrap();
     for id in &enqueued {
-        assert!(wait_for(WAIT, || s.run(*id).unwrap().status == RunStatus::Completed));
+        assert_eq!(s.wait(*id, WAIT).unwrap().status, RunStatus::Completed);
     }
     let late = s.enqueue(Blob { data: "z".into() }).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(late).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(late, WAIT).unwrap().status, RunStatus::Completed);
     assert_eq!(
         s.stats().unwrap().counts.completed,
         enqueued.len() as u64 + 1
@@ -283,7 +283,7 @@ fn a_wall_clock_jumping_forward_does_not_take_a_live_run_from_its_worker() {
     );
     assert!(run.errors.is_empty());
     open_gate(gate);
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
     assert_eq!(attempts_of(&format!("{gate}:started")), 1, "executed once");
 }
 
@@ -342,7 +342,7 @@ fn a_wall_clock_jumping_back_neither_expires_leases_nor_fires_cron_twice() {
     let run = s.run(id).unwrap();
     assert_eq!((run.status, run.attempt), (RunStatus::Running, 1));
     open_gate(gate);
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
     let _ = StoreOptions::memory();
 }
 
@@ -367,7 +367,7 @@ fn an_enqueue_into_a_database_locked_past_the_busy_timeout_is_a_typed_error() {
     assert_eq!(s.stats().unwrap().counts.total(), 0);
     assert!(s.schedules().unwrap().is_empty());
     let id = s.enqueue(Noop).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
 }
 
 #[test]
@@ -403,9 +403,9 @@ fn an_outcome_the_database_refuses_fails_its_attempt_and_the_others_are_written(
         .map(|i| s.enqueue(Double { value: i }).unwrap().id)
         .collect();
     for id in first.iter().chain(&later) {
-        assert!(wait_for(WAIT, || s.run(*id).unwrap().status == RunStatus::Completed));
+        assert_eq!(s.wait(*id, WAIT).unwrap().status, RunStatus::Completed);
     }
     // A plain depth is stored as usual.
     let fine = s.enqueue(Deep { depth: 10 }).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(fine).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(fine, WAIT).unwrap().status, RunStatus::Completed);
 }

@@ -88,7 +88,7 @@ fn finished_runs(db: &TestDb, mode: ArchiveMode) -> (Scheduler, Arc<ManualClock>
         .enqueue_many((0..20).map(|value| Double { value }))
         .unwrap();
     for i in &ids {
-        assert!(wait_for(WAIT, || s.run(i.id).unwrap().status == RunStatus::Completed));
+        assert_eq!(s.wait(i.id, WAIT).unwrap().status, RunStatus::Completed);
     }
     (s, clock)
 }
@@ -157,7 +157,7 @@ fn run_ids_are_never_reused_after_retention() {
     assert!(err.to_string().contains("newest run"), "{err}");
     assert_eq!(s.run(next).unwrap().id, next);
     // Once a newer run exists, it can go.
-    assert!(wait_for(WAIT, || s.run(next).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(next, WAIT).unwrap().status, RunStatus::Completed);
     conn.execute("DELETE FROM task_runs WHERE id = ?1", [newest])
         .unwrap();
 }
@@ -230,7 +230,7 @@ fn a_pass_runs_on_a_bare_store_and_the_views_read_as_rows() {
         .enqueue_many([Double { value: 2 }, Double { value: 3 }])
         .unwrap();
     for i in &ids {
-        assert!(wait_for(WAIT, || s.run(i.id).unwrap().status == RunStatus::Completed));
+        assert_eq!(s.wait(i.id, WAIT).unwrap().status, RunStatus::Completed);
     }
     // What hosts register is recorded for tools.
     let types = s.admin().job_types().unwrap();

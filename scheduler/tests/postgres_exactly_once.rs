@@ -161,7 +161,7 @@ fn the_writes_and_the_completion_commit_together() {
     let s = scheduler(&db).start().unwrap();
     bank(&db);
     let id = s.enqueue(transfer(30, FirstAttempt::Fine)).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
     let run = s.run(id).unwrap();
     assert_eq!(run.result.as_deref(), Some("30"));
     assert_eq!(run.attempt, 1);
@@ -186,7 +186,7 @@ fn a_failing_closure_or_statement_keeps_nothing_and_the_retry_writes_once() {
         .unwrap()
         .id;
     for id in [refused, bad] {
-        assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+        assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
         assert_eq!(s.run(id).unwrap().attempt, 2);
     }
     assert_eq!(
@@ -308,7 +308,7 @@ fn a_panic_inside_the_transaction_fails_the_attempt_keeps_nothing_and_frees_the_
     assert_eq!(s.stats().unwrap().panics, 2);
     // The pool's connections came back usable: the scheduler still works.
     let next = s.enqueue(transfer(1, FirstAttempt::Fine)).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(next).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(next, WAIT).unwrap().status, RunStatus::Completed);
     let report = s.shutdown(WAIT).unwrap();
     assert!(
         report.stuck.is_empty() && report.released.is_empty(),
@@ -349,7 +349,7 @@ fn a_host_enqueues_inside_its_own_transaction() {
     // Invisible to the scheduler until the host commits.
     assert!(matches!(s.run(id), Err(Error::RunNotFound(_))));
     tx.commit().unwrap();
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
     assert_eq!(s.run(id).unwrap().result.as_deref(), Some("40"));
     let orders: i64 = client
         .query_one("SELECT count(*) FROM orders", &[])
@@ -404,7 +404,7 @@ fn two_host_transactions_enqueueing_one_unique_key_create_one_run() {
     assert!(!b.created);
     assert_eq!(b.id, a.id);
     s.resume().unwrap();
-    assert!(wait_for(WAIT, || s.run(a.id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(a.id, WAIT).unwrap().status, RunStatus::Completed);
     let runs: i64 = db
         .client()
         .query_one("SELECT count(*) FROM task_runs", &[])
@@ -468,7 +468,7 @@ fn each_backends_integration_refuses_a_scheduler_on_the_other() {
     assert_eq!(runs, 0);
     // A job calling the PostgreSQL transaction on SQLite fails for good, with the reason.
     let id = lite.enqueue(transfer(1, FirstAttempt::Fine)).unwrap().id;
-    assert!(wait_for(WAIT, || lite.run(id).unwrap().status == RunStatus::Failed));
+    assert_eq!(lite.wait(id, WAIT).unwrap().status, RunStatus::Failed);
     let run = lite.run(id).unwrap();
     assert_eq!(run.attempt, 1, "not retried: it cannot work");
     assert!(

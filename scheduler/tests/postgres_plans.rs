@@ -186,6 +186,7 @@ fn hot_statements_are_index_scans_after_many_claims_and_completions() {
             format!("ARRAY[{run}]::bigint[]"),
         ),
         ("queries/runs_count_by_status.sql", String::new()),
+        ("queries/runs_idle.sql", now.to_owned()),
         (
             "maintenance/runs_remove_finished.sql",
             format!("'completed', {now}, 100, 1, {now}"),

@@ -207,7 +207,7 @@ fn enqueue_tx_takes_the_write_lock_of_a_deferred_transaction_or_says_why_it_cann
     tx.commit().unwrap();
     release.join().unwrap();
     s.notify();
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
 
     // Deferred after a read: refused with the reason, nothing written.
     let tx = conn.transaction().unwrap();

@@ -11,6 +11,7 @@
 mod copy;
 mod runs;
 mod system;
+mod wait;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -50,6 +51,9 @@ pub struct Admin {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: Arc<dyn RetryPolicy>,
     pub(crate) maintenance: MaintenanceConfig,
+    /// A running scheduler's events, which wake [`Admin::wait`] at once; `None` for an
+    /// admin of its own, which re-reads on a backoff.
+    pub(crate) changes: Option<Arc<crate::events::Changes>>,
 }
 
 impl std::fmt::Debug for Admin {
@@ -187,6 +191,7 @@ impl AdminBuilder {
                 .retry
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::default())),
             maintenance: self.maintenance,
+            changes: None,
         }
     }
 }
@@ -236,12 +241,14 @@ impl Admin {
         clock: Arc<dyn Clock>,
         retry: Arc<dyn RetryPolicy>,
         maintenance: MaintenanceConfig,
+        changes: Arc<crate::events::Changes>,
     ) -> Admin {
         Admin {
             store,
             clock,
             retry,
             maintenance,
+            changes: Some(changes),
         }
     }
 

@@ -34,6 +34,9 @@ macro_rules! forward_reads {
             fn count_runs_by_status(&self) -> $crate::error::Result<$crate::model::StatusCounts> {
                 $inherent::count_runs_by_status(self)
             }
+            fn is_idle(&self, now: ::time::OffsetDateTime) -> $crate::error::Result<bool> {
+                $inherent::is_idle(self, now)
+            }
             fn next_due_unpaused(
                 &self,
                 after: ::time::OffsetDateTime,

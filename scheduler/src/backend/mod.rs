@@ -159,6 +159,9 @@ pub(crate) trait Reads {
     fn run_status(&self, id: RunId) -> Result<RunStatus>;
     fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>>;
     fn count_runs_by_status(&self) -> Result<StatusCounts>;
+    /// Whether nothing is to be done at `now`: no run running, none due, no ending
+    /// waiting to reach its dependents, no schedule due to create an occurrence.
+    fn is_idle(&self, now: OffsetDateTime) -> Result<bool>;
 
     // Claiming and leases.
     fn next_due_unpaused(

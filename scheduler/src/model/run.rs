@@ -152,6 +152,54 @@ impl Run {
             .map(|r| parse_json("task_runs.result", r))
             .transpose()
     }
+
+    /// The result decoded into the job's output type (`Perform::Output`, or any type
+    /// its JSON decodes into).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Report {
+    ///     rows: u64,
+    /// }
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Count;
+    /// impl Perform for Count {
+    ///     type Output = Report;
+    ///     fn perform(&self, _: &JobContext) -> Result<Report, JobError> {
+    ///         Ok(Report { rows: 42 })
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder().database(dir.path().join("jobs.db"))
+    /// #     .register::<Count>().start()?;
+    /// let id = scheduler.enqueue(Count)?.id;
+    /// let run = scheduler.wait(id, Duration::from_secs(10))?;
+    /// assert_eq!(run.result::<Report>()?.rows, 42);
+    /// assert!(run.result::<String>().is_err()); // not what it holds
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ValueError::NotCompleted`] (as [`crate::Error::InvalidRunState`]) unless the
+    /// run completed; [`ValueError::ResultType`] when its JSON does not decode into `T`.
+    pub fn result<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        if self.status != super::RunStatus::Completed {
+            return Err(ValueError::NotCompleted {
+                run: self.id,
+                status: self.status,
+            });
+        }
+        // A completed run without a stored result returned nothing: JSON `null`.
+        let text = self.result.as_deref().unwrap_or("null");
+        serde_json::from_str(text).map_err(|e| ValueError::ResultType {
+            run: self.id,
+            detail: e.to_string(),
+        })
+    }
 }
 
 fn parse_json(column: &'static str, text: &str) -> Result<serde_json::Value> {

@@ -4,8 +4,9 @@
 
 use std::fmt;
 
-/// Why the model refused a value. Converts into [`crate::Error::InvalidArgument`] or
-/// [`crate::Error::CorruptValue`] (with `?`), which is how the runtime reports it.
+/// Why the model refused a value. Converts into [`crate::Error::InvalidArgument`],
+/// [`crate::Error::CorruptValue`], [`crate::Error::InvalidRunState`] or
+/// [`crate::Error::ResultType`] (with `?`), which is how the runtime reports it.
 ///
 /// ```
 /// let err = runloom::JobOptions::new().priority(101).validate().unwrap_err();
@@ -29,6 +30,20 @@ pub enum ValueError {
         /// Where the value was, e.g. `task_runs.errors`.
         column: &'static str,
         /// What was wrong.
+        detail: String,
+    },
+    /// A run's result was asked for before it completed.
+    NotCompleted {
+        /// The run.
+        run: super::RunId,
+        /// Its status.
+        status: super::RunStatus,
+    },
+    /// A run's result does not decode into the type asked for.
+    ResultType {
+        /// The run.
+        run: super::RunId,
+        /// What serde reported.
         detail: String,
     },
 }
@@ -56,6 +71,13 @@ impl fmt::Display for ValueError {
             ValueError::Corrupt { column, detail } => {
                 write!(f, "unreadable value in {column}: {detail}")
             }
+            ValueError::NotCompleted { run, status } => {
+                write!(f, "run {run} has no result: it is {status}, not completed")
+            }
+            ValueError::ResultType { run, detail } => write!(
+                f,
+                "the result of run {run} does not decode into the type asked for: {detail}"
+            ),
         }
     }
 }

@@ -506,6 +506,57 @@ impl Scheduler {
         self.admin.run(id)
     }
 
+    /// Waits until the run has finished and returns it: [`Admin::wait`], woken by this
+    /// scheduler's own events the moment one of its runs changes.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, RunStatus, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Hello;
+    /// impl Perform for Hello {
+    ///     type Output = String;
+    ///     fn perform(&self, _: &JobContext) -> Result<String, JobError> {
+    ///         Ok("hello".into())
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .register::<Hello>()
+    ///     .start()?;
+    /// let id = scheduler.enqueue(Hello)?.id;
+    /// let run = scheduler.wait(id, Duration::from_secs(10))?;
+    /// assert_eq!(run.result::<String>()?, "hello");
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Admin::wait`]: [`Error::WaitTimeout`], [`Error::RunNotFound`], database
+    /// errors.
+    pub fn wait(&self, run: RunId, timeout: std::time::Duration) -> Result<Run> {
+        self.admin.wait(run, timeout)
+    }
+
+    /// Waits until every run of `runs` has finished: [`Admin::wait_all`].
+    ///
+    /// # Errors
+    /// As [`Admin::wait_all`].
+    pub fn wait_all(&self, runs: &[RunId], timeout: std::time::Duration) -> Result<Vec<Run>> {
+        self.admin.wait_all(runs, timeout)
+    }
+
+    /// Waits until nothing is to be done now (no run running or due, no dependents
+    /// waiting to be released): [`Admin::wait_idle`].
+    ///
+    /// # Errors
+    /// As [`Admin::wait_idle`].
+    pub fn wait_idle(&self, timeout: std::time::Duration) -> Result<()> {
+        self.admin.wait_idle(timeout)
+    }
+
     /// Runs matching a filter, newest first.
     ///
     /// # Errors

@@ -215,6 +215,7 @@ impl Scheduler {
             shared.clock.clone(),
             shared.config.retry_policy.clone(),
             shared.config.maintenance.clone(),
+            shared.events.changes(),
         );
         #[cfg(not(feature = "internals"))]
         drop(sqlite);

@@ -109,6 +109,16 @@ impl ReadTx<'_> {
         Ok(out)
     }
 
+    /// Whether nothing is to be done at `now`: no run running, none pending and due, no
+    /// ending waiting in the settle queue (seeks only).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn is_idle(&self, now: OffsetDateTime) -> Result<bool> {
+        let mut stmt = self.conn().prepare_cached(sql::RUNS_IDLE)?;
+        Ok(stmt.query_row(named_params! { ":now": ms(now) }, |r| r.get(0))?)
+    }
+
     /// How many runs are in each status (answered from indexes).
     ///
     /// # Errors

@@ -17,6 +17,12 @@ use runloom::{
 const WAIT: Duration = Duration::from_secs(20);
 
 fn wait_status(admin: &Admin, id: RunId, status: RunStatus) {
+    if status.is_finished() {
+        // A finished status is final until someone acts on the run: wait for it.
+        let run = admin.wait(id, WAIT).unwrap();
+        assert_eq!(run.status, status, "run {id} finished {}", run.status);
+        return;
+    }
     assert!(
         wait_for(WAIT, || admin.run(id).unwrap().status == status),
         "run {id} did not become {status}: it is {}",

@@ -93,7 +93,7 @@ pub(crate) fn a_cron_schedule_creates_each_occurrence_on_time_and_they_run(db: &
         ]
     );
     for r in s.runs(&RunFilter::new().task(task.id)).unwrap() {
-        assert!(wait_for(WAIT, || s.run(r.id).unwrap().status == RunStatus::Completed));
+        assert_eq!(s.wait(r.id, WAIT).unwrap().status, RunStatus::Completed);
     }
     assert_eq!(
         s.next_fire_times("every-5s", 3).unwrap(),
@@ -548,7 +548,7 @@ pub(crate) fn an_occurrence_that_started_runs_to_its_end_when_its_schedule_is_re
     assert!(s.unschedule("long").unwrap());
     common::jobs::open_gate(gate);
     let id = occurrences_runs(&s, &task)[0];
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Completed));
+    assert_eq!(s.wait(id, WAIT).unwrap().status, RunStatus::Completed);
 }
 
 fn occurrences_runs(s: &Scheduler, task: &Task) -> Vec<runloom::RunId> {

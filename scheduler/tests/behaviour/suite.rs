@@ -13,6 +13,7 @@ pub(crate) mod admin;
 pub(crate) mod dependencies;
 pub(crate) mod runtime;
 pub(crate) mod schedules;
+pub(crate) mod waiting;
 
 /// Every test of the suite, once, as `module { test, ... }`: `suite!(name => backend)`
 /// instantiates each as `name::module::test`, where `backend` makes an
@@ -83,6 +84,14 @@ macro_rules! suite {
                     disabling_a_schedule_cancels_what_waits_and_enabling_continues_from_now,
                     a_host_start_leaves_an_operators_switch_alone_unless_its_spec_says_otherwise,
                     triggering_a_task_runs_it_now_and_leaves_its_schedule_alone,
+                }
+                waiting {
+                    wait_returns_the_finished_run_with_its_typed_result,
+                    a_wait_that_times_out_names_the_run_and_changes_nothing,
+                    wait_all_gives_the_runs_in_the_order_asked_and_refuses_an_unknown_id,
+                    wait_idle_returns_once_every_due_run_and_its_dependents_are_done,
+                    the_queue_is_not_idle_while_paused_with_due_runs,
+                    an_admin_of_its_own_sees_runs_another_handle_finishes,
                 }
             );
         }

@@ -108,6 +108,11 @@ impl PgTx<'_> {
         .collect()
     }
 
+    pub(crate) fn is_idle(&self, now: OffsetDateTime) -> Result<bool> {
+        let now = ms(now);
+        Ok(self.query_one(sql::RUNS_IDLE, &[&now])?.try_get(0)?)
+    }
+
     pub(crate) fn count_runs_by_status(&self) -> Result<StatusCounts> {
         let mut counts = StatusCounts::default();
         for row in self.query(sql::RUNS_COUNT_BY_STATUS, &[])? {

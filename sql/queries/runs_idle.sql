@@ -1,0 +1,31 @@
+-- Whether nothing is to be done now: no run holds a lease (a running run always does),
+-- no run's ending waits to be applied to its dependents (the settle queue), no
+-- schedule's occurrence is due to be created (tasks_schedule_due), and no pending run
+-- is due at :now. Runs waiting for a later time (a retry's backoff, a delayed enqueue)
+-- are not work yet. The due check walks the priority groups with one seek each (a
+-- loose index scan of task_runs_pending_due, at most 101 groups), so millions of
+-- future runs are never read.
+WITH RECURSIVE groups(priority) AS (
+    SELECT (SELECT max(priority) FROM task_runs WHERE status = 'pending')
+    UNION ALL
+    SELECT (SELECT max(r.priority) FROM task_runs r
+            WHERE r.status = 'pending' AND r.priority < g.priority)
+    FROM groups g
+    WHERE g.priority IS NOT NULL
+)
+SELECT NOT EXISTS (SELECT 1 FROM task_locks)
+   AND NOT EXISTS (SELECT 1 FROM task_settle_queue)
+   AND NOT EXISTS (SELECT 1 FROM tasks
+                   WHERE schedule_kind <> 'none'
+                     AND enabled = 1
+                     AND is_deleted = 0
+                     AND next_run_at <= :now)
+   AND NOT EXISTS (
+       SELECT 1
+       FROM groups g
+       WHERE g.priority IS NOT NULL
+         AND EXISTS (SELECT 1 FROM task_runs r
+                     WHERE r.status = 'pending'
+                       AND r.priority = g.priority
+                       AND r.scheduled_at <= :now)
+   ) AS idle;
