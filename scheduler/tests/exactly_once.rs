@@ -56,6 +56,10 @@ impl Perform for Transfer {
                 "INSERT INTO ledger (run_id, attempt, amount) VALUES (?1, ?2, ?3)",
                 [ctx.run_id().get(), i64::from(ctx.attempt()), self.amount],
             )?;
+            // A follow-up, created with the writes and the completion or not at all.
+            ctx.enqueue_on_completion(Receipt {
+                amount: self.amount,
+            })?;
             if self.fail_first && ctx.attempt() == 1 {
                 return Err(JobError::retry("the bank said no"));
             }
@@ -66,6 +70,32 @@ impl Perform for Transfer {
             )
         })
     }
+}
+
+/// The follow-up each transfer creates in its transaction.
+#[derive(Serialize, Deserialize)]
+struct Receipt {
+    amount: i64,
+}
+
+impl Job for Receipt {
+    const NAME: &'static str = "receipt";
+}
+
+impl Perform for Receipt {
+    type Output = i64;
+    fn perform(&self, _: &JobContext) -> Result<i64, JobError> {
+        Ok(self.amount)
+    }
+}
+
+/// The receipts created so far, by amount.
+fn receipts(s: &runloom::Scheduler) -> Vec<i64> {
+    s.runs(&runloom::RunFilter::new().job_type(Receipt::NAME))
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str::<Receipt>(&r.payload).unwrap().amount)
+        .collect()
 }
 
 fn bank(db: &TestDb) {
@@ -93,7 +123,11 @@ fn the_writes_and_the_completion_commit_together() {
     let db = TestDb::new();
     drop(db.open());
     bank(&db);
-    let s = builder(&db).register::<Transfer>().start().unwrap();
+    let s = builder(&db)
+        .register::<Transfer>()
+        .register::<Receipt>()
+        .start()
+        .unwrap();
     let id = s
         .enqueue(Transfer {
             amount: 30,
@@ -107,11 +141,19 @@ fn the_writes_and_the_completion_commit_together() {
     assert_eq!(run.result.as_deref(), Some("30"));
     assert!(run.duration.is_some());
     assert_eq!(balances(&db), (70, 30, 1));
+    assert_eq!(
+        receipts(&s),
+        [30],
+        "the follow-up committed with the writes"
+    );
+    s.wait_idle(WAIT).unwrap();
+    // Freed once the outcome's commit is seen in memory, a moment after the database.
     assert!(
         wait_for(WAIT, || s.stats().unwrap().in_flight == 0),
         "the slot is freed"
     );
-    assert_eq!(s.stats().unwrap().completed, 1);
+    // The transfer counted once (by its transaction), and its receipt.
+    assert_eq!(s.stats().unwrap().completed, 2);
 }
 
 #[test]
@@ -119,7 +161,11 @@ fn a_file_the_application_made_first_takes_the_scheduler_beside_its_tables() {
     let db = TestDb::new();
     // The application's database, made before the scheduler ever saw it.
     bank(&db);
-    let s = builder(&db).register::<Transfer>().start().unwrap();
+    let s = builder(&db)
+        .register::<Transfer>()
+        .register::<Receipt>()
+        .start()
+        .unwrap();
     let id = s
         .enqueue(Transfer {
             amount: 25,
@@ -139,7 +185,11 @@ fn a_failing_transaction_keeps_nothing_and_the_retry_writes_once() {
     let db = TestDb::new();
     drop(db.open());
     bank(&db);
-    let s = builder(&db).register::<Transfer>().start().unwrap();
+    let s = builder(&db)
+        .register::<Transfer>()
+        .register::<Receipt>()
+        .start()
+        .unwrap();
     let id = s
         .enqueue(Transfer {
             amount: 10,
@@ -157,6 +207,7 @@ fn a_failing_transaction_keeps_nothing_and_the_retry_writes_once() {
         (90, 10, 1),
         "only the second attempt's writes"
     );
+    assert_eq!(receipts(&s), [10], "and only its follow-up");
 }
 
 #[test]
@@ -170,6 +221,7 @@ fn a_worker_that_lost_its_lease_keeps_none_of_its_writes() {
         .heartbeat_interval(Duration::from_secs(4))
         .maintenance(MaintenanceConfig::default().enabled(false))
         .register::<Transfer>()
+        .register::<Receipt>()
         .start()
         .unwrap();
     let events = s.subscribe(64);
@@ -230,6 +282,7 @@ fn a_worker_that_lost_its_lease_keeps_none_of_its_writes() {
         (100, 0, 0),
         "the lost worker's writes were discarded"
     );
+    assert!(receipts(&s).is_empty(), "and its follow-up with them");
     // The current holder finishes.
     s.store()
         .write(|tx| {

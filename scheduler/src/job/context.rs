@@ -37,6 +37,9 @@ pub struct JobContext {
     pub(crate) env: Arc<Execution>,
     /// Set once a transaction completed the run.
     pub(crate) completed: std::sync::atomic::AtomicBool,
+    /// Runs to create in the transaction that completes this run
+    /// ([`JobContext::enqueue_on_completion`]).
+    pub(crate) follow_ups: parking_lot::Mutex<Vec<crate::model::NewRun>>,
 }
 
 /// What executing attempts uses, shared by the worker threads and every attempt's
@@ -53,6 +56,11 @@ pub(crate) struct Execution {
     pub(crate) state: super::state::AppState,
     /// Makes idempotency keys unique across databases.
     pub(crate) database_id: String,
+    /// What a job's follow-up runs are checked against, as any enqueue.
+    pub(crate) max_payload_bytes: usize,
+    pub(crate) allow_foreign: bool,
+    /// Tells this process's dispatcher that runs were created.
+    pub(crate) new_work: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl fmt::Debug for Execution {
@@ -193,6 +201,7 @@ impl JobContext {
         let mut job_error = None;
         let now = self.env.clock.now();
         let timing = crate::model::AttemptTiming::new(self.started_at, self.started.elapsed());
+        let mut created = Vec::new();
         let result = self.env.store.write(|tx| {
             let value = match f(tx) {
                 Ok(v) => v,
@@ -204,6 +213,12 @@ impl JobContext {
                     ));
                 }
             };
+            // Copied, not taken: a transaction that fails leaves them for the next.
+            let follow_ups = self.follow_ups.lock().clone();
+            created.clear();
+            for run in &follow_ups {
+                created.push((tx.insert_run(run, now)?, run.job_type.clone()));
+            }
             let json = serde_json::to_string(&value).map_err(|e| crate::Error::Payload {
                 job_type: self.job_type.clone(),
                 detail: e.to_string(),
@@ -222,6 +237,17 @@ impl JobContext {
             Ok(value) => {
                 guard.settle();
                 self.completed.store(true, Ordering::Release);
+                self.follow_ups.lock().clear();
+                if !created.is_empty() {
+                    for (inserted, job_type) in created {
+                        self.env.events.emit(crate::Event::Enqueued {
+                            run: inserted.id,
+                            job_type,
+                            created: inserted.created,
+                        });
+                    }
+                    (self.env.new_work)();
+                }
                 self.env.stats.record(crate::model::RunStatus::Completed);
                 self.env.events.emit(crate::Event::Completed {
                     run: self.attempt.run,
@@ -301,6 +327,202 @@ impl JobContext {
                 std::any::type_name::<T>()
             ))
         })
+    }
+
+    /// Creates a run of `job` in the same transaction that records this run as
+    /// completed: the follow-up exists if and only if this run completed, so a step of
+    /// a pipeline hands on its work exactly once, even when it executes twice. If the
+    /// attempt fails, nothing is created (the next attempt asks again). Called inside
+    /// [`crate::sqlite::JobContextExt::transaction`], the follow-ups commit with the
+    /// job's own writes too. A unique key already held returns the unfinished run that
+    /// holds it, as any enqueue does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::{Job, JobContext, JobError, Perform, RunFilter, Scheduler};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Fetch {
+    ///     url: String,
+    /// }
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Parse {
+    ///     body: String,
+    /// }
+    ///
+    /// impl Perform for Fetch {
+    ///     type Output = ();
+    ///     fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+    ///         let body = format!("<html>{}</html>", self.url); // the download
+    ///         ctx.enqueue_on_completion(Parse { body })
+    ///     }
+    /// }
+    /// impl Perform for Parse {
+    ///     type Output = usize;
+    ///     fn perform(&self, _: &JobContext) -> Result<usize, JobError> {
+    ///         Ok(self.body.len())
+    ///     }
+    /// }
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .register::<Fetch>()
+    ///     .register::<Parse>()
+    ///     .start()?;
+    /// scheduler.enqueue(Fetch { url: "a".into() })?;
+    /// scheduler.wait_idle(Duration::from_secs(10))?;
+    /// let parsed = scheduler.runs(&RunFilter::new().job_type("parse"))?;
+    /// assert_eq!(parsed[0].result::<usize>()?, "<html>a</html>".len());
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A permanent failure for what an enqueue refuses (a job type this process does
+    /// not register, a payload that does not serialize or is too large, bad options).
+    pub fn enqueue_on_completion<J: crate::Job>(&self, job: J) -> Result<(), JobError> {
+        self.enqueue_on_completion_with(job, crate::EnqueueOptions::new())
+    }
+
+    /// [`JobContext::enqueue_on_completion`] with options (a delay, a priority, a
+    /// unique key …).
+    ///
+    /// # Errors
+    /// As [`JobContext::enqueue_on_completion`].
+    pub fn enqueue_on_completion_with<J: crate::Job>(
+        &self,
+        job: J,
+        opts: crate::EnqueueOptions,
+    ) -> Result<(), JobError> {
+        let enqueuer = crate::enqueue::Enqueuer {
+            registry: &self.env.registry,
+            max_payload_bytes: self.env.max_payload_bytes,
+            allow_foreign: self.env.allow_foreign,
+        };
+        let run = enqueuer
+            .run_for(&job, &opts, self.env.clock.now())
+            .map_err(|e| JobError::fail(format!("cannot enqueue a follow-up: {e}")))?;
+        self.follow_ups.lock().push(run);
+        Ok(())
+    }
+
+    /// Whether follow-up runs wait for this run's completion.
+    pub(crate) fn has_follow_ups(&self) -> bool {
+        !self.follow_ups.lock().is_empty()
+    }
+
+    /// Whether a transaction of the job already completed the run.
+    pub(crate) fn is_completed(&self) -> bool {
+        self.completed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The runs this run waited for (its upstream), oldest first, each as it ended:
+    /// its status and, when it completed, its result ([`crate::Run::result`]).
+    ///
+    /// # Errors
+    /// A retryable failure when the database could not be read.
+    pub fn upstream(&self) -> Result<Vec<crate::Run>, JobError> {
+        let run = self.attempt.run;
+        let mut runs = self
+            .env
+            .store
+            .read(|tx| {
+                tx.upstream_of(run)?
+                    .iter()
+                    .map(|edge| tx.get_run(edge.upstream))
+                    .collect::<crate::Result<Vec<_>>>()
+            })
+            .map_err(|e| JobError::retry(format!("reading the upstream runs: {}", e.report())))?;
+        runs.sort_by_key(|r| r.id);
+        Ok(runs)
+    }
+
+    /// The results of the completed upstream runs of job type `J`, oldest first (a
+    /// fan-in reads every branch's output this way), typed as `J`'s output.
+    ///
+    /// # Errors
+    /// A retryable failure when the database could not be read; a permanent one when a
+    /// result does not decode into `J::Output`.
+    pub fn upstream_results<J>(&self) -> Result<Vec<J::Output>, JobError>
+    where
+        J: super::Perform,
+        J::Output: serde::de::DeserializeOwned,
+    {
+        self.upstream()?
+            .iter()
+            .filter(|r| r.job_type == J::NAME && r.status == crate::RunStatus::Completed)
+            .map(|r| {
+                r.result::<J::Output>()
+                    .map_err(|e| JobError::fail(crate::Error::from(e).to_string()))
+            })
+            .collect()
+    }
+
+    /// The result of the one completed upstream run of job type `J` (a pipeline's
+    /// previous step), typed as `J`'s output.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Extract;
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Load;
+    ///
+    /// impl Perform for Extract {
+    ///     type Output = Vec<u32>;
+    ///     fn perform(&self, _: &JobContext) -> Result<Vec<u32>, JobError> {
+    ///         Ok(vec![1, 2, 3])
+    ///     }
+    /// }
+    /// impl Perform for Load {
+    ///     type Output = u32;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
+    ///         let rows = ctx.upstream_result::<Extract>()?;
+    ///         Ok(rows.iter().sum())
+    ///     }
+    /// }
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .register::<Extract>()
+    ///     .register::<Load>()
+    ///     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// let extract = batch.add(Extract)?;
+    /// let load = batch.add(Load)?;
+    /// batch.depends_on(load, extract)?;
+    /// let runs = batch.submit()?;
+    /// let loaded = scheduler.wait(runs[1].id, Duration::from_secs(10))?;
+    /// assert_eq!(loaded.result::<u32>()?, 6);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A permanent failure unless exactly one upstream run of type `J` completed (none:
+    /// the edge ran anyway after a failure, or there is no such edge; several: use
+    /// [`JobContext::upstream_results`]) or when its result does not decode; a
+    /// retryable one when the database could not be read.
+    pub fn upstream_result<J>(&self) -> Result<J::Output, JobError>
+    where
+        J: super::Perform,
+        J::Output: serde::de::DeserializeOwned,
+    {
+        let mut results = self.upstream_results::<J>()?;
+        match results.len() {
+            1 => Ok(results.remove(0)),
+            n => Err(JobError::fail(format!(
+                "run {} has {n} completed upstream runs of job type {:?}, not one",
+                self.attempt.run,
+                J::NAME
+            ))),
+        }
     }
 
     /// Sleeps for `duration`, waking early when the job should stop.

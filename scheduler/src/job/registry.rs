@@ -42,6 +42,14 @@ impl<J: Perform> Runner for TypedRunner<J> {
             Err(e) => return RunResult::BadPayload(e.to_string()),
         };
         match job.perform(ctx) {
+            // Follow-ups are created with the completion, so this completion is the
+            // job's own transaction rather than the batched one.
+            Ok(output) if ctx.has_follow_ups() && !ctx.is_completed() => {
+                match ctx.transaction_with(|_| Ok(&output)) {
+                    Ok(_) => RunResult::Ok(String::new()),
+                    Err(e) => RunResult::Err(e),
+                }
+            }
             Ok(output) => match serde_json::to_string(&output) {
                 Ok(json) => RunResult::Ok(json),
                 Err(e) => RunResult::BadOutput(e.to_string()),

@@ -50,7 +50,7 @@ pub(crate) struct Shared {
     pub(crate) stats: Arc<Stats>,
     /// Brought forward by a shutdown: the dispatcher's waits for the lock end then.
     pub(crate) dispatch_cutoff: Arc<Cutoff>,
-    waker: Waker,
+    pub(crate) waker: Waker,
 }
 
 impl fmt::Debug for Shared {

@@ -152,6 +152,12 @@ impl Scheduler {
             registry: shared.registry.clone(),
             state,
             database_id: shared.database_id.clone(),
+            max_payload_bytes: shared.config.max_payload_bytes,
+            allow_foreign: shared.config.allow_foreign_job_types,
+            new_work: {
+                let waker = shared.waker.clone();
+                Arc::new(move || waker.wake(Wake::Work))
+            },
         });
         let workers =
             crate::worker::spawn(shared.config.worker_threads, &execution, &queue, &done_tx)?;

@@ -42,6 +42,7 @@ pub(crate) fn execute(env: &Arc<Execution>, dispatch: Dispatch) -> Completion {
                         started,
                         env: env.clone(),
                         completed: std::sync::atomic::AtomicBool::new(false),
+                        follow_ups: parking_lot::Mutex::new(Vec::new()),
                     };
                     env.events.emit(Event::Started {
                         run: run.id,

@@ -33,10 +33,7 @@ fn rec(test: &str, label: impl Into<String>) -> Record {
 }
 
 fn wait_finished(s: &Scheduler, ids: &[RunId]) -> bool {
-    wait_for(WAIT, || {
-        ids.iter()
-            .all(|id| s.run(*id).unwrap().status.is_finished())
-    })
+    s.wait_all(ids, WAIT).is_ok()
 }
 
 pub(crate) fn a_fan_out_fan_in_workflow_runs_in_graph_order(db: &dyn TestBackend) {

@@ -14,6 +14,7 @@ pub(crate) mod dependencies;
 pub(crate) mod runtime;
 pub(crate) mod schedules;
 pub(crate) mod waiting;
+pub(crate) mod workflows;
 
 /// Every test of the suite, once, as `module { test, ... }`: `suite!(name => backend)`
 /// instantiates each as `name::module::test`, where `backend` makes an
@@ -92,6 +93,13 @@ macro_rules! suite {
                     wait_idle_returns_once_every_due_run_and_its_dependents_are_done,
                     the_queue_is_not_idle_while_paused_with_due_runs,
                     an_admin_of_its_own_sees_runs_another_handle_finishes,
+                }
+                workflows {
+                    a_step_reads_its_upstreams_typed_result,
+                    a_fan_in_reads_every_branchs_result,
+                    a_missing_upstream_result_fails_the_step_for_good,
+                    follow_ups_exist_only_for_the_attempt_that_completed,
+                    a_follow_up_of_an_unregistered_type_fails_the_step_and_creates_nothing,
                 }
             );
         }

@@ -75,7 +75,8 @@ pub fn attempts_of(key: &str) -> u32 {
     attempts().lock().unwrap().get(key).copied().unwrap_or(0)
 }
 
-fn bump(key: &str) -> u32 {
+/// Counts one more under `key` (read back with `attempts_of`).
+pub fn bump(key: &str) -> u32 {
     let mut a = attempts().lock().unwrap();
     let n = a.entry(key.to_owned()).or_default();
     *n += 1;
