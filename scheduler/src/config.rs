@@ -55,6 +55,9 @@ pub(crate) struct Config {
     pub(crate) misfire_threshold: Duration,
     pub(crate) maintenance: MaintenanceConfig,
     pub(crate) name: Option<String>,
+    /// Claiming is paused before the dispatcher starts (a test scheduler drains on
+    /// demand).
+    pub(crate) start_paused: bool,
 }
 
 /// Builds and starts a [`Scheduler`](crate::Scheduler). Every setter documents its default; settings that
@@ -97,6 +100,9 @@ pub struct SchedulerBuilder {
     state: AppState,
     hooks: Vec<Arc<dyn EventHook>>,
     name: Option<String>,
+    /// A database was chosen (a file, PostgreSQL, memory) instead of the default file.
+    pub(crate) database_chosen: bool,
+    pub(crate) start_paused: bool,
 }
 
 impl std::fmt::Debug for SchedulerBuilder {
@@ -145,6 +151,8 @@ impl SchedulerBuilder {
             state: AppState::default(),
             hooks: Vec::new(),
             name: None,
+            database_chosen: false,
+            start_paused: false,
         }
     }
 
@@ -153,6 +161,7 @@ impl SchedulerBuilder {
     #[must_use]
     pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
         self.store = rebuild_store(StoreOptions::file(path), &self.store);
+        self.database_chosen = true;
         #[cfg(feature = "postgres")]
         {
             self.postgres = None;
@@ -183,6 +192,7 @@ impl SchedulerBuilder {
     #[must_use]
     pub fn postgres_options(mut self, options: crate::store::postgres::PgOptions) -> Self {
         self.postgres = Some(options);
+        self.database_chosen = true;
         self
     }
 
@@ -191,6 +201,7 @@ impl SchedulerBuilder {
     #[must_use]
     pub fn in_memory(mut self) -> Self {
         self.store = rebuild_store(StoreOptions::memory(), &self.store);
+        self.database_chosen = true;
         #[cfg(feature = "postgres")]
         {
             self.postgres = None;
@@ -530,6 +541,7 @@ impl SchedulerBuilder {
             misfire_threshold: self.misfire_threshold,
             maintenance: self.maintenance,
             name: self.name,
+            start_paused: self.start_paused,
         };
         Ok(Checked {
             config,

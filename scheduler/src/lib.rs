@@ -114,6 +114,47 @@
 //! schedules, workers, figures, maintenance passes and migrations. The `runloom` CLI is
 //! built on it alone, and [`Scheduler::admin`] gives the same handle from a host.
 //!
+//! # Testing your jobs
+//!
+//! [`testing`] has what Oban.Testing and River's `rivertest` give: run one job's
+//! `perform` inline with a context you build ([`testing::TestContext`]: attempt, state,
+//! upstream results, the database of `ctx.transaction`), and a real scheduler that runs
+//! nothing until you drain it, on a manual clock ([`testing::TestScheduler`]), with
+//! assertions on what was enqueued. No sleeps, no polling.
+//!
+//! ```
+//! use std::time::Duration;
+//! use runloom::{Job, JobContext, JobError, Perform, Scheduler, testing::{TestContext, TestScheduler}};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, Job, PartialEq, Debug)]
+//! struct Welcome {
+//!     user: u64,
+//! }
+//! impl Perform for Welcome {
+//!     type Output = String;
+//!     fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
+//!         if ctx.attempt() < 2 {
+//!             return Err(JobError::retry_after(Duration::from_secs(30), "mail server busy"));
+//!         }
+//!         Ok(format!("welcomed {}", self.user))
+//!     }
+//! }
+//!
+//! // One perform, inline: the second attempt succeeds.
+//! let done = TestContext::new().attempt(2, 3).perform(&Welcome { user: 7 })?;
+//! assert_eq!(done.result.ok().as_deref(), Some("welcomed 7"));
+//!
+//! // The whole path: enqueue, drain, move the clock past the retry, drain again.
+//! let test = TestScheduler::start(Scheduler::builder().register::<Welcome>())?;
+//! test.enqueue(Welcome { user: 7 })?;
+//! assert!(test.is_enqueued(&Welcome { user: 7 })?);
+//! assert_eq!(test.drain()?.retried, 1);
+//! test.advance(Duration::from_secs(30));
+//! assert_eq!(test.drain()?.completed, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Nouns
 //!
 //! A **job** is the user's type; a **run** is one persisted execution of it with its
@@ -157,6 +198,7 @@ pub mod store;
 #[cfg(not(feature = "internals"))]
 #[allow(unreachable_pub, dead_code, unused_imports)]
 mod store;
+pub mod testing;
 mod worker;
 
 pub use crate::{

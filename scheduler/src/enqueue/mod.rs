@@ -1,6 +1,7 @@
 //! ① Enqueue: turning a job (or a job type name and a JSON payload) into a run, with its
 //! options resolved and every input checked before anything is written.
 
+mod follow_up;
 mod submit;
 
 use std::time::Duration;
@@ -89,6 +90,17 @@ impl Enqueuer<'_> {
         if !self.registry.contains(J::NAME) {
             return Err(Error::UnknownJobType(J::NAME.to_owned()));
         }
+        self.run_for_any(job, opts, now)
+    }
+
+    /// The run for a typed job whether or not this binary registers its type (a test
+    /// context records follow-ups of types the test did not register).
+    pub(crate) fn run_for_any<J: Job>(
+        &self,
+        job: &J,
+        opts: &EnqueueOptions,
+        now: OffsetDateTime,
+    ) -> Result<NewRun> {
         let payload = serde_json::to_string(job).map_err(|e| Error::Payload {
             job_type: J::NAME.to_owned(),
             detail: e.to_string(),

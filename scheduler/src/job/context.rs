@@ -40,6 +40,16 @@ pub struct JobContext {
     /// Runs to create in the transaction that completes this run
     /// ([`JobContext::enqueue_on_completion`]).
     pub(crate) follow_ups: parking_lot::Mutex<Vec<crate::model::NewRun>>,
+    /// Set when the job runs inline under [`crate::testing::TestContext`]: no run row,
+    /// no lease, upstream results given by the test.
+    pub(crate) inline: Option<Inline>,
+}
+
+/// What an inline (test) context has instead of a run in the database.
+#[derive(Debug, Default)]
+pub(crate) struct Inline {
+    /// The upstream runs the test gave.
+    pub(crate) upstream: Vec<crate::Run>,
 }
 
 /// What executing attempts uses, shared by the worker threads and every attempt's
@@ -182,6 +192,9 @@ impl JobContext {
             return Err(JobError::fail(
                 "the run was already completed by a transaction",
             ));
+        }
+        if self.inline.is_some() {
+            return self.inline_transaction(f);
         }
         let inflight = &self.env.inflight;
         // The transaction owns the attempt's outcome while it writes: neither a timeout
@@ -329,83 +342,32 @@ impl JobContext {
         })
     }
 
-    /// Creates a run of `job` in the same transaction that records this run as
-    /// completed: the follow-up exists if and only if this run completed, so a step of
-    /// a pipeline hands on its work exactly once, even when it executes twice. If the
-    /// attempt fails, nothing is created (the next attempt asks again). Called inside
-    /// [`crate::sqlite::JobContextExt::transaction`], the follow-ups commit with the
-    /// job's own writes too. A unique key already held returns the unfinished run that
-    /// holds it, as any enqueue does.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use runloom::{Job, JobContext, JobError, Perform, RunFilter, Scheduler};
-    /// use serde::{Deserialize, Serialize};
-    ///
-    /// #[derive(Serialize, Deserialize, Job)]
-    /// struct Fetch {
-    ///     url: String,
-    /// }
-    /// #[derive(Serialize, Deserialize, Job)]
-    /// struct Parse {
-    ///     body: String,
-    /// }
-    ///
-    /// impl Perform for Fetch {
-    ///     type Output = ();
-    ///     fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
-    ///         let body = format!("<html>{}</html>", self.url); // the download
-    ///         ctx.enqueue_on_completion(Parse { body })
-    ///     }
-    /// }
-    /// impl Perform for Parse {
-    ///     type Output = usize;
-    ///     fn perform(&self, _: &JobContext) -> Result<usize, JobError> {
-    ///         Ok(self.body.len())
-    ///     }
-    /// }
-    ///
-    /// let dir = tempfile::tempdir()?;
-    /// let scheduler = Scheduler::builder()
-    ///     .database(dir.path().join("jobs.db"))
-    ///     .register::<Fetch>()
-    ///     .register::<Parse>()
-    ///     .start()?;
-    /// scheduler.enqueue(Fetch { url: "a".into() })?;
-    /// scheduler.wait_idle(Duration::from_secs(10))?;
-    /// let parsed = scheduler.runs(&RunFilter::new().job_type("parse"))?;
-    /// assert_eq!(parsed[0].result::<usize>()?, "<html>a</html>".len());
-    /// # scheduler.shutdown(Duration::from_secs(5))?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// A permanent failure for what an enqueue refuses (a job type this process does
-    /// not register, a payload that does not serialize or is too large, bad options).
-    pub fn enqueue_on_completion<J: crate::Job>(&self, job: J) -> Result<(), JobError> {
-        self.enqueue_on_completion_with(job, crate::EnqueueOptions::new())
-    }
-
-    /// [`JobContext::enqueue_on_completion`] with options (a delay, a priority, a
-    /// unique key …).
-    ///
-    /// # Errors
-    /// As [`JobContext::enqueue_on_completion`].
-    pub fn enqueue_on_completion_with<J: crate::Job>(
+    /// The job's transaction under a test context: the closure's writes commit (there is
+    /// no run to complete or lease to fence), and the follow-ups stay recorded for the
+    /// test to read.
+    fn inline_transaction<T: serde::Serialize>(
         &self,
-        job: J,
-        opts: crate::EnqueueOptions,
-    ) -> Result<(), JobError> {
-        let enqueuer = crate::enqueue::Enqueuer {
-            registry: &self.env.registry,
-            max_payload_bytes: self.env.max_payload_bytes,
-            allow_foreign: self.env.allow_foreign,
-        };
-        let run = enqueuer
-            .run_for(&job, &opts, self.env.clock.now())
-            .map_err(|e| JobError::fail(format!("cannot enqueue a follow-up: {e}")))?;
-        self.follow_ups.lock().push(run);
-        Ok(())
+        f: impl FnOnce(&dyn crate::backend::Writes) -> Result<T, JobError>,
+    ) -> Result<T, JobError> {
+        let mut job_error = None;
+        let result = self.env.store.write(|tx| match f(tx) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                job_error = Some(e);
+                Err(crate::Error::invalid(
+                    "transaction",
+                    "the job's closure failed",
+                ))
+            }
+        });
+        match result {
+            Ok(v) => {
+                self.completed
+                    .store(true, std::sync::atomic::Ordering::Release);
+                Ok(v)
+            }
+            Err(e) => Err(job_error.unwrap_or_else(|| JobError::retry(e.report().to_string()))),
+        }
     }
 
     /// Whether follow-up runs wait for this run's completion.
@@ -424,6 +386,9 @@ impl JobContext {
     /// # Errors
     /// A retryable failure when the database could not be read.
     pub fn upstream(&self) -> Result<Vec<crate::Run>, JobError> {
+        if let Some(inline) = &self.inline {
+            return Ok(inline.upstream.clone());
+        }
         let run = self.attempt.run;
         let mut runs = self
             .env

@@ -134,6 +134,44 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run that completed with `result`, as a test context hands it to a job reading
+    /// its upstream ([`crate::testing::TestContext::upstream`]): it never was in a
+    /// database.
+    pub(crate) fn completed_inline(
+        id: RunId,
+        job_type: &str,
+        payload: String,
+        result: String,
+        now: OffsetDateTime,
+    ) -> Run {
+        Run {
+            id,
+            task_id: None,
+            job_type: job_type.to_owned(),
+            payload,
+            status: super::RunStatus::Completed,
+            priority: 0,
+            attempt: 1,
+            max_attempts: 1,
+            timeout: None,
+            backoff: Duration::ZERO,
+            unique_key: None,
+            scheduled_at: now,
+            blocked_on: 0,
+            worker_id: None,
+            lease_token: 0,
+            cancel_requested: false,
+            cancel_reason: None,
+            started_at: Some(now),
+            finished_at: Some(now),
+            duration: Some(Duration::ZERO),
+            result: Some(result),
+            last_error: None,
+            errors: Vec::new(),
+            created_at: now,
+        }
+    }
+
     /// The payload decoded as JSON.
     ///
     /// # Errors

@@ -54,6 +54,10 @@ impl Scheduler {
             events,
         } = checked;
         let (store, sqlite) = open_backend(&config)?;
+        if config.start_paused {
+            let now = clock.now();
+            store.write(|tx| tx.set_paused(true, now))?;
+        }
         let database_id = store
             .read(|tx| tx.get_state("database_id"))?
             .unwrap_or_default();

@@ -43,6 +43,7 @@ pub(crate) fn execute(env: &Arc<Execution>, dispatch: Dispatch) -> Completion {
                         env: env.clone(),
                         completed: std::sync::atomic::AtomicBool::new(false),
                         follow_ups: parking_lot::Mutex::new(Vec::new()),
+                        inline: None,
                     };
                     env.events.emit(Event::Started {
                         run: run.id,

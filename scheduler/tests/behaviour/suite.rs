@@ -93,6 +93,7 @@ macro_rules! suite {
                     wait_idle_returns_once_every_due_run_and_its_dependents_are_done,
                     the_queue_is_not_idle_while_paused_with_due_runs,
                     an_admin_of_its_own_sees_runs_another_handle_finishes,
+                    a_test_scheduler_runs_only_when_drained,
                 }
                 workflows {
                     a_step_reads_its_upstreams_typed_result,

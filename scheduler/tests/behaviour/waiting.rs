@@ -156,3 +156,17 @@ pub(crate) fn an_admin_of_its_own_sees_runs_another_handle_finishes(db: &dyn Tes
     assert_eq!(run.result::<String>().unwrap(), "opened");
     s.shutdown(WAIT).unwrap();
 }
+
+pub(crate) fn a_test_scheduler_runs_only_when_drained(db: &dyn TestBackend) {
+    let test = runloom::testing::TestScheduler::start(db.builder().register::<Double>()).unwrap();
+    let id = test.enqueue(Double { value: 4 }).unwrap().id;
+    assert!(matches!(
+        test.wait(id, Duration::from_millis(300)),
+        Err(Error::WaitTimeout { .. })
+    ));
+    assert!(test.is_enqueued(&Double { value: 4 }).unwrap());
+    let drained = test.drain().unwrap();
+    assert_eq!(drained.completed, 1, "{drained:?}");
+    assert_eq!(test.run(id).unwrap().result::<i64>().unwrap(), 8);
+    test.shutdown().unwrap();
+}
