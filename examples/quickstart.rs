@@ -146,6 +146,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     run,
                     job_type,
                     attempt,
+                    ..
                 } if job_type != "collect_metrics" => {
                     println!("  [{at:>5} ms] run {run} {job_type} started (attempt {attempt})");
                 }

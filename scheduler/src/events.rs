@@ -15,7 +15,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use parking_lot::Mutex;
 use time::OffsetDateTime;
 
-use crate::model::{RunId, WorkerId};
+use crate::model::{AttemptErrorKind, RunId, WorkerId};
 
 /// Something that happened to a run, in this scheduler instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum Event {
         job_type: String,
         /// False when an unfinished run with the same unique key was returned instead.
         created: bool,
+        /// When it is due.
+        scheduled_at: OffsetDateTime,
     },
     /// An attempt started on a worker thread.
     Started {
@@ -38,6 +40,9 @@ pub enum Event {
         job_type: String,
         /// The attempt number (1 for the first).
         attempt: u32,
+        /// When the attempt was due: its wait in the queue is the time from this to the
+        /// event.
+        scheduled_at: OffsetDateTime,
     },
     /// The run completed.
     Completed {
@@ -56,6 +61,8 @@ pub enum Event {
         job_type: String,
         /// The attempt that failed.
         attempt: u32,
+        /// How it failed (an error, a panic, a timeout).
+        kind: AttemptErrorKind,
         /// Why.
         error: String,
         /// When the next attempt is due.
@@ -69,6 +76,8 @@ pub enum Event {
         job_type: String,
         /// The last attempt.
         attempt: u32,
+        /// How it failed (an error, a panic, a timeout).
+        kind: AttemptErrorKind,
         /// Why.
         error: String,
     },
@@ -76,7 +85,11 @@ pub enum Event {
     Cancelled {
         /// The run.
         run: RunId,
-        /// Why.
+        /// Its job type.
+        job_type: String,
+        /// Why: the reason the operator gave with the cancel request when there was one
+        /// (it is what the run records), else the job's own or the cause's
+        /// (`upstream_failed`, a timeout).
         reason: String,
     },
     /// This instance lost the lease of a run it held (it expired and was taken back):
@@ -84,6 +97,8 @@ pub enum Event {
     LeaseLost {
         /// The run.
         run: RunId,
+        /// Its job type.
+        job_type: String,
         /// The fencing token of the lost lease.
         token: i64,
     },
@@ -91,6 +106,8 @@ pub enum Event {
     Released {
         /// The run.
         run: RunId,
+        /// Its job type.
+        job_type: String,
     },
     /// A job ran past its timeout and did not stop: its attempt was failed, and the
     /// thread stays busy until the job returns.

@@ -88,6 +88,7 @@ fn an_old_attempt_that_stops_on_its_lost_lease_never_cancels_the_new_one() {
         lost,
         Some(Event::LeaseLost {
             run: id,
+            job_type: "per_attempt".into(),
             token: first
         })
     );

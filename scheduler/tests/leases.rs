@@ -108,6 +108,7 @@ fn a_paused_worker_whose_lease_was_taken_cannot_complete_the_run() {
         lost,
         Some(Event::LeaseLost {
             run: id,
+            job_type: "gate".into(),
             token: first_token
         })
     );

@@ -15,4 +15,4 @@ WHERE id = :id
   AND attempt >= 1
   AND lease_token = :token
   AND EXISTS (SELECT 1 FROM task_locks WHERE run_id = :id AND token = :token)
-RETURNING status;
+RETURNING status, cancel_reason;

@@ -41,13 +41,16 @@ impl JobTypeFilter {
 }
 
 /// What finishing an attempt did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Finished {
     /// The run's status after the write.
     pub status: RunStatus,
     /// Dependents that became pending because of it.
     pub unblocked: usize,
+    /// The reason the run records when the write left it cancelled (a reason given
+    /// with a cancel request wins over the job's own).
+    pub cancel_reason: Option<String>,
 }
 
 /// One run taken back from an expired lease.

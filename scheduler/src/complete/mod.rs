@@ -45,8 +45,10 @@ impl PendingWrite {
         self.view.attempt
     }
 
-    /// The event to emit once the write committed with `status`.
-    pub(crate) fn event(&self, status: RunStatus) -> Event {
+    /// The event to emit once the write committed with `status`; `cancel_reason` is
+    /// the reason the run records when it ended cancelled (the operator's, when a
+    /// cancel request gave one).
+    pub(crate) fn event(&self, status: RunStatus, cancel_reason: Option<String>) -> Event {
         let run = self.view.attempt.run;
         let job_type = self.view.job_type.clone();
         match (&self.outcome, status) {
@@ -59,24 +61,30 @@ impl PendingWrite {
                 run,
                 job_type,
                 attempt: self.view.number,
+                kind: error.kind,
                 error: error.message.clone(),
                 retry_at: *retry_at,
             },
-            (AttemptOutcome::Release { .. }, RunStatus::Pending) => Event::Released { run },
+            (AttemptOutcome::Release { .. }, RunStatus::Pending) => {
+                Event::Released { run, job_type }
+            }
             (AttemptOutcome::Fail { error }, _) => Event::Failed {
                 run,
                 job_type,
                 attempt: self.view.number,
+                kind: error.kind,
                 error: error.message.clone(),
             },
             (AttemptOutcome::Cancel { reason }, _) => Event::Cancelled {
                 run,
-                reason: reason.clone(),
+                job_type,
+                reason: cancel_reason.unwrap_or_else(|| reason.clone()),
             },
             // A retry or release of a run whose cancel was requested meanwhile.
             (_, _) => Event::Cancelled {
                 run,
-                reason: "cancellation requested".to_owned(),
+                job_type,
+                reason: cancel_reason.unwrap_or_else(|| "cancellation requested".to_owned()),
             },
         }
     }

@@ -192,7 +192,7 @@ struct Committed {
     /// Per pending write (same order): the run's new status, `None` when the lease
     /// was lost, and the write that was finally stored (an outcome the database refused
     /// is replaced).
-    written: Vec<(PendingWrite, Option<RunStatus>)>,
+    written: Vec<(PendingWrite, Ended)>,
     /// Occurrences created, or the database's refusal to create them (the rest of the
     /// transaction committed without them).
     materialized: Option<Result<schedule::Materialized>>,
@@ -520,7 +520,7 @@ impl Dispatcher {
         tx: &dyn Writes,
         w: &PendingWrite,
         now: OffsetDateTime,
-    ) -> Result<(PendingWrite, Option<RunStatus>)> {
+    ) -> Result<(PendingWrite, Ended)> {
         let refusal = match tx.step(|tx| finish(tx, w, now)) {
             Ok(status) => return Ok((w.clone(), status)),
             Err(e) if refused_for_good(&e) => e,
@@ -597,11 +597,12 @@ impl Dispatcher {
         });
         if !m.created.is_empty() {
             self.claim_wanted = true;
-            for (run, job_type) in m.created {
+            for (run, job_type, scheduled_at) in m.created {
                 self.events.emit(Event::Enqueued {
                     run,
                     job_type,
                     created: true,
+                    scheduled_at,
                 });
             }
         }
@@ -627,8 +628,8 @@ impl Dispatcher {
         self.writes.clear();
         self.inflight
             .written(written.iter().map(|(w, _)| w.attempt()));
-        for (w, status) in &written {
-            self.record(w, *status);
+        for (w, ended) in written {
+            self.record(&w, ended);
         }
         match materialized {
             Some(Ok(m)) => {
@@ -679,9 +680,9 @@ impl Dispatcher {
     }
 
     /// Statistics, the shutdown report and the event of one written outcome.
-    fn record(&mut self, w: &PendingWrite, status: Option<RunStatus>) {
+    fn record(&mut self, w: &PendingWrite, ended: Ended) {
         let released = matches!(w.outcome, AttemptOutcome::Release { .. });
-        let Some(status) = status else {
+        let Some((status, cancel_reason)) = ended else {
             self.stats.lease_lost.inc();
             log::warn!(
                 "{} ({}): the lease was lost before its outcome was written; the current \
@@ -691,6 +692,7 @@ impl Dispatcher {
             );
             self.events.emit(Event::LeaseLost {
                 run: w.view.attempt.run,
+                job_type: w.view.job_type.clone(),
                 token: w.view.attempt.token,
             });
             return;
@@ -707,7 +709,7 @@ impl Dispatcher {
                 stop.report.finished += 1;
             }
         }
-        self.events.emit(w.event(status));
+        self.events.emit(w.event(status, cancel_reason));
     }
 
     fn begin_stop(
@@ -798,10 +800,14 @@ impl Dispatcher {
 }
 
 /// Writes one outcome; `None` when the lease was lost (nothing written).
-fn finish(tx: &dyn Writes, w: &PendingWrite, now: OffsetDateTime) -> Result<Option<RunStatus>> {
+/// How a written outcome left its run: its status and the cancel reason it records;
+/// `None` when the lease was lost.
+type Ended = Option<(RunStatus, Option<String>)>;
+
+fn finish(tx: &dyn Writes, w: &PendingWrite, now: OffsetDateTime) -> Result<Ended> {
     let a = w.view.attempt;
     match tx.finish_attempt(a.run, a.token, &w.outcome, w.timing, now) {
-        Ok(f) => Ok(Some(f.status)),
+        Ok(f) => Ok(Some((f.status, f.cancel_reason))),
         Err(e) if e.is_lease_lost() => Ok(None),
         Err(e) => Err(e),
     }

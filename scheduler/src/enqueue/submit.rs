@@ -69,6 +69,7 @@ pub(crate) fn submit(
                 run: ins.id,
                 job_type: run.job_type.clone(),
                 created: ins.created,
+                scheduled_at: run.scheduled_at,
             });
         }
     }

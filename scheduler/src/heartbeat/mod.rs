@@ -109,14 +109,16 @@ impl Heartbeat {
         Ok(())
     }
 
-    fn report_lost(&self, lost: &[Attempt]) {
-        for a in lost {
+    fn report_lost(&self, lost: &[(Attempt, String)]) {
+        for (a, job_type) in lost {
             log::warn!(
-                "{a}: the lease was lost; its job is asked to stop and its result will be discarded"
+                "{a} ({job_type}): the lease was lost; its job is asked to stop and its result \
+                 will be discarded"
             );
             self.stats.lease_lost.inc();
             self.events.emit(Event::LeaseLost {
                 run: a.run,
+                job_type: job_type.clone(),
                 token: a.token,
             });
         }

@@ -407,7 +407,7 @@ impl InFlight {
     /// was lost (its lease expired and was taken back): a queued or running one settles
     /// (nothing will be written for it) and its job is asked to stop. Attempts whose
     /// outcome is being written or committed are left to their own write, which the
-    /// fence refuses. Returns the lost attempts.
+    /// fence refuses. Returns the lost attempts, with their job types.
     pub(crate) fn renewed(
         &self,
         asked: &[Attempt],
@@ -415,7 +415,7 @@ impl InFlight {
         started: Instant,
         lease: Duration,
         stale_after: Duration,
-    ) -> Vec<Attempt> {
+    ) -> Vec<(Attempt, String)> {
         let renewed: HashSet<Attempt> = renewed.iter().copied().collect();
         let mut inner = self.inner.lock();
         inner.worker_until = inner.worker_until.max(started + stale_after);
@@ -435,7 +435,7 @@ impl InFlight {
             };
             slot.cancel.cancel(CancelReason::LeaseLost);
             slot.state = State::Settled { holder };
-            lost.push(*a);
+            lost.push((*a, slot.job_type.clone()));
         }
         lost
     }
@@ -618,7 +618,7 @@ mod tests {
         // The heartbeat finds the first lease gone; the run is claimed again here.
         assert_eq!(
             reg.renewed(&[old], &[], t0, LONG, LONG),
-            vec![old],
+            vec![(old, "noop".to_owned())],
             "the lost lease is reported"
         );
         reg.claimed(&[claimed(7, 2)], t0 + LONG);
@@ -830,7 +830,7 @@ mod tests {
                             .filter(|(i, _)| keep[i % keep.len()])
                             .map(|(_, a)| *a)
                             .collect();
-                        for a in reg.renewed(&asked, &renewed, clock, LONG, LONG) {
+                        for (a, _) in reg.renewed(&asked, &renewed, clock, LONG, LONG) {
                             prop_assert!(!w.to_write.contains(&a), "{a} lost while its outcome waits to be written");
                             prop_assert!(!w.committing.contains(&a));
                             w.lost.insert(a);

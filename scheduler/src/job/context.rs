@@ -230,7 +230,11 @@ impl JobContext {
             let follow_ups = self.follow_ups.lock().clone();
             created.clear();
             for run in &follow_ups {
-                created.push((tx.insert_run(run, now)?, run.job_type.clone()));
+                created.push((
+                    tx.insert_run(run, now)?,
+                    run.job_type.clone(),
+                    run.scheduled_at,
+                ));
             }
             let json = serde_json::to_string(&value).map_err(|e| crate::Error::Payload {
                 job_type: self.job_type.clone(),
@@ -252,11 +256,12 @@ impl JobContext {
                 self.completed.store(true, Ordering::Release);
                 self.follow_ups.lock().clear();
                 if !created.is_empty() {
-                    for (inserted, job_type) in created {
+                    for (inserted, job_type, scheduled_at) in created {
                         self.env.events.emit(crate::Event::Enqueued {
                             run: inserted.id,
                             job_type,
                             created: inserted.created,
+                            scheduled_at,
                         });
                     }
                     (self.env.new_work)();
@@ -279,6 +284,7 @@ impl JobContext {
                 self.env.stats.lease_lost.inc();
                 self.env.events.emit(crate::Event::LeaseLost {
                     run: self.attempt.run,
+                    job_type: self.job_type.clone(),
                     token: self.attempt.token,
                 });
                 Err(JobError::cancel(CancelReason::LeaseLost.to_string()))

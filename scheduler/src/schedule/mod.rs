@@ -210,8 +210,8 @@ impl ScheduleSpec {
 /// What one materialisation did.
 #[derive(Debug, Default)]
 pub(crate) struct Materialized {
-    /// Runs created, with their job types.
-    pub(crate) created: Vec<(RunId, String)>,
+    /// Runs created, with their job types and due times.
+    pub(crate) created: Vec<(RunId, String, OffsetDateTime)>,
     /// When the next schedule is due, if any.
     pub(crate) next_due: Option<OffsetDateTime>,
     /// True when more schedules were due than one batch holds.
@@ -288,7 +288,7 @@ pub(crate) fn materialize(
         budget -= occurrences.len();
         for t in &occurrences {
             if let Some(id) = tx.insert_occurrence(&task, *t, now)? {
-                out.created.push((id, task.job_type.clone()));
+                out.created.push((id, task.job_type.clone(), *t));
             }
         }
         tx.advance_schedule(&task, at, occurrences.last().copied(), now)?;

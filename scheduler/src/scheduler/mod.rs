@@ -406,11 +406,12 @@ impl Scheduler {
         self.check_running()?;
         let inserted = self.admin.trigger(name)?;
         if self.shared.events.is_observed() {
-            let job_type = self.admin.run(inserted.id)?.job_type;
+            let run = self.admin.run(inserted.id)?;
             self.shared.events.emit(Event::Enqueued {
                 run: inserted.id,
-                job_type,
+                job_type: run.job_type,
                 created: inserted.created,
+                scheduled_at: run.scheduled_at,
             });
         }
         self.shared.wake(Wake::Work);
@@ -447,10 +448,16 @@ impl Scheduler {
             }
             CancelOutcome::Cancelled => {
                 self.shared.stats.cancelled.inc();
-                self.shared.events.emit(Event::Cancelled {
-                    run,
-                    reason: "cancelled by request".to_owned(),
-                });
+                if self.shared.events.is_observed() {
+                    let cancelled = self.admin.run(run)?;
+                    self.shared.events.emit(Event::Cancelled {
+                        run,
+                        job_type: cancelled.job_type,
+                        reason: cancelled
+                            .cancel_reason
+                            .unwrap_or_else(|| "cancelled by request".to_owned()),
+                    });
+                }
                 // A large cascade goes on in the dispatcher's transactions.
                 self.shared.wake(Wake::Work);
             }

@@ -285,7 +285,10 @@ impl WriteTx<'_> {
         let duration = timing
             .map(|t| duration_ms("duration", t.duration))
             .transpose()?;
-        let status: Option<RunStatus> = match outcome {
+        let ended = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(RunStatus, Option<String>)> {
+            Ok((r.get(0)?, r.get(1)?))
+        };
+        let status: Option<(RunStatus, Option<String>)> = match outcome {
             AttemptOutcome::Completed { result } => {
                 // (:result, :started_at, :duration_ms, :now, :id, :token), checked in
                 // sql.rs: the hot path binds by position.
@@ -293,7 +296,7 @@ impl WriteTx<'_> {
                     .conn()
                     .prepare_cached(sql::RUNS_COMPLETE_FENCED)?
                     .execute(params![result, started_at, duration, now_ms, run, token])?;
-                (changed == 1).then_some(RunStatus::Completed)
+                (changed == 1).then_some((RunStatus::Completed, None))
             }
             AttemptOutcome::Retry { error, retry_at } => self
                 .conn()
@@ -304,7 +307,7 @@ impl WriteTx<'_> {
                         ":started_at": started_at, ":duration_ms": duration,
                         ":message": error.message, ":error": error.to_json()?, ":now": now_ms,
                     },
-                    |r| r.get(0),
+                    ended,
                 )
                 .optional()?,
             AttemptOutcome::Fail { error } => self
@@ -316,7 +319,7 @@ impl WriteTx<'_> {
                         ":started_at": started_at, ":duration_ms": duration,
                         ":message": error.message, ":error": error.to_json()?, ":now": now_ms,
                     },
-                    |r| r.get(0),
+                    ended,
                 )
                 .optional()?,
             AttemptOutcome::Cancel { reason } => self
@@ -327,7 +330,7 @@ impl WriteTx<'_> {
                         ":id": run, ":token": token, ":reason": reason,
                         ":started_at": started_at, ":duration_ms": duration, ":now": now_ms,
                     },
-                    |r| r.get(0),
+                    ended,
                 )
                 .optional()?,
             AttemptOutcome::Release { reason } => self
@@ -335,11 +338,11 @@ impl WriteTx<'_> {
                 .prepare_cached(sql::RUNS_RELEASE_FENCED)?
                 .query_row(
                     named_params! { ":id": run, ":token": token, ":reason": reason, ":now": now_ms },
-                    |r| r.get(0),
+                    ended,
                 )
                 .optional()?,
         };
-        let Some(status) = status else {
+        let Some((status, cancel_reason)) = status else {
             return Err(Error::LeaseLost { run, token });
         };
         self.conn()
@@ -350,6 +353,10 @@ impl WriteTx<'_> {
             RunStatus::Failed | RunStatus::Cancelled => self.settle_dependents(run, false, now)?,
             _ => 0,
         };
-        Ok(Finished { status, unblocked })
+        Ok(Finished {
+            status,
+            unblocked,
+            cancel_reason,
+        })
     }
 }

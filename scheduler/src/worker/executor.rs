@@ -49,6 +49,7 @@ pub(crate) fn execute(env: &Arc<Execution>, dispatch: Dispatch) -> Completion {
                         run: run.id,
                         job_type: run.job_type.clone(),
                         attempt: run.attempt,
+                        scheduled_at: run.scheduled_at,
                     });
                     catch_unwind(AssertUnwindSafe(|| runner.run(&run.payload, &ctx)))
                         .unwrap_or_else(|panic| RunResult::Panic(panic_message(panic.as_ref())))

@@ -392,6 +392,7 @@ pub(crate) fn a_cancel_written_by_another_process_reaches_the_job_through_the_he
     db: &dyn TestBackend,
 ) {
     let s = db.builder().register::<Gate>().start().unwrap();
+    let events = s.subscribe(64);
     let gate = "cancel-remote";
     let id = s
         .enqueue(Gate {
@@ -408,9 +409,22 @@ pub(crate) fn a_cancel_written_by_another_process_reaches_the_job_through_the_he
         CancelOutcome::Requested
     );
     assert!(wait_status(&s, id, RunStatus::Cancelled));
+    let run = s.run(id).unwrap();
+    assert_eq!(run.cancel_reason.as_deref(), Some("operator"));
+    // The events say when it was due, and keep the operator's reason (not the job's).
+    let started = wait_event(&events, WAIT, |e| matches!(e, Event::Started { .. }));
+    assert!(
+        matches!(&started, Some(Event::Started { scheduled_at, .. }) if *scheduled_at == run.scheduled_at),
+        "{started:?}"
+    );
+    let cancelled = wait_event(&events, WAIT, |e| matches!(e, Event::Cancelled { .. }));
     assert_eq!(
-        s.run(id).unwrap().cancel_reason.as_deref(),
-        Some("operator")
+        cancelled,
+        Some(Event::Cancelled {
+            run: id,
+            job_type: "gate".into(),
+            reason: "operator".into(),
+        })
     );
 }
 

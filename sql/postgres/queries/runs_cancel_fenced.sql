@@ -13,4 +13,4 @@ SET status = 'cancelled',
 WHERE id = (SELECT run_id FROM lease)
   AND status = 'running'
   AND lease_token = $2
-RETURNING status;
+RETURNING status, cancel_reason;

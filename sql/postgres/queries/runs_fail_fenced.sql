@@ -14,4 +14,4 @@ SET status = 'failed',
 WHERE id = (SELECT run_id FROM lease)
   AND status = 'running'
   AND lease_token = $2
-RETURNING status;
+RETURNING status, cancel_reason;

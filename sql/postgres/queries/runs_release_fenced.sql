@@ -15,4 +15,4 @@ WHERE id = (SELECT run_id FROM lease)
   AND status = 'running'
   AND attempt >= 1
   AND lease_token = $2
-RETURNING status;
+RETURNING status, cancel_reason;

@@ -16,4 +16,4 @@ SET status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'pending' END,
 WHERE id = (SELECT run_id FROM lease)
   AND status = 'running'
   AND lease_token = $2
-RETURNING status;
+RETURNING status, cancel_reason;

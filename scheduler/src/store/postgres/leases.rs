@@ -230,11 +230,16 @@ impl PgTx<'_> {
             return Err(Error::LeaseLost { run, token });
         };
         let status: RunStatus = row.try_get(0)?;
+        let cancel_reason: Option<String> = if row.len() > 1 { row.try_get(1)? } else { None };
         let unblocked = match status {
             RunStatus::Completed => self.settle_dependents(run, true, now)?,
             RunStatus::Failed | RunStatus::Cancelled => self.settle_dependents(run, false, now)?,
             _ => 0,
         };
-        Ok(Finished { status, unblocked })
+        Ok(Finished {
+            status,
+            unblocked,
+            cancel_reason,
+        })
     }
 }
