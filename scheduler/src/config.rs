@@ -58,6 +58,9 @@ pub(crate) struct Config {
     /// Claiming is paused before the dispatcher starts (a test scheduler drains on
     /// demand).
     pub(crate) start_paused: bool,
+    /// How often the metrics gauges are read (feature `metrics`).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) metrics_interval: Duration,
 }
 
 /// Builds and starts a [`Scheduler`](crate::Scheduler). Every setter documents its default; settings that
@@ -103,6 +106,7 @@ pub struct SchedulerBuilder {
     /// A database was chosen (a file, PostgreSQL, memory) instead of the default file.
     pub(crate) database_chosen: bool,
     pub(crate) start_paused: bool,
+    metrics_interval: Duration,
 }
 
 impl std::fmt::Debug for SchedulerBuilder {
@@ -153,6 +157,7 @@ impl SchedulerBuilder {
             name: None,
             database_chosen: false,
             start_paused: false,
+            metrics_interval: Duration::from_secs(10),
         }
     }
 
@@ -449,6 +454,21 @@ impl SchedulerBuilder {
         self
     }
 
+    /// How often the gauges of runs by status and by job type are read from the
+    /// database (feature `metrics`; default 10 s, at least 100 ms).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let builder = runloom::Scheduler::builder().metrics_interval(Duration::from_secs(30));
+    /// # let _ = builder;
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[must_use]
+    pub fn metrics_interval(mut self, every: Duration) -> Self {
+        self.metrics_interval = every;
+        self
+    }
+
     /// Adds a hook called with every lifecycle event, on the scheduler's threads: keep it
     /// quick (hand the event to a channel for slow work).
     #[must_use]
@@ -511,6 +531,12 @@ impl SchedulerBuilder {
             return Err(Error::invalid("max_payload_bytes", "must be at least 1"));
         }
         self.maintenance.validate()?;
+        if self.metrics_interval < Duration::from_millis(100) {
+            return Err(Error::invalid(
+                "metrics_interval",
+                "must be at least 100 ms",
+            ));
+        }
         if self.maintenance.stale_worker_after <= self.heartbeat_interval * 2 {
             return Err(Error::invalid(
                 "stale_worker_after",
@@ -542,6 +568,7 @@ impl SchedulerBuilder {
             maintenance: self.maintenance,
             name: self.name,
             start_paused: self.start_paused,
+            metrics_interval: self.metrics_interval,
         };
         Ok(Checked {
             config,

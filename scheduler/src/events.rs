@@ -235,6 +235,7 @@ impl Events {
 
     pub(crate) fn emit(&self, event: Event) {
         self.changes.moved();
+        crate::observe::event(&event);
         for hook in &self.hooks {
             // A panicking hook must not take the scheduler's thread down with it.
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook.on_event(&event)))
@@ -262,6 +263,8 @@ impl Events {
     }
 
     pub(crate) fn is_observed(&self) -> bool {
-        !self.hooks.is_empty() || !self.subscribers.lock().is_empty()
+        crate::observe::wants_events()
+            || !self.hooks.is_empty()
+            || !self.subscribers.lock().is_empty()
     }
 }

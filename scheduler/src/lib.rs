@@ -183,6 +183,7 @@ pub mod job;
 pub mod maintenance;
 mod metrics;
 mod model;
+pub mod observe;
 mod retry;
 pub mod schedule;
 mod scheduler;

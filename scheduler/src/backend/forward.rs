@@ -37,6 +37,11 @@ macro_rules! forward_reads {
             fn is_idle(&self, now: ::time::OffsetDateTime) -> $crate::error::Result<bool> {
                 $inherent::is_idle(self, now)
             }
+            fn count_unfinished_by_type(
+                &self,
+            ) -> $crate::error::Result<Vec<(String, $crate::model::RunStatus, u64)>> {
+                $inherent::count_unfinished_by_type(self)
+            }
             fn next_due_unpaused(
                 &self,
                 after: ::time::OffsetDateTime,

@@ -162,6 +162,9 @@ pub(crate) trait Reads {
     /// Whether nothing is to be done at `now`: no run running, none due, no ending
     /// waiting to reach its dependents, no schedule due to create an occurrence.
     fn is_idle(&self, now: OffsetDateTime) -> Result<bool>;
+    /// Unfinished runs by job type and status.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fn count_unfinished_by_type(&self) -> Result<Vec<(String, RunStatus, u64)>>;
 
     // Claiming and leases.
     fn next_due_unpaused(

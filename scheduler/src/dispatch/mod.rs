@@ -417,7 +417,9 @@ impl Dispatcher {
         let result = self.store.write_cut(deadline, Some(cutoff), |tx| {
             self.transaction(tx, mode, schedules, free)
         });
-        self.prefetch.cycle_took(started.elapsed());
+        let took = started.elapsed();
+        self.prefetch.cycle_took(took);
+        crate::observe::dispatcher_transaction(took);
         match result {
             Ok(committed) => {
                 self.failing.succeeded();

@@ -207,6 +207,14 @@ impl Scheduler {
             })
         };
         background.extend(shared.store.spawn_background(&stop_rx, &notify)?);
+        #[cfg(feature = "metrics")]
+        {
+            let (store, stop) = (shared.store.clone(), stop_rx.clone());
+            let every = shared.config.metrics_interval;
+            background.push(spawn("runloom-metrics", move || {
+                crate::observe::metrics::gauges(&store, &stop, every);
+            })?);
+        }
         if let Some(maintainer) = maintainer {
             let stop = stop_rx;
             background.push(spawn("runloom-maintenance", move || {

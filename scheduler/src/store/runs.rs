@@ -119,6 +119,22 @@ impl ReadTx<'_> {
         Ok(stmt.query_row(named_params! { ":now": ms(now) }, |r| r.get(0))?)
     }
 
+    /// Unfinished runs by job type and status (for the metrics gauges).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn count_unfinished_by_type(&self) -> Result<Vec<(String, RunStatus, u64)>> {
+        let mut stmt = self.conn().prepare_cached(sql::RUNS_UNFINISHED_BY_TYPE)?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, RunStatus>(1)?,
+                u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// How many runs are in each status (answered from indexes).
     ///
     /// # Errors

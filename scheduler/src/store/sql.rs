@@ -51,6 +51,7 @@ statements! {
     RUNS_COMPLETE_FENCED => "queries/runs_complete_fenced.sql",
     RUNS_COUNT_BY_STATUS => "queries/runs_count_by_status.sql",
     RUNS_IDLE => "queries/runs_idle.sql",
+    RUNS_UNFINISHED_BY_TYPE => "queries/runs_unfinished_by_type.sql",
     RUNS_FAIL_FENCED => "queries/runs_fail_fenced.sql",
     RUNS_FIND_LIVE_BY_UNIQUE_KEY => "queries/runs_find_live_by_unique_key.sql",
     RUNS_GET => "queries/runs_get.sql",

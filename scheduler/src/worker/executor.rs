@@ -6,7 +6,7 @@ use std::{
     any::Any,
     panic::{AssertUnwindSafe, catch_unwind},
     sync::Arc,
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use crate::{
@@ -45,12 +45,17 @@ pub(crate) fn execute(env: &Arc<Execution>, dispatch: Dispatch) -> Completion {
                         follow_ups: parking_lot::Mutex::new(Vec::new()),
                         inline: None,
                     };
+                    crate::observe::queue_wait(
+                        &run.job_type,
+                        Duration::try_from(started_at - run.scheduled_at).unwrap_or_default(),
+                    );
                     env.events.emit(Event::Started {
                         run: run.id,
                         job_type: run.job_type.clone(),
                         attempt: run.attempt,
                         scheduled_at: run.scheduled_at,
                     });
+                    let _span = crate::observe::attempt_span(run.id, &run.job_type, run.attempt);
                     catch_unwind(AssertUnwindSafe(|| runner.run(&run.payload, &ctx)))
                         .unwrap_or_else(|panic| RunResult::Panic(panic_message(panic.as_ref())))
                 }

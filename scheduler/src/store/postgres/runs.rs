@@ -113,6 +113,19 @@ impl PgTx<'_> {
         Ok(self.query_one(sql::RUNS_IDLE, &[&now])?.try_get(0)?)
     }
 
+    pub(crate) fn count_unfinished_by_type(&self) -> Result<Vec<(String, RunStatus, u64)>> {
+        self.query(sql::RUNS_UNFINISHED_BY_TYPE, &[])?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<_, String>(0)?,
+                    row.try_get::<_, RunStatus>(1)?,
+                    u64::try_from(row.try_get::<_, i64>(2)?).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
     pub(crate) fn count_runs_by_status(&self) -> Result<StatusCounts> {
         let mut counts = StatusCounts::default();
         for row in self.query(sql::RUNS_COUNT_BY_STATUS, &[])? {

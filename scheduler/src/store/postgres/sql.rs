@@ -91,6 +91,7 @@ statements! {
     RUNS_LIST => "queries/runs_list.sql",
     RUNS_COUNT_BY_STATUS => "queries/runs_count_by_status.sql",
     RUNS_IDLE => "queries/runs_idle.sql",
+    RUNS_UNFINISHED_BY_TYPE => "queries/runs_unfinished_by_type.sql",
     RUNS_FIND_LIVE_BY_UNIQUE_KEY => "queries/runs_find_live_by_unique_key.sql",
     RUNS_INSERT => "queries/runs_insert.sql",
     RUNS_INSERT_MANY => "queries/runs_insert_many.sql",
