@@ -426,6 +426,19 @@ impl SchedulerBuilder {
         self
     }
 
+    /// Registers a job type with its runner (an async body's); errors as
+    /// [`SchedulerBuilder::register`].
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn register_runner<J: crate::Job>(
+        mut self,
+        runner: Arc<dyn crate::job::registry::Runner>,
+    ) -> Self {
+        if let Err(e) = self.registry.register_runner::<J>(runner) {
+            self.registration_error.get_or_insert(e);
+        }
+        self
+    }
+
     /// Gives jobs a value of the application's (a database pool, an HTTP client,
     /// configuration), which every attempt reads with
     /// [`JobContext::state`](crate::JobContext::state), keyed by its type: one value

@@ -200,6 +200,8 @@ pub mod store;
 #[allow(unreachable_pub, dead_code, unused_imports)]
 mod store;
 pub mod testing;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod worker;
 
 pub use crate::{

@@ -35,27 +35,35 @@ pub(crate) trait Runner: Send + Sync {
 
 struct TypedRunner<J>(std::marker::PhantomData<fn() -> J>);
 
+/// What a job's `perform` returning `result` makes of its attempt, whatever ran it.
+pub(crate) fn ended<O: serde::Serialize>(
+    ctx: &JobContext,
+    result: std::result::Result<O, JobError>,
+) -> RunResult {
+    match result {
+        // Follow-ups are created with the completion, so this completion is the job's
+        // own transaction rather than the batched one.
+        Ok(output) if ctx.has_follow_ups() && !ctx.is_completed() => {
+            match ctx.transaction_with(|_| Ok(&output)) {
+                Ok(_) => RunResult::Ok(String::new()),
+                Err(e) => RunResult::Err(e),
+            }
+        }
+        Ok(output) => match serde_json::to_string(&output) {
+            Ok(json) => RunResult::Ok(json),
+            Err(e) => RunResult::BadOutput(e.to_string()),
+        },
+        Err(e) => RunResult::Err(e),
+    }
+}
+
 impl<J: Perform> Runner for TypedRunner<J> {
     fn run(&self, payload: &str, ctx: &JobContext) -> RunResult {
         let job: J = match serde_json::from_str(payload) {
             Ok(job) => job,
             Err(e) => return RunResult::BadPayload(e.to_string()),
         };
-        match job.perform(ctx) {
-            // Follow-ups are created with the completion, so this completion is the
-            // job's own transaction rather than the batched one.
-            Ok(output) if ctx.has_follow_ups() && !ctx.is_completed() => {
-                match ctx.transaction_with(|_| Ok(&output)) {
-                    Ok(_) => RunResult::Ok(String::new()),
-                    Err(e) => RunResult::Err(e),
-                }
-            }
-            Ok(output) => match serde_json::to_string(&output) {
-                Ok(json) => RunResult::Ok(json),
-                Err(e) => RunResult::BadOutput(e.to_string()),
-            },
-            Err(e) => RunResult::Err(e),
-        }
+        ended(ctx, job.perform(ctx))
     }
 
     fn check_payload(&self, payload: &str) -> std::result::Result<(), String> {
@@ -96,15 +104,20 @@ impl Registry {
     /// [`Error::DuplicateJobType`] when the name is taken; [`Error::InvalidArgument`]
     /// for an empty or oversized name or invalid default options.
     pub(crate) fn register<J: Perform>(&mut self) -> Result<()> {
+        self.register_runner::<J>(Arc::new(TypedRunner::<J>(std::marker::PhantomData)))
+    }
+
+    /// Adds a job type run by `runner` (an async body's, for one).
+    ///
+    /// # Errors
+    /// As [`Registry::register`].
+    pub(crate) fn register_runner<J: super::Job>(&mut self, runner: Arc<dyn Runner>) -> Result<()> {
         crate::model::validate_name("job type name", J::NAME)?;
         J::options().validate()?;
         if self.runners.contains_key(J::NAME) {
             return Err(Error::DuplicateJobType(J::NAME.to_owned()));
         }
-        self.runners.insert(
-            J::NAME.to_owned(),
-            Arc::new(TypedRunner::<J>(std::marker::PhantomData)),
-        );
+        self.runners.insert(J::NAME.to_owned(), runner);
         Ok(())
     }
 

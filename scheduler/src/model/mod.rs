@@ -6,6 +6,7 @@
 //! and the store converts its records to and from its own representation.
 
 mod dependency;
+mod event;
 mod figures;
 mod filter;
 mod ids;
@@ -25,6 +26,7 @@ pub(crate) use self::run::{
 };
 pub use self::{
     dependency::{DependencyEdge, DependencyLimits, NewDependency, UPSTREAM_FAILED},
+    event::Event,
     figures::{Health, LastHour, MinuteThroughput, TaskStats},
     filter::{RunFilter, StatusCounts},
     ids::{RunId, TaskId, WorkerId},

@@ -4,7 +4,7 @@
 //! run's history). Lease losses, stuck threads and start and stop are logged where they
 //! are detected, with what only that place knows.
 
-use crate::{events::Event, model::AttemptErrorKind};
+use crate::model::{AttemptErrorKind, Event};
 
 pub(super) fn event(e: &Event) {
     match e {

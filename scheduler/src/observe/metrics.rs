@@ -10,7 +10,10 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 use crossbeam_channel::Receiver;
 use metrics::{counter, gauge, histogram};
 
-use crate::{backend::Backend, events::Event, model::AttemptErrorKind};
+use crate::{
+    backend::Backend,
+    model::{AttemptErrorKind, Event},
+};
 
 /// Runs enqueued (label `job_type`).
 pub const ENQUEUED: &str = "runloom_runs_enqueued_total";

@@ -13,7 +13,7 @@ mod spans;
 use std::time::Duration;
 
 pub(crate) use self::spans::attempt_span;
-use crate::events::Event;
+use crate::model::Event;
 
 /// Reports one event: its log line, and its counters when metrics are on.
 pub(crate) fn event(e: &Event) {
