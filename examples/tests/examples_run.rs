@@ -341,3 +341,36 @@ fn every_cli_command_works_on_the_database_quickstart_leaves() {
     let third = run_in(d, "quickstart");
     assert!(third.contains("0 running, 0 leases left"), "{third}");
 }
+
+#[test]
+fn the_service_signs_up_users_over_http_and_welcomes_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), "service");
+    assert!(out.contains("signed up ann@example.com"), "{out}");
+    assert!(
+        out.contains("refused a bad address: not an email address"),
+        "{out}"
+    );
+    assert!(
+        out.contains("welcome run 1 completed: hello@example.com -> ann@example.com"),
+        "{out}"
+    );
+    assert!(
+        out.contains("users welcomed: 2 (each exactly once)"),
+        "{out}"
+    );
+    // The job's own tracing event sits in its attempt's span.
+    assert!(
+        out.contains("runloom.attempt{run_id=1 job_type=\"welcome\" attempt=1}"),
+        "{out}"
+    );
+    assert!(
+        out.contains("metrics: runloom_runs_completed_total{job_type=\"welcome\"} 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("metrics: runloom_runs{status=\"completed\"} 2"),
+        "{out}"
+    );
+    assert!(dir.path().join("service.db").exists());
+}

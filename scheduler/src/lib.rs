@@ -155,6 +155,42 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Logging, tracing and metrics
+//!
+//! Log lines go through the `log` facade: at `info` a service sees start and stop,
+//! migrations, cancellations and warnings (a run failed for good, a panic, a lost
+//! lease); one line per run and per retry is at `debug`. With the `tracing` feature
+//! every attempt runs in a `runloom.attempt` span (`run_id`, `job_type`, `attempt`);
+//! with `metrics`, counters, histograms and gauges go through the `metrics` facade
+//! (names in [`observe`]). Events ([`SchedulerBuilder::on_event`],
+//! [`Scheduler::subscribe`]) carry the run, its job type and, where it applies, the due
+//! time, the error kind and the cancel reason.
+//!
+//! # Async hosts
+//!
+//! Every call blocks its thread (the core is synchronous). From tokio, the `tokio`
+//! feature's `runloom::tokio::AsyncScheduler` awaits each call on tokio's blocking pool
+//! instead, so an enqueue behind a busy writer never stalls the executor, and
+//! `AsyncPerform` job bodies run on a runtime handle the host gives
+//! (`builder.register_async::<J>(handle)`). `examples/service.rs` is an axum service
+//! built this way.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `derive` | yes | `#[derive(Job)]` |
+//! | `postgres` | no | the PostgreSQL backend (`builder().postgres(url)`, [`postgres`]) |
+//! | `tokio` | no | `runloom::tokio`: awaited calls and async job bodies |
+//! | `tracing` | no | a `tracing` span around each attempt |
+//! | `metrics` | no | counters, histograms and gauges through the `metrics` facade |
+//! | `cli` | no | the `runloom` operator binary |
+//!
+//! # Minimum Rust version
+//!
+//! Rust 1.85 (edition 2024), checked by `rust-version` in the manifest; raising it is a
+//! minor release.
+//!
 //! # Nouns
 //!
 //! A **job** is the user's type; a **run** is one persisted execution of it with its
