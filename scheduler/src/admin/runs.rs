@@ -250,7 +250,9 @@ impl Admin {
 
     /// Enqueues a run of `job_type`, a type some host sharing the database registers,
     /// with its payload as JSON. The payload is checked as JSON only (this handle does
-    /// not have the job's code); the type's own defaults do not apply.
+    /// not have the job's code); the type's default options (`#[job(priority = …)]` and
+    /// the rest) apply as the hosts registering it recorded them at their start, and
+    /// `opts` override them.
     ///
     /// # Errors
     /// [`Error::UnknownJobType`] when no host has registered it; [`Error::Payload`] for
@@ -293,11 +295,16 @@ impl Admin {
             allow_foreign: true,
         };
         let now = self.clock.now();
-        let run = enqueuer.run_for_json(job_type, payload, opts, now)?;
+        // Checked before the database is touched, with no defaults yet.
+        enqueuer.run_for_json(job_type, payload, opts, now)?;
         self.store.write(|tx| {
             if registered_only && !tx.registered_job_types()?.iter().any(|t| t == job_type) {
                 return Err(Error::UnknownJobType(job_type.to_owned()));
             }
+            // The type's `#[job]` defaults, as the hosts registering it recorded them.
+            let recorded = tx.get_state(crate::backend::rules::JOB_DEFAULTS)?;
+            let defaults = crate::backend::rules::job_defaults_of(recorded.as_deref(), job_type);
+            let run = enqueuer.run_for_recorded(job_type, payload, defaults, opts, now)?;
             tx.insert_run(&run, now)
         })
     }

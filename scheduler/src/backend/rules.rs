@@ -70,6 +70,76 @@ pub(crate) fn plan_retry(
 /// (a JSON array).
 pub(crate) const JOB_TYPES: &str = "job_types";
 
+/// The `system_state` key of the registered job types' default options (a JSON object:
+/// name → `{"priority", "max_attempts", "timeout_ms", "backoff_ms"}`, each optional),
+/// written by every scheduler at start, so tools enqueueing by name (the CLI) apply the
+/// type's `#[job]` defaults. The latest start wins: hosts of one database should agree.
+pub(crate) const JOB_DEFAULTS: &str = "job_type_defaults";
+
+/// The `JOB_DEFAULTS` value with `types` set in `current` (an unreadable value is
+/// replaced), or `None` when it holds them already.
+///
+/// # Errors
+/// [`Error::CorruptValue`] if the value cannot be written as JSON.
+pub(crate) fn with_job_defaults(
+    current: Option<&str>,
+    types: &[(String, crate::model::JobOptions)],
+) -> Result<Option<String>> {
+    let mut all: serde_json::Map<String, serde_json::Value> = current
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or_default();
+    let before = all.clone();
+    for (name, o) in types {
+        let mut entry = serde_json::Map::new();
+        if let Some(p) = o.priority {
+            entry.insert("priority".into(), p.into());
+        }
+        if let Some(n) = o.max_attempts {
+            entry.insert("max_attempts".into(), n.into());
+        }
+        if let Some(t) = o.timeout {
+            entry.insert(
+                "timeout_ms".into(),
+                u64::try_from(t.as_millis()).unwrap_or(u64::MAX).into(),
+            );
+        }
+        if let Some(b) = o.backoff {
+            entry.insert(
+                "backoff_ms".into(),
+                u64::try_from(b.as_millis()).unwrap_or(u64::MAX).into(),
+            );
+        }
+        all.insert(name.clone(), serde_json::Value::Object(entry));
+    }
+    if current.is_some() && all == before {
+        return Ok(None);
+    }
+    serde_json::to_string(&all)
+        .map(Some)
+        .map_err(|e| Error::CorruptValue {
+            column: "system_state.job_type_defaults",
+            detail: e.to_string(),
+        })
+}
+
+/// The default options a host recorded for `job_type` (none recorded: all `None`).
+/// An unreadable value gives no defaults rather than refusing the enqueue.
+pub(crate) fn job_defaults_of(value: Option<&str>, job_type: &str) -> crate::model::JobOptions {
+    let entry = value
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|v| v.get(job_type).cloned());
+    let Some(entry) = entry else {
+        return crate::model::JobOptions::new();
+    };
+    let num = |k: &str| entry.get(k).and_then(serde_json::Value::as_u64);
+    let mut o = crate::model::JobOptions::new();
+    o.priority = num("priority").and_then(|n| u8::try_from(n).ok());
+    o.max_attempts = num("max_attempts").and_then(|n| u32::try_from(n).ok());
+    o.timeout = num("timeout_ms").map(std::time::Duration::from_millis);
+    o.backoff = num("backoff_ms").map(std::time::Duration::from_millis);
+    o
+}
+
 /// The `system_state` key of the global pause flag (`"1"` paused, `"0"` running),
 /// honoured by every process before it claims.
 pub(crate) const PAUSED: &str = "paused";

@@ -109,6 +109,31 @@ impl Enqueuer<'_> {
         self.build(J::NAME, payload, J::options(), unique, opts, now)
     }
 
+    /// The run of a job type this binary does not have, named at run time with a JSON
+    /// payload and the defaults a host recorded for it (the CLI, through `Admin`).
+    pub(crate) fn run_for_recorded(
+        &self,
+        job_type: &str,
+        payload: &str,
+        defaults: JobOptions,
+        opts: &EnqueueOptions,
+        now: OffsetDateTime,
+    ) -> Result<NewRun> {
+        model::validate_name("job type", job_type)?;
+        crate::job::registry::check_json(payload).map_err(|detail| Error::Payload {
+            job_type: job_type.to_owned(),
+            detail,
+        })?;
+        self.build(
+            job_type,
+            payload.to_owned(),
+            defaults,
+            opts.unique_key.clone(),
+            opts,
+            now,
+        )
+    }
+
     /// The run for a job type named at run time with a JSON payload (the CLI, other
     /// binaries). The payload must decode into the registered type; a foreign type (when
     /// allowed) only needs valid JSON.

@@ -145,6 +145,17 @@ impl Registry {
         })
     }
 
+    /// Every type's name with its default options, sorted by name.
+    pub(crate) fn defaults(&self) -> Vec<(String, JobOptions)> {
+        let mut v: Vec<(String, JobOptions)> = self
+            .runners
+            .iter()
+            .map(|(name, r)| (name.clone(), r.options()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
     pub(crate) fn names(&self) -> Vec<String> {
         let mut v: Vec<String> = self.runners.keys().cloned().collect();
         v.sort();

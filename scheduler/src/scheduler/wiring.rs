@@ -68,6 +68,7 @@ impl Scheduler {
             .unwrap_or_else(|| format!("{host}:{}", std::process::id()));
         let threads = u32::try_from(config.worker_threads).unwrap_or(u32::MAX);
         let job_types = registry.names();
+        let defaults = registry.defaults();
         let promise = Promise {
             heartbeat_interval: config.heartbeat_interval,
             lease_duration: config.lease_duration,
@@ -77,8 +78,15 @@ impl Scheduler {
         let worker_id = store.write(|tx| {
             let new = NewWorker::new(name, host, threads).promise(promise);
             let id = tx.register_worker(&new, clock.now(), HostInstant::now())?;
-            // Tools (the CLI's enqueue) accept the job types some host registers.
+            // Tools (the CLI's enqueue) accept the job types some host registers, with
+            // their defaults.
             tx.record_job_types(&job_types, clock.now())?;
+            let current = tx.get_state(crate::backend::rules::JOB_DEFAULTS)?;
+            if let Some(value) =
+                crate::backend::rules::with_job_defaults(current.as_deref(), &defaults)?
+            {
+                tx.set_state(crate::backend::rules::JOB_DEFAULTS, &value, clock.now())?;
+            }
             // The views use the threshold this instance's maintenance uses.
             let stale_ms = config
                 .maintenance

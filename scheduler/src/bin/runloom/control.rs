@@ -30,8 +30,10 @@ pub(crate) enum MaintenanceCommand {
 pub(crate) struct EnqueueArgs {
     /// The job type (one that a host sharing the database registers).
     job_type: String,
-    /// The payload as JSON, e.g. '{"invoice":"INV-1"}' (`null` for a unit job).
-    #[arg(long, value_name = "JSON")]
+    /// The payload as JSON, e.g. '{"invoice":"INV-1"}' (`null` for a unit job);
+    /// `@FILE` reads it from a file, `-` from standard input (for payloads too large
+    /// for a command line).
+    #[arg(long, value_name = "JSON|@FILE|-")]
     payload: String,
     /// When the run becomes due (RFC 3339); default now.
     #[arg(long, value_parser = parse_time, value_name = "TIME", conflicts_with = "delay")]
@@ -39,10 +41,10 @@ pub(crate) struct EnqueueArgs {
     /// Due after this delay (500ms, 30s, 1h 30m, 2d) instead of now.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     delay: Option<Duration>,
-    /// 0 to 100; higher runs first.
-    #[arg(long, default_value_t = 0)]
-    priority: u8,
-    /// Attempts before the run fails for good.
+    /// 0 to 100; higher runs first. Default: the job type's (as its hosts recorded it).
+    #[arg(long)]
+    priority: Option<u8>,
+    /// Attempts before the run fails for good. Default: the job type's.
     #[arg(long, value_name = "N")]
     max_attempts: Option<u32>,
     /// How long one attempt may run (500ms, 30s, 5m, ...).
@@ -145,7 +147,14 @@ pub(crate) fn maintenance(ctx: &Ctx, cmd: &MaintenanceCommand) -> CliResult<()> 
     if ctx.json {
         let list = reports
             .iter()
-            .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+                // The CLI's one time format, whatever the library's serde gives.
+                if let Value::Object(map) = &mut v {
+                    map.insert("started_at".into(), Value::String(time(r.started_at)));
+                }
+                v
+            })
             .collect();
         return emit_json(&Value::Array(list));
     }
@@ -171,14 +180,35 @@ pub(crate) fn maintenance(ctx: &Ctx, cmd: &MaintenanceCommand) -> CliResult<()> 
     emit(&table.render())
 }
 
+/// The payload `--payload` names: the text itself, `@FILE`'s content, or standard input
+/// for `-`.
+fn read_payload(arg: &str) -> CliResult<String> {
+    if arg == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            CliError::new(format!("cannot read the payload from standard input: {e}"))
+        })?;
+        return Ok(text);
+    }
+    match arg.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| CliError::new(format!("cannot read the payload from {path}: {e}"))),
+        None => Ok(arg.to_owned()),
+    }
+}
+
 /// Runs `enqueue`.
 pub(crate) fn enqueue(ctx: &Ctx, args: &EnqueueArgs) -> CliResult<()> {
+    let payload = read_payload(&args.payload)?;
     // Checked before the database is touched: a bad payload must change nothing.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&args.payload) {
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&payload) {
         return Err(CliError::new(format!("the payload is not valid JSON: {e}")));
     }
     let admin = ctx.open()?;
-    let mut opts = EnqueueOptions::new().priority(args.priority);
+    let mut opts = EnqueueOptions::new();
+    if let Some(p) = args.priority {
+        opts = opts.priority(p);
+    }
     if let Some(at) = args.at {
         opts = opts.at(at);
     }
@@ -198,9 +228,9 @@ pub(crate) fn enqueue(ctx: &Ctx, args: &EnqueueArgs) -> CliResult<()> {
         opts = opts.unique_key(key);
     }
     let inserted = if args.force {
-        admin.enqueue_json_any_type(&args.job_type, &args.payload, &opts)
+        admin.enqueue_json_any_type(&args.job_type, &payload, &opts)
     } else {
-        admin.enqueue_json(&args.job_type, &args.payload, &opts)
+        admin.enqueue_json(&args.job_type, &payload, &opts)
     };
     let inserted = match inserted {
         Err(Error::UnknownJobType(_)) => {

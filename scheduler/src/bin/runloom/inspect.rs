@@ -1,12 +1,18 @@
 //! Read-only views of the whole database: `tasks list`, `workers list`, `stats` and the
 //! live `watch`.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use clap::{Args, Subcommand};
 use runloom::{
-    Admin, Clock, Figures, Health, LastHour, MinuteThroughput, RunStatus, Schedule, StatusCounts,
-    SystemClock, Task, WorkerInfo,
+    Admin, Clock, Figures, Health, LastHour, MinuteThroughput, RunFilter, RunStatus, Schedule,
+    StatusCounts, SystemClock, Task, WorkerInfo,
 };
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -14,7 +20,8 @@ use time::OffsetDateTime;
 use crate::{
     CliResult, Ctx,
     output::{
-        Table, age, cell, duration, emit, emit_json, rows, time, time_opt, view_table, worker_json,
+        Table, age, cell, clip, duration, emit, emit_json, rows, time, time_opt, view_table,
+        worker_json,
     },
 };
 
@@ -273,8 +280,8 @@ fn workers_table(workers: &[WorkerInfo], now: OffsetDateTime) -> Table {
         "status",
         "threads",
         "heartbeat",
-        "in flight",
-        "runs",
+        "leases at hb",
+        "holding runs",
         "started at",
     ]);
     for WorkerInfo {
@@ -354,12 +361,14 @@ const PER_TASK_COLUMNS: [(&str, &str); 10] = [
     ("max_duration_ms", "max ms"),
 ];
 
-/// Columns of the `performance_metrics` view, with their headers.
-const LAST_HOUR_COLUMNS: [(&str, &str); 8] = [
+/// Columns of the `performance_metrics` view, with their headers ("per s" over the
+/// seconds observed, at most the hour).
+const LAST_HOUR_COLUMNS: [(&str, &str); 9] = [
     ("finished_last_hour", "finished"),
     ("completed_last_hour", "completed"),
     ("failed_last_hour", "failed"),
     ("finished_per_s", "per s"),
+    ("observed_s", "over s"),
     ("avg_duration_ms", "avg ms"),
     ("max_duration_ms", "max ms"),
     ("avg_start_delay_ms", "avg start delay ms"),
@@ -384,12 +393,48 @@ fn counts_table(c: &StatusCounts) -> Table {
     t
 }
 
+/// Seconds of the last hour the database was observed: from the first start of any
+/// scheduler on it (at most an hour ago) to now, so a database an hour old or less is
+/// not credited with an hour of activity.
+fn observed_seconds(admin: &Admin, now: OffsetDateTime) -> runloom::Result<f64> {
+    let first = admin
+        .workers(true)?
+        .iter()
+        .map(|w| w.worker.started_at)
+        .min();
+    let since = first.map_or(0.0, |t| (now - t).as_seconds_f64());
+    Ok(since.clamp(1.0, 3600.0))
+}
+
+/// Seconds as a whole number (they are clamped to 1 to 3600 before).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn whole_seconds(s: f64) -> u64 {
+    s.round() as u64
+}
+
+/// Runs finished per second over the time observed.
+fn per_second(finished: u64, observed_s: f64) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let finished = finished as f64;
+    (finished / observed_s * 1000.0).round() / 1000.0
+}
+
 /// Runs `stats`.
 pub(crate) fn stats(ctx: &Ctx) -> CliResult<()> {
-    let s: Figures = ctx.open()?.figures()?;
+    let admin = ctx.open()?;
+    let s: Figures = admin.figures()?;
+    let observed = observed_seconds(&admin, SystemClock.now())?;
     let per_task = rows(&s.per_task);
-    let last_hour = rows(std::slice::from_ref(&s.last_hour));
-    let throughput = rows(&s.throughput);
+    let mut last_hour = rows(std::slice::from_ref(&s.last_hour));
+    for row in &mut last_hour {
+        row.insert(
+            "finished_per_s".into(),
+            json!(per_second(s.last_hour.finished_last_hour, observed)),
+        );
+        row.insert("observed_s".into(), json!(whole_seconds(observed)));
+    }
+    let mut throughput = rows(&s.throughput);
+    minutes_as_times(&mut throughput);
     if ctx.json {
         return emit_json(&json!({
             "paused": s.paused,
@@ -426,11 +471,17 @@ struct Frame {
     health: Health,
     counts: StatusCounts,
     last_hour: LastHour,
+    observed_s: f64,
     recent: Vec<MinuteThroughput>,
     workers: Vec<WorkerInfo>,
+    running: Vec<runloom::Run>,
+    failures: Vec<runloom::Run>,
 }
 
-fn read_frame(admin: &Admin) -> runloom::Result<Frame> {
+/// Rows of the running and failed lists in a frame.
+const FRAME_ROWS: u32 = 5;
+
+fn read_frame(admin: &Admin, now: OffsetDateTime) -> runloom::Result<Frame> {
     let Figures {
         counts,
         last_hour,
@@ -438,13 +489,17 @@ fn read_frame(admin: &Admin) -> runloom::Result<Frame> {
         ..
     } = admin.figures()?;
     // In time order: the latest minutes are at the end.
-    let recent = throughput.split_off(throughput.len().saturating_sub(5));
+    let recent = throughput.split_off(throughput.len().saturating_sub(3));
+    let of = |status| admin.runs(&RunFilter::new().status(status).limit(FRAME_ROWS));
     Ok(Frame {
         health: admin.health()?,
         counts,
         last_hour,
+        observed_s: observed_seconds(admin, now)?,
         recent,
         workers: admin.workers(false)?,
+        running: of(RunStatus::Running)?,
+        failures: of(RunStatus::Failed)?,
     })
 }
 
@@ -453,74 +508,193 @@ fn num<T: serde::Serialize>(x: T) -> String {
     cell(&json!(x))
 }
 
+/// The width every line of a frame fits in.
+const WIDTH: usize = 80;
+
 fn render_frame(ctx: &Ctx, f: &Frame, now: OffsetDateTime, interval: Duration) -> String {
     let h = &f.health;
-    // Clear the screen and go home, so each refresh replaces the last.
-    let mut out = String::from("\x1b[2J\x1b[H");
-    out.push_str(&format!(
-        "runloom watch: {}  {}  (every {}; Ctrl-C to stop)\n\n",
-        ctx.shown(),
+    let mut lines: Vec<String> = Vec::new();
+    lines.push(format!("runloom watch: {}", ctx.shown()));
+    lines.push(format!(
+        "{}, every {}; Ctrl-C stops",
         time(now),
         duration(interval)
     ));
-    out.push_str(&format!(
-        "health    claiming {}, live workers {}, stale workers {}, expired leases {}, \
-         oldest due wait {}\n",
+    lines.push(String::new());
+    lines.push(format!(
+        "health    claiming {}, workers {} live {} stale, expired leases {}",
         if h.paused { "PAUSED" } else { "on" },
         h.live_workers,
         h.stale_workers,
         h.expired_leases,
+    ));
+    lines.push(format!(
+        "          oldest due wait {}",
         h.oldest_due_wait_s
-            .map_or_else(|| "-".to_owned(), |s| format!("{} s", num(s))),
+            .map_or_else(|| "-".to_owned(), |s| format!("{} s", num(s)))
     ));
     let counts: Vec<String> = RunStatus::ALL
         .iter()
         .map(|s| format!("{} {}", s, f.counts.get(*s)))
         .collect();
-    out.push_str(&format!("runs      {}\n", counts.join(", ")));
+    lines.push(format!("runs      {}", counts.join(", ")));
     let l = &f.last_hour;
-    out.push_str(&format!(
-        "last hour finished {} (completed {}, failed {}), {}/s, avg {} ms, max {} ms\n",
+    lines.push(format!(
+        "last hour {} finished ({} completed, {} failed), {}/s over {:.0} s",
         l.finished_last_hour,
         l.completed_last_hour,
         l.failed_last_hour,
-        num(l.finished_per_s),
+        num(per_second(l.finished_last_hour, f.observed_s)),
+        f.observed_s,
+    ));
+    lines.push(format!(
+        "          avg {} ms, max {} ms; latest minutes: {}",
         num(l.avg_duration_ms),
         num(l.max_duration_ms),
+        if f.recent.is_empty() {
+            "-".to_owned()
+        } else {
+            f.recent
+                .iter()
+                .map(|m| format!("{} {}+{}", minute_of(&m.minute), m.completed, m.failed))
+                .collect::<Vec<_>>()
+                .join("  ")
+        },
     ));
-    out.push_str("\nthroughput, latest minutes:\n");
-    if f.recent.is_empty() {
-        out.push_str("no run finished in the last hour\n");
-    } else {
-        out.push_str(&view_table(&rows(&f.recent), &THROUGHPUT_COLUMNS).render());
+    lines.push(String::new());
+    lines.push(format!("running (latest {FRAME_ROWS}):"));
+    if f.running.is_empty() {
+        lines.push("  none".into());
     }
-    out.push_str("\nworkers:\n");
+    for r in &f.running {
+        lines.push(format!(
+            "  {:<8} {:<20} attempt {}/{}  for {}  on worker {}",
+            r.id,
+            clip(&r.job_type, 20),
+            r.attempt,
+            r.max_attempts,
+            r.started_at.map_or_else(|| "-".to_owned(), |t| age(now, t)),
+            r.worker_id
+                .map_or_else(|| "-".to_owned(), |w| w.to_string()),
+        ));
+    }
+    lines.push(format!("latest failures (latest {FRAME_ROWS}):"));
+    if f.failures.is_empty() {
+        lines.push("  none".into());
+    }
+    for r in &f.failures {
+        lines.push(format!(
+            "  {:<8} {:<20} {}",
+            r.id,
+            clip(&r.job_type, 20),
+            r.last_error.as_deref().unwrap_or("-"),
+        ));
+    }
+    lines.push(String::new());
+    lines.push("workers:".into());
     if f.workers.is_empty() {
-        out.push_str("no live workers\n");
-    } else {
-        out.push_str(&workers_table(&f.workers, now).render());
+        lines.push("  no live workers".into());
+    }
+    for w in &f.workers {
+        let status = if w.stale {
+            format!("{} (stale)", w.worker.status)
+        } else {
+            w.worker.status.to_string()
+        };
+        lines.push(format!(
+            "{:<6} {:<24} {:<16} heartbeat {:<8} holding {}",
+            w.worker.id,
+            clip(&w.worker.name, 24),
+            status,
+            age(now, w.worker.last_heartbeat),
+            w.runs.len(),
+        ));
+    }
+    // Clear the screen and go home, so each refresh replaces the last; every line fits
+    // an 80-column terminal.
+    let mut out = String::from("\x1b[2J\x1b[H");
+    for line in lines {
+        out.push_str(&clip(&line, WIDTH));
+        out.push('\n');
     }
     out
 }
 
-/// Runs `watch`: a frame every interval until Ctrl-C (the default SIGINT handling ends
-/// the process; nothing is held that needs cleaning up) or `--count` frames.
+/// The `minute` of throughput rows in the one time format of the CLI's JSON (the
+/// minute's start, `2026-01-05T14:10:00.000Z`, not the view's `2026-01-05T14:10Z`).
+fn minutes_as_times(rows: &mut [Map<String, Value>]) {
+    for row in rows {
+        if let Some(Value::String(m)) = row.get_mut("minute") {
+            if let Some(head) = m.strip_suffix('Z').filter(|h| h.len() == 16) {
+                *m = format!("{head}:00.000Z");
+            }
+        }
+    }
+}
+
+/// `14:10` of a minute label (`2026-01-05T14:10Z`).
+fn minute_of(label: &str) -> &str {
+    label
+        .split_once('T')
+        .map_or(label, |(_, t)| t.trim_end_matches('Z'))
+}
+
+/// The terminal's alternate screen while `watch` draws: entered at the start and left
+/// on every way out (the last frame, an error, Ctrl-C), so the scrollback keeps what
+/// was there before and no pile of frames.
+struct Screen {
+    on: bool,
+}
+
+impl Screen {
+    fn enter(on: bool) -> CliResult<Screen> {
+        if on {
+            // Alternate screen, cursor hidden.
+            emit("\x1b[?1049h\x1b[?25l")?;
+        }
+        Ok(Screen { on })
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        if self.on {
+            let _ = emit("\x1b[?25h\x1b[?1049l");
+        }
+    }
+}
+
+/// Runs `watch`: a frame every interval until Ctrl-C or `--count` frames. On a
+/// terminal it draws on the alternate screen and gives the screen back on the way out.
 pub(crate) fn watch(ctx: &Ctx, args: &WatchArgs) -> CliResult<()> {
     let admin = ctx.open()?;
     let interval = Duration::from_millis(args.interval_ms);
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Fails only if a handler is set already (none is, in this binary).
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let screen = Screen::enter(!ctx.json && std::io::IsTerminal::is_terminal(&std::io::stdout()))?;
     let mut shown = 0u64;
-    loop {
+    while !stop.load(Ordering::SeqCst) {
         let started = Instant::now();
-        let frame = read_frame(&admin)?;
         let now = SystemClock.now();
+        let frame = read_frame(&admin, now)?;
         if ctx.json {
+            let mut recent = rows(&frame.recent);
+            minutes_as_times(&mut recent);
             // One JSON document per line, so a script can read frames as they come.
             let line = json!({
                 "at": time(now),
                 "health": frame.health,
                 "counts": counts_json(&frame.counts),
                 "last_hour": frame.last_hour,
-                "throughput_latest_minutes": frame.recent,
+                "finished_per_s": per_second(frame.last_hour.finished_last_hour, frame.observed_s),
+                "observed_s": whole_seconds(frame.observed_s),
+                "throughput_latest_minutes": recent,
+                "running": frame.running.iter().map(crate::output::run_json).collect::<Vec<_>>(),
+                "latest_failures": frame.failures.iter().map(crate::output::run_json).collect::<Vec<_>>(),
                 "workers": worker_rows_json(&frame.workers, now),
             });
             emit(&format!("{line}\n"))?;
@@ -529,8 +703,14 @@ pub(crate) fn watch(ctx: &Ctx, args: &WatchArgs) -> CliResult<()> {
         }
         shown += 1;
         if args.count.is_some_and(|n| shown >= n) {
-            return Ok(());
+            break;
         }
-        std::thread::sleep(interval.saturating_sub(started.elapsed()));
+        // In slices, so Ctrl-C ends the wait at once.
+        let until = started + interval;
+        while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
+        }
     }
+    drop(screen);
+    Ok(())
 }

@@ -27,11 +27,10 @@ pub(crate) enum RunsCommand {
         /// The run's id.
         id: i64,
     },
-    /// Puts a failed or cancelled run back to pending, due now (its history is kept).
-    Retry {
-        /// The run's id.
-        id: i64,
-    },
+    /// Puts a failed or cancelled run back to pending, due now (its history is kept);
+    /// with filters instead of an id, every failed or cancelled run they match (the
+    /// upstream runs of a workflow first), reporting each refusal.
+    Retry(RetryArgs),
     /// Cancels a blocked or pending run (and its dependents); asks a running one to stop.
     Cancel {
         /// The run's id.
@@ -65,6 +64,32 @@ pub(crate) struct ListArgs {
     limit: u32,
 }
 
+/// What `runs retry` retries: one run, or the runs the filters match.
+#[derive(Debug, Args)]
+pub(crate) struct RetryArgs {
+    /// The run's id (or give filters instead).
+    #[arg(conflicts_with_all = ["status", "job_type", "task", "since", "until"])]
+    id: Option<i64>,
+    /// Only runs in this status: failed or cancelled (default: both).
+    #[arg(long, value_parser = parse_status)]
+    status: Option<RunStatus>,
+    /// Only runs of this job type.
+    #[arg(long = "type", alias = "job-type", value_name = "JOB_TYPE")]
+    job_type: Option<String>,
+    /// Only runs of this task (schedule), by id or name.
+    #[arg(long, value_name = "ID|NAME")]
+    task: Option<String>,
+    /// Only runs created at or after this time (RFC 3339).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    since: Option<OffsetDateTime>,
+    /// Only runs created before this time (RFC 3339).
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    until: Option<OffsetDateTime>,
+    /// At most this many runs (the newest).
+    #[arg(long, default_value_t = 1000)]
+    limit: u32,
+}
+
 /// Arguments of `deps`.
 #[derive(Debug, Args)]
 pub(crate) struct DepsArgs {
@@ -84,7 +109,8 @@ pub(crate) fn run(ctx: &Ctx, cmd: RunsCommand) -> CliResult<()> {
     match cmd {
         RunsCommand::List(args) => list(ctx, &args),
         RunsCommand::Show { id } => show(ctx, RunId::new(id)),
-        RunsCommand::Retry { id } => retry(ctx, RunId::new(id)),
+        RunsCommand::Retry(RetryArgs { id: Some(id), .. }) => retry(ctx, RunId::new(id)),
+        RunsCommand::Retry(args) => retry_where(ctx, &args),
         RunsCommand::Cancel { id, reason } => cancel(ctx, RunId::new(id), &reason),
     }
 }
@@ -422,6 +448,52 @@ fn retry(ctx: &Ctx, id: RunId) -> CliResult<()> {
          within its poll interval\n",
         run.job_type, run.status, run.attempt, run.max_attempts
     ))
+}
+
+fn retry_where(ctx: &Ctx, args: &RetryArgs) -> CliResult<()> {
+    if args.status.is_none()
+        && args.job_type.is_none()
+        && args.task.is_none()
+        && args.since.is_none()
+        && args.until.is_none()
+    {
+        return Err(CliError::new(
+            "give a run id, or at least one filter (--status, --type, --task, --since, \
+             --until): retrying every failed run needs `--status failed`",
+        ));
+    }
+    let admin = ctx.open()?;
+    let mut filter = RunFilter::new().limit(args.limit);
+    filter.status = args.status;
+    filter.job_type.clone_from(&args.job_type);
+    filter.created_after = args.since;
+    filter.created_before = args.until;
+    if let Some(task) = &args.task {
+        match resolve_task(&admin, task)? {
+            Some(id) => filter.task_id = Some(id),
+            None => return Err(CliError::new(format!("task {task:?} not found"))),
+        }
+    }
+    let report = admin.retry_where(&filter)?;
+    if ctx.json {
+        return emit_json(&json!({
+            "retried": report.retried.iter().map(|id| id.get()).collect::<Vec<_>>(),
+            "refused": report
+                .refused
+                .iter()
+                .map(|(id, e)| json!({ "id": id.get(), "reason": e.report().to_string() }))
+                .collect::<Vec<_>>(),
+        }));
+    }
+    let mut out = format!(
+        "retried {} run(s), {} refused\n",
+        report.retried.len(),
+        report.refused.len()
+    );
+    for (id, e) in &report.refused {
+        out.push_str(&format!("  run {id}: {}\n", e.report()));
+    }
+    emit(&out)
 }
 
 fn cancel(ctx: &Ctx, id: RunId, reason: &str) -> CliResult<()> {
