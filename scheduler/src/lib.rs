@@ -287,6 +287,16 @@ pub use time;
 /// for `select!` over it and your own channels without matching versions by hand.
 pub use crossbeam_channel;
 
+/// The JSON crate of [`Run::payload_json`] and [`Run::result_json`]
+/// (`serde_json::Value`): name it as `runloom::serde_json` instead of adding a matching
+/// version of your own.
+///
+/// ```
+/// let v: runloom::serde_json::Value = runloom::serde_json::json!({ "invoice": 7 });
+/// assert_eq!(v["invoice"], 7);
+/// ```
+pub use serde_json;
+
 /// The derive macro of the [`Job`](trait@crate::Job) trait (feature `derive`, on by
 /// default); an example is in [Jobs with `#[derive(Job)]`](crate#jobs-with-derivejob).
 #[cfg(feature = "derive")]

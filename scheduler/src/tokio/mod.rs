@@ -49,7 +49,9 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use ::tokio::runtime::Handle;
+/// The runtime handle [`AsyncRegister::register_async`] takes (tokio 1.x, the version
+/// this crate links), re-exported so no version has to be matched by hand.
+pub use ::tokio::runtime::Handle;
 use serde::Serialize;
 
 use crate::{
