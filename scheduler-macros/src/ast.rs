@@ -14,6 +14,8 @@ pub(crate) struct Input<'a> {
     pub(crate) original: &'a DeriveInput,
     pub(crate) attrs: Attrs,
     pub(crate) shape: Shape<'a>,
+    /// The struct has `#[serde(...)]` attributes of its own.
+    pub(crate) serde_attrs: bool,
 }
 
 /// What kind of type it is; only a struct can be a job.
@@ -32,6 +34,11 @@ pub(crate) struct Field {
     pub(crate) member: Member,
     /// How the user names it in `unique`: `to` (even for `r#to`) or `0`.
     pub(crate) name: String,
+    /// Its type is `Option<..>`: serde's derive lets the field be missing.
+    pub(crate) optional: bool,
+    /// It has `#[serde(...)]` attributes (renamed, defaulted, flattened ...): what its
+    /// JSON looks like is then serde's to say, not ours.
+    pub(crate) serde_attrs: bool,
 }
 
 impl<'a> Input<'a> {
@@ -62,6 +69,7 @@ impl<'a> Input<'a> {
             original: node,
             attrs,
             shape,
+            serde_attrs: has_serde(&node.attrs),
         }
     }
 }
@@ -70,17 +78,34 @@ fn fields(fields: &Fields) -> Vec<Field> {
     fields
         .iter()
         .enumerate()
-        .map(|(i, f)| match &f.ident {
-            Some(ident) => Field {
-                member: Member::Named(ident.clone()),
-                name: ident.unraw().to_string(),
-            },
-            None => Field {
-                member: Member::Unnamed(Index::from(i)),
-                name: i.to_string(),
-            },
+        .map(|(i, f)| {
+            let (member, name) = match &f.ident {
+                Some(ident) => (Member::Named(ident.clone()), ident.unraw().to_string()),
+                None => (Member::Unnamed(Index::from(i)), i.to_string()),
+            };
+            Field {
+                member,
+                name,
+                optional: is_option(&f.ty),
+                serde_attrs: has_serde(&f.attrs),
+            }
         })
         .collect()
+}
+
+fn has_serde(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("serde"))
+}
+
+/// `Option<T>` by its last path segment (`Option`, `std::option::Option`), as serde's
+/// derive decides that a missing field is `None`.
+fn is_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().is_some_and(|s| s.ident == "Option")
+        }
+        _ => false,
+    }
 }
 
 /// `#[job]` is declared for the derive, so the compiler accepts it anywhere inside the

@@ -12,7 +12,7 @@ use crate::{
     ast::Input,
     ctxt::Ctxt,
     fallback,
-    valid::{self, Job, UniqueKey},
+    valid::{self, Job, PayloadShape, UniqueKey},
 };
 
 /// Parse, validate, then generate; on any error, every error plus a stand-in impl.
@@ -42,6 +42,22 @@ fn impl_job(job: &Job<'_>) -> TokenStream {
             }
         }
     });
+    let payload_shape = job.payload.as_ref().map(|shape| {
+        let value = match shape {
+            PayloadShape::Null => quote!(#private::PayloadShape::Null),
+            PayloadShape::Array(len) => quote!(#private::PayloadShape::array(#len)),
+            PayloadShape::Object(fields) => {
+                let names = fields.iter().map(|(n, _)| n);
+                let required = fields.iter().map(|(_, r)| r);
+                quote!(#private::PayloadShape::object(&[#((#names, #required)),*]))
+            }
+        };
+        quote! {
+            fn payload_shape() -> #private::Option<#private::PayloadShape> {
+                #private::Option::Some(#value)
+            }
+        }
+    });
     let required_state = (!job.state.is_empty()).then(|| {
         let types = &job.state;
         quote! {
@@ -59,6 +75,7 @@ fn impl_job(job: &Job<'_>) -> TokenStream {
                 #unique_key
                 #default_schedule
                 #required_state
+                #payload_shape
             }
         };
     }

@@ -37,8 +37,21 @@ pub(crate) struct Job<'a> {
     pub(crate) cron: Option<String>,
     /// The state types of `state = "..."`.
     pub(crate) state: Vec<syn::Type>,
+    /// What the payload's JSON looks like, when serde's attributes leave it plain.
+    pub(crate) payload: Option<PayloadShape>,
     /// Where the runtime crate is (`::runloom` unless `crate = "..."`).
     pub(crate) krate: Path,
+}
+
+/// The JSON a plain struct serializes to (no `#[serde]` attribute anywhere on it).
+pub(crate) enum PayloadShape {
+    /// A unit struct: `null`.
+    Null,
+    /// A tuple struct of two or more fields: an array of that length.
+    Array(usize),
+    /// A struct with named fields: an object, with each field's name and whether it
+    /// must be present (every field but an `Option`).
+    Object(Vec<(String, bool)>),
 }
 
 /// How `unique_key` is derived.
@@ -74,7 +87,34 @@ pub(crate) fn check<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Job<'a> {
             .as_ref()
             .map(|lit| state(cx, lit))
             .unwrap_or_default(),
+        payload: payload_shape(input),
         krate: krate(cx, attrs.krate.as_ref()),
+    }
+}
+
+/// The payload's shape, when it is plain serde: a `#[serde]` attribute on the struct or
+/// a field can rename, default or flatten, and a newtype struct is its field's JSON, so
+/// for those no shape is claimed (and nothing is checked).
+fn payload_shape(input: &Input<'_>) -> Option<PayloadShape> {
+    let Shape::Struct(fields) = &input.shape else {
+        return None;
+    };
+    if input.serde_attrs || fields.iter().any(|f| f.serde_attrs) {
+        return None;
+    }
+    match &input.original.data {
+        syn::Data::Struct(data) => match &data.fields {
+            syn::Fields::Unit => Some(PayloadShape::Null),
+            syn::Fields::Unnamed(_) if fields.len() == 1 => None,
+            syn::Fields::Unnamed(_) => Some(PayloadShape::Array(fields.len())),
+            syn::Fields::Named(_) => Some(PayloadShape::Object(
+                fields
+                    .iter()
+                    .map(|f| (f.name.clone(), !f.optional))
+                    .collect(),
+            )),
+        },
+        _ => None,
     }
 }
 

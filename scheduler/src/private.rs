@@ -36,7 +36,7 @@ pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 pub use core::{option::Option, time::Duration};
 pub use std::{string::String, vec, vec::Vec};
 
-pub use crate::{Job, JobOptions, ScheduleSpec, StateType};
+pub use crate::{Job, JobOptions, PayloadShape, ScheduleSpec, StateType};
 
 /// `Job`'s supertraits, named by the stand-in impl the derive emits next to its errors
 /// (so a type with a bad `#[job]` attribute gets no further error of its own).

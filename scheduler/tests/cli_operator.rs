@@ -119,6 +119,37 @@ fn enqueue_applies_the_job_types_recorded_defaults_and_options_override_them() {
 }
 
 #[test]
+fn enqueue_refuses_a_payload_of_another_shape_than_the_recorded_one() {
+    let db = TestDb::new();
+    registered(&db);
+    for (payload, why) in [
+        (r#"{"numbr":"1"}"#, "missing field \"number\""),
+        (r#"["1"]"#, "expected an object, got an array"),
+    ] {
+        let out = on(&db.path, &["enqueue", "invoice", "--payload", payload]);
+        assert_eq!(out.status.code(), Some(1), "{payload}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(why), "{payload}: {err}");
+    }
+    let total = runloom::Admin::open(&db.path)
+        .unwrap()
+        .counts()
+        .unwrap()
+        .total();
+    assert_eq!(total, 0, "nothing was written");
+    // Extra fields are fine (the job's decode ignores them, as serde's derive does).
+    json(
+        &db.path,
+        &[
+            "enqueue",
+            "invoice",
+            "--payload",
+            r#"{"number":"1","note":"x"}"#,
+        ],
+    );
+}
+
+#[test]
 fn a_payload_comes_from_a_file_or_standard_input() {
     let db = TestDb::new();
     registered(&db);

@@ -5,13 +5,8 @@
 #![cfg(all(feature = "postgres", feature = "tokio"))]
 
 use runloom::{
-    Event, Run,
-    crossbeam_channel::Receiver,
-    postgres::postgres,
-    serde_json::Value,
-    sqlite::rusqlite,
-    time::OffsetDateTime,
-    tokio::Handle,
+    Event, Run, crossbeam_channel::Receiver, postgres::postgres, serde_json::Value,
+    sqlite::rusqlite, time::OffsetDateTime, tokio::Handle,
 };
 
 /// Names each type at the place a public signature hands it over.

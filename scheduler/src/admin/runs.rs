@@ -303,7 +303,17 @@ impl Admin {
             }
             // The type's `#[job]` defaults, as the hosts registering it recorded them.
             let recorded = tx.get_state(crate::backend::rules::JOB_DEFAULTS)?;
-            let defaults = crate::backend::rules::job_defaults_of(recorded.as_deref(), job_type);
+            let (defaults, shape) =
+                crate::backend::rules::job_defaults_of(recorded.as_deref(), job_type);
+            if let Some(shape) = shape {
+                // Valid JSON already (checked above).
+                let value: serde_json::Value =
+                    serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+                shape.check(&value).map_err(|detail| Error::Payload {
+                    job_type: job_type.to_owned(),
+                    detail: format!("{detail} (the job type's recorded shape)"),
+                })?;
+            }
             let run = enqueuer.run_for_recorded(job_type, payload, defaults, opts, now)?;
             tx.insert_run(&run, now)
         })

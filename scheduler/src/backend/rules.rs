@@ -83,14 +83,21 @@ pub(crate) const JOB_DEFAULTS: &str = "job_type_defaults";
 /// [`Error::CorruptValue`] if the value cannot be written as JSON.
 pub(crate) fn with_job_defaults(
     current: Option<&str>,
-    types: &[(String, crate::model::JobOptions)],
+    types: &[(
+        String,
+        crate::model::JobOptions,
+        Option<crate::model::PayloadShape>,
+    )],
 ) -> Result<Option<String>> {
     let mut all: serde_json::Map<String, serde_json::Value> = current
         .and_then(|v| serde_json::from_str(v).ok())
         .unwrap_or_default();
     let before = all.clone();
-    for (name, o) in types {
+    for (name, o, shape) in types {
         let mut entry = serde_json::Map::new();
+        if let Some(shape) = shape {
+            entry.insert("shape".into(), shape.to_json());
+        }
         if let Some(p) = o.priority {
             entry.insert("priority".into(), p.into());
         }
@@ -122,22 +129,29 @@ pub(crate) fn with_job_defaults(
         })
 }
 
-/// The default options a host recorded for `job_type` (none recorded: all `None`).
-/// An unreadable value gives no defaults rather than refusing the enqueue.
-pub(crate) fn job_defaults_of(value: Option<&str>, job_type: &str) -> crate::model::JobOptions {
+/// The default options and payload shape a host recorded for `job_type` (none
+/// recorded: no defaults, no shape). An unreadable value gives none rather than
+/// refusing the enqueue.
+pub(crate) fn job_defaults_of(
+    value: Option<&str>,
+    job_type: &str,
+) -> (crate::model::JobOptions, Option<crate::model::PayloadShape>) {
     let entry = value
         .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
         .and_then(|v| v.get(job_type).cloned());
     let Some(entry) = entry else {
-        return crate::model::JobOptions::new();
+        return (crate::model::JobOptions::new(), None);
     };
+    let shape = entry
+        .get("shape")
+        .and_then(crate::model::PayloadShape::from_json);
     let num = |k: &str| entry.get(k).and_then(serde_json::Value::as_u64);
     let mut o = crate::model::JobOptions::new();
     o.priority = num("priority").and_then(|n| u8::try_from(n).ok());
     o.max_attempts = num("max_attempts").and_then(|n| u32::try_from(n).ok());
     o.timeout = num("timeout_ms").map(std::time::Duration::from_millis);
     o.backoff = num("backoff_ms").map(std::time::Duration::from_millis);
-    o
+    (o, shape)
 }
 
 /// The `system_state` key of the global pause flag (`"1"` paused, `"0"` running),

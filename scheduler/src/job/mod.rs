@@ -76,6 +76,15 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// What the payload's JSON looks like, for tools that enqueue by name: the CLI
+    /// refuses a payload of another shape before anything is written.
+    /// `#[derive(Job)]` states it for a plain struct (no `#[serde]` attribute on it or
+    /// its fields; a newtype struct states none). Defaults to none (nothing checked).
+    #[must_use]
+    fn payload_shape() -> Option<crate::PayloadShape> {
+        None
+    }
+
     /// The schedule this job type runs on by default (`#[job(cron = "...")]`), used by
     /// [`crate::Scheduler::schedule_default`]. Defaults to none.
     #[must_use]

@@ -31,6 +31,8 @@ pub(crate) trait Runner: Send + Sync {
     fn options(&self) -> JobOptions;
     /// The application state the type declares it reads.
     fn required_state(&self) -> Vec<super::StateType>;
+    /// What the type's payload looks like, if it says.
+    fn payload_shape(&self) -> Option<crate::PayloadShape>;
 }
 
 struct TypedRunner<J>(std::marker::PhantomData<fn() -> J>);
@@ -78,6 +80,10 @@ impl<J: Perform> Runner for TypedRunner<J> {
 
     fn required_state(&self) -> Vec<super::StateType> {
         J::required_state()
+    }
+
+    fn payload_shape(&self) -> Option<crate::PayloadShape> {
+        J::payload_shape()
     }
 }
 
@@ -145,12 +151,12 @@ impl Registry {
         })
     }
 
-    /// Every type's name with its default options, sorted by name.
-    pub(crate) fn defaults(&self) -> Vec<(String, JobOptions)> {
-        let mut v: Vec<(String, JobOptions)> = self
+    /// Every type's name with its default options and payload shape, sorted by name.
+    pub(crate) fn defaults(&self) -> Vec<(String, JobOptions, Option<crate::PayloadShape>)> {
+        let mut v: Vec<(String, JobOptions, Option<crate::PayloadShape>)> = self
             .runners
             .iter()
-            .map(|(name, r)| (name.clone(), r.options()))
+            .map(|(name, r)| (name.clone(), r.options(), r.payload_shape()))
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v

@@ -13,6 +13,7 @@ mod ids;
 mod migration;
 pub(crate) mod options;
 mod run;
+mod shape;
 mod shutdown;
 mod status;
 mod task;
@@ -36,6 +37,7 @@ pub use self::{
         AttemptError, CancelOutcome, Inserted, Lease, MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY,
         MAX_UNIQUE_KEY_LEN, Run,
     },
+    shape::PayloadShape,
     shutdown::ShutdownReport,
     status::{
         ArchiveMode, AttemptErrorKind, MisfirePolicy, OnUpstreamFailure, RunStatus, UnknownValue,

@@ -276,4 +276,8 @@ impl<J: AsyncPerform> Runner for AsyncRunner<J> {
     fn required_state(&self) -> Vec<crate::StateType> {
         J::required_state()
     }
+
+    fn payload_shape(&self) -> Option<crate::PayloadShape> {
+        J::payload_shape()
+    }
 }
