@@ -54,7 +54,7 @@ fn take_back(s: &Scheduler, id: RunId) {
 }
 
 fn wait_finished(s: &Scheduler, id: RunId) -> runloom::Run {
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status.is_finished()));
+    assert!(s.wait(id, WAIT).is_ok());
     s.run(id).unwrap()
 }
 

@@ -315,7 +315,8 @@ fn a_panic_inside_the_transaction_fails_the_attempt_with_its_message_and_frees_t
         .unwrap()
         .id;
     assert!(
-        wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Failed),
+        s.wait(id, WAIT)
+            .is_ok_and(|r| r.status == RunStatus::Failed),
         "the run is wedged: {:?}",
         s.run(id).unwrap()
     );

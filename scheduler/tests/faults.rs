@@ -105,7 +105,7 @@ fn space_freed_by_retention_lets_writes_through_again() {
             data: "x".repeat(2000),
         }) {
             Ok(r) => {
-                assert!(wait_for(WAIT, || s.run(r.id).unwrap().status.is_finished()));
+                assert!(s.wait(r.id, WAIT).is_ok());
                 done += 1;
             }
             Err(e) => {
@@ -386,7 +386,8 @@ fn an_outcome_the_database_refuses_fails_its_attempt_and_the_others_are_written(
         .map(|i| s.enqueue(Double { value: i }).unwrap().id)
         .collect();
     assert!(
-        wait_for(WAIT, || s.run(poison).unwrap().status == RunStatus::Failed),
+        s.wait(poison, WAIT)
+            .is_ok_and(|r| r.status == RunStatus::Failed),
         "the refused outcome stalled the scheduler: {:?}",
         s.run(poison).unwrap()
     );

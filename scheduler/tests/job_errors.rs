@@ -63,7 +63,7 @@ fn failed_with(job_type: &str, message: &str) {
         .unwrap();
     let opts = EnqueueOptions::new().max_attempts(1);
     let id = s.enqueue_json(job_type, "null", opts).unwrap().id;
-    assert!(wait_for(WAIT, || s.run(id).unwrap().status.is_finished()));
+    assert!(s.wait(id, WAIT).is_ok());
     let run = s.run(id).unwrap();
     assert_eq!(run.status, RunStatus::Failed, "{run:?}");
     assert_eq!(run.last_error.as_deref(), Some(message), "{run:?}");

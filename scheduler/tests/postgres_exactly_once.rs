@@ -293,7 +293,8 @@ fn a_panic_inside_the_transaction_fails_the_attempt_keeps_nothing_and_frees_the_
     bank(&db);
     let id = s.enqueue(PanicInTransaction).unwrap().id;
     assert!(
-        wait_for(WAIT, || s.run(id).unwrap().status == RunStatus::Failed),
+        s.wait(id, WAIT)
+            .is_ok_and(|r| r.status == RunStatus::Failed),
         "the run is wedged: {:?}",
         s.run(id).unwrap()
     );

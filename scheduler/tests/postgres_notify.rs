@@ -66,7 +66,8 @@ fn insert_by_hand(db: &PgDb) -> RunId {
 }
 
 fn completes(s: &Scheduler, id: RunId) -> bool {
-    wait_for(WOKEN, || s.run(id).unwrap().status == RunStatus::Completed)
+    s.wait(id, WOKEN)
+        .is_ok_and(|r| r.status == RunStatus::Completed)
 }
 
 #[test]
