@@ -180,7 +180,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `derive` | yes | `#[derive(Job)]` |
-//! | `postgres` | no | the PostgreSQL backend (`builder().postgres(url)`, [`postgres`]) |
+//! | `postgres` | no | the PostgreSQL backend (`builder().postgres(url)`, `runloom::postgres`) |
 //! | `tokio` | no | `runloom::tokio`: awaited calls and async job bodies |
 //! | `tracing` | no | a `tracing` span around each attempt |
 //! | `metrics` | no | counters, histograms and gauges through the `metrics` facade |
