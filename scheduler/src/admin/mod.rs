@@ -92,6 +92,19 @@ impl std::fmt::Debug for AdminBuilder {
 impl AdminBuilder {
     /// The wall clock for the times it writes (cancellations, retries, pauses) and for
     /// "now" in its figures; the system clock by default.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use runloom::{Admin, EnqueueOptions, ManualClock, time::macros::datetime};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # Admin::builder(&path).create()?.migrate_up(None, false)?;
+    /// let clock = Arc::new(ManualClock::new(datetime!(2030-01-01 9:00 UTC)));
+    /// let admin = Admin::builder(&path).clock(clock).open()?;
+    /// let id = admin.enqueue_json_any_type("report", "{}", &EnqueueOptions::new())?.id;
+    /// assert_eq!(admin.run(id)?.created_at, datetime!(2030-01-01 9:00 UTC));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -100,6 +113,28 @@ impl AdminBuilder {
     /// The delay before runs that a maintenance pass takes back from dead workers are
     /// tried again; [`ExponentialBackoff::default`] unless set (a host's own policy is
     /// code the tool opening the database may not have).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Admin, FailedAttempt, RetryPolicy, Service, maintenance::Counts};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # Admin::builder(&path).create()?.migrate_up(None, false)?;
+    /// #[derive(Debug)]
+    /// struct Fixed(Duration);
+    /// impl RetryPolicy for Fixed {
+    ///     fn retry_delay(&self, _: &FailedAttempt<'_>) -> Duration {
+    ///         self.0
+    ///     }
+    /// }
+    ///
+    /// let admin = Admin::builder(&path).retry_policy(Fixed(Duration::from_secs(30))).open()?;
+    /// // Runs this pass takes back from dead workers are due again in 30 s.
+    /// let report = admin.run_maintenance(Some(Service::LeaseRescue))?;
+    /// let pass = report.pass(Service::LeaseRescue).ok_or("no lease rescue pass")?;
+    /// assert!(matches!(pass.counts, Counts::LeaseRescue(c) if c.requeued == 0), "no dead worker");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn retry_policy(mut self, policy: impl RetryPolicy) -> Self {
         self.retry = Some(Arc::new(policy));
         self
@@ -108,12 +143,52 @@ impl AdminBuilder {
     /// The settings of the maintenance passes it runs ([`Admin::run_maintenance`]):
     /// retention periods and batch sizes; the defaults unless set. Workers are judged
     /// by the limits each recorded itself whatever these say.
+    ///
+    /// ```
+    /// # use std::{sync::Arc, time::Duration};
+    /// # use runloom::{Admin, EnqueueOptions, MaintenanceConfig, ManualClock, Service};
+    /// # use runloom::time::{Duration as Span, OffsetDateTime};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # let setup = Admin::builder(&path).create()?;
+    /// # setup.migrate_up(None, false)?;
+    /// # let id = setup.enqueue_json_any_type("report", "{}", &EnqueueOptions::new())?.id;
+    /// # setup.enqueue_json_any_type("report", "{}", &EnqueueOptions::new())?;
+    /// # setup.cancel(id, "not needed")?;
+    /// // A run was cancelled just now; look at the database two hours on.
+    /// let later = Arc::new(ManualClock::new(OffsetDateTime::now_utc() + Span::hours(2)));
+    /// let keep_an_hour = MaintenanceConfig::default().keep_cancelled(Duration::from_secs(3600));
+    /// let admin = Admin::builder(&path).clock(later).maintenance(keep_an_hour).open()?;
+    /// assert_eq!(admin.counts()?.cancelled, 1);
+    /// admin.run_maintenance(Some(Service::RunRetention))?;
+    /// assert_eq!(admin.counts()?.cancelled, 0, "past its hour (the default keeps it 7 days)");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn maintenance(mut self, config: MaintenanceConfig) -> Self {
         self.maintenance = config;
         self
     }
 
     /// How long a write waits for another process's write lock (default 5 s).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use runloom::Admin;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # Admin::builder(&path).create()?.migrate_up(None, false)?;
+    /// let admin = Admin::builder(&path).busy_timeout(Duration::from_millis(100)).open()?;
+    /// // Another process holds the write lock.
+    /// let other = rusqlite::Connection::open(&path)?;
+    /// other.execute_batch("BEGIN IMMEDIATE")?;
+    /// let started = Instant::now();
+    /// let err = admin.pause().err().ok_or("the write should have waited in vain")?;
+    /// assert!(err.is_busy());
+    /// assert!(started.elapsed() < Duration::from_secs(5));
+    /// other.execute_batch("ROLLBACK")?;
+    /// assert!(admin.pause()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
         self
@@ -121,6 +196,19 @@ impl AdminBuilder {
 
     /// Opens an existing database whose schema is at this library's version, without
     /// creating or migrating anything.
+    ///
+    /// ```
+    /// # use runloom::{Admin, Error};
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("jobs.db");
+    /// assert!(matches!(Admin::builder(&path).open(), Err(Error::DatabaseMissing(_))));
+    /// Admin::builder(&path).create()?; // a file with no schema yet
+    /// assert!(matches!(Admin::builder(&path).open(), Err(Error::SchemaBehind { .. })));
+    /// Admin::builder(&path).open_any_version()?.migrate_up(None, false)?;
+    /// let admin = Admin::builder(&path).open()?;
+    /// assert_eq!(admin.schema_version()?, Admin::latest_schema_version());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::DatabaseMissing`]; [`Error::EmptyDatabase`] for an empty file;
@@ -140,6 +228,20 @@ impl AdminBuilder {
     /// Opens an existing database at whatever schema version it is (for migrations):
     /// nothing is created or migrated.
     ///
+    /// ```
+    /// # use runloom::Admin;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # Admin::builder(&path).create()?.migrate_up(Some(1), false)?;
+    /// // A database an older release migrated: `open` refuses it, this opens it as it is.
+    /// assert!(Admin::builder(&path).open().is_err());
+    /// let admin = Admin::builder(&path).open_any_version()?;
+    /// assert_eq!(admin.schema_version()?, 1);
+    /// admin.migrate_up(None, false)?;
+    /// assert_eq!(admin.schema_version()?, Admin::latest_schema_version());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`AdminBuilder::open`], without [`Error::SchemaBehind`].
     pub fn open_any_version(self) -> Result<Admin> {
@@ -156,6 +258,16 @@ impl AdminBuilder {
 
     /// Opens the database, creating the file when it is missing (or empty), and
     /// migrates nothing: for [`Admin::migrate_up`] on a new database.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("jobs.db");
+    /// let admin = runloom::Admin::builder(&path).create()?;
+    /// assert!(path.exists());
+    /// assert_eq!(admin.schema_version()?, 0, "created, not migrated");
+    /// admin.migrate_up(None, false)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Every refusal of an existing file, as [`AdminBuilder::open`]; [`Error::Io`].
@@ -198,6 +310,17 @@ impl AdminBuilder {
 
 impl Admin {
     /// How to open one: a clock, a retry policy, a busy timeout.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::Admin;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # Admin::builder(&path).create()?.migrate_up(None, false)?;
+    /// let admin = Admin::builder(&path).busy_timeout(Duration::from_secs(1)).open()?;
+    /// assert!(!admin.is_paused()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(path: impl Into<PathBuf>) -> AdminBuilder {
         AdminBuilder {
             path: path.into(),
@@ -228,6 +351,19 @@ impl Admin {
 
     /// Opens an existing database at this library's schema version (see
     /// [`AdminBuilder::open`]).
+    ///
+    /// ```
+    /// # use runloom::Admin;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # let host = runloom::Scheduler::builder().database(&path).start()?;
+    /// # host.shutdown(std::time::Duration::from_secs(5))?;
+    /// let admin = Admin::open(&path)?; // a database a host created and migrated
+    /// assert_eq!(admin.schema_version()?, Admin::latest_schema_version());
+    /// let missing = Admin::open(dir.path().join("missing.db"));
+    /// assert!(matches!(missing, Err(runloom::Error::DatabaseMissing(_))), "nothing is created");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`AdminBuilder::open`].
@@ -267,6 +403,15 @@ impl Admin {
     }
 
     /// The highest migration version this library knows for a SQLite database.
+    ///
+    /// ```
+    /// use runloom::Admin;
+    ///
+    /// let latest = Admin::latest_schema_version();
+    /// let plan = Admin::plan_new_database(None)?;
+    /// assert_eq!(plan.last().map(|step| step.version), Some(latest));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn latest_schema_version() -> u32 {
         Migrator::embedded().latest_version()
@@ -275,6 +420,17 @@ impl Admin {
     /// The migrations a new, empty database would get up to `to` (all by default),
     /// computed without creating any file: the dry run of `migrate up` on a missing
     /// database.
+    ///
+    /// ```
+    /// use runloom::{Admin, Direction};
+    ///
+    /// let plan = Admin::plan_new_database(None)?;
+    /// assert_eq!(plan.len() as u32, Admin::latest_schema_version());
+    /// assert!(plan.iter().all(|step| step.direction == Direction::Up));
+    /// let first_only = Admin::plan_new_database(Some(1))?;
+    /// assert_eq!(first_only.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidMigrationTarget`]; database errors.
@@ -301,6 +457,17 @@ impl Admin {
 
     /// Every migration of this library and whether the database has it.
     ///
+    /// ```
+    /// # use runloom::{Admin, MigrationState};
+    /// # let dir = tempfile::tempdir()?;
+    /// let admin = Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// assert!(admin.migrations()?.iter().all(|m| m.state == MigrationState::Pending));
+    /// admin.migrate_up(None, false)?;
+    /// let all = admin.migrations()?;
+    /// assert!(all.iter().all(|m| matches!(m.state, MigrationState::Applied { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn migrations(&self) -> Result<Vec<MigrationStatus>> {
@@ -309,6 +476,19 @@ impl Admin {
 
     /// Applies pending migrations up to `to` (all by default); with `dry_run`, only
     /// says which would run. Each runs in its own transaction.
+    ///
+    /// ```
+    /// # use runloom::Admin;
+    /// # let dir = tempfile::tempdir()?;
+    /// let admin = Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// let planned = admin.migrate_up(None, true)?; // dry run
+    /// assert_eq!(admin.schema_version()?, 0);
+    /// let applied = admin.migrate_up(None, false)?;
+    /// assert_eq!(applied.len(), planned.len());
+    /// assert_eq!(admin.schema_version()?, Admin::latest_schema_version());
+    /// assert!(admin.migrate_up(None, false)?.is_empty(), "nothing left to apply");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidMigrationTarget`]; [`Error::MigrationFailed`] (that migration
@@ -319,6 +499,19 @@ impl Admin {
 
     /// Reverts migrations down to version `to` (0 drops every scheduler table and
     /// row); with `dry_run`, only says which would run.
+    ///
+    /// ```
+    /// # use runloom::{Admin, Direction};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let reverted = admin.migrate_down(1, false)?;
+    /// assert!(reverted.iter().all(|step| step.direction == Direction::Down));
+    /// assert_eq!(admin.schema_version()?, 1);
+    /// admin.migrate_down(0, false)?; // every scheduler table dropped
+    /// assert_eq!(admin.schema_version()?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Admin::migrate_up`].

@@ -55,6 +55,18 @@ pub struct RetryReport {
 impl Admin {
     /// A run by id.
     ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, RunId, RunStatus};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let id = admin.enqueue_json_any_type("report", r#"{"day":1}"#, &EnqueueOptions::new())?.id;
+    /// let run = admin.run(id)?;
+    /// assert_eq!((run.job_type.as_str(), run.status), ("report", RunStatus::Pending));
+    /// assert!(admin.run(RunId::new(9999)).is_err_and(|e| e.is_not_found()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::RunNotFound`]; database errors.
     pub fn run(&self, id: RunId) -> Result<Run> {
@@ -63,6 +75,24 @@ impl Admin {
 
     /// Runs matching a filter, newest first, at most `filter.limit`; page on with
     /// `filter.before_id` set to the last id seen.
+    ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, RunFilter};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// for day in 1..=3 {
+    ///     let payload = format!(r#"{{"day":{day}}}"#);
+    ///     admin.enqueue_json_any_type("report", &payload, &EnqueueOptions::new())?;
+    /// }
+    /// let page = admin.runs(&RunFilter::new().job_type("report").limit(2))?;
+    /// assert_eq!(page.len(), 2);
+    /// assert_eq!(page[0].payload, r#"{"day":3}"#, "newest first");
+    /// let mut next = RunFilter::new().job_type("report").limit(2);
+    /// next.before_id = Some(page[1].id);
+    /// assert_eq!(admin.runs(&next)?.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Database errors.
@@ -112,6 +142,33 @@ impl Admin {
     /// Every edge of the dependency graph around a run: its ancestors' and
     /// descendants' edges, with the status of both ends.
     ///
+    /// ```
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Step(u32);
+    /// # impl Perform for Step {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Step>()
+    /// #     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// let (a, b) = (batch.add(Step(1))?, batch.add(Step(2))?);
+    /// batch.depends_on(b, a)?;
+    /// let runs = batch.submit()?;
+    /// let edges = scheduler.admin().dependency_graph(runs[0].id)?;
+    /// assert_eq!(edges.len(), 1);
+    /// assert_eq!((edges[0].upstream, edges[0].downstream), (runs[0].id, runs[1].id));
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn dependency_graph(&self, run: RunId) -> Result<Vec<DependencyEdge>> {
@@ -122,6 +179,21 @@ impl Admin {
     /// that depend on it (the cascade is written in short transactions before this
     /// returns); a running one is asked to stop (its holder sees it at its next
     /// heartbeat, in whatever process it runs).
+    ///
+    /// ```
+    /// # use runloom::{CancelOutcome, EnqueueOptions, RunStatus};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let payload = r#"{"order":42}"#;
+    /// let id = admin.enqueue_json_any_type("charge", payload, &EnqueueOptions::new())?.id;
+    /// assert_eq!(admin.cancel(id, "duplicate order")?, CancelOutcome::Cancelled);
+    /// let run = admin.run(id)?;
+    /// assert_eq!(run.status, RunStatus::Cancelled);
+    /// assert_eq!(run.cancel_reason.as_deref(), Some("duplicate order"));
+    /// assert!(admin.cancel(id, "again").is_err(), "it already finished");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::RunNotFound`]; [`Error::InvalidRunState`] when it already finished;
@@ -150,6 +222,20 @@ impl Admin {
 
     /// Puts a failed or cancelled run back, due now, with one more attempt (`blocked`
     /// again while an upstream has not finished); the run as it is after.
+    ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, RunStatus};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let payload = r#"{"order":42}"#;
+    /// let id = admin.enqueue_json_any_type("charge", payload, &EnqueueOptions::new())?.id;
+    /// admin.cancel(id, "by mistake")?;
+    /// let run = admin.retry(id)?;
+    /// assert_eq!(run.status, RunStatus::Pending);
+    /// assert!(admin.retry(id).is_err(), "only failed or cancelled runs");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::RunNotFound`]; [`Error::InvalidRunState`];
@@ -242,6 +328,28 @@ impl Admin {
 
     /// The job types that the hosts sharing the database have registered.
     ///
+    /// ```
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct SendEmail;
+    /// # impl Perform for SendEmail {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// // A host that runs `send_email` used the database.
+    /// let host = Scheduler::builder().database(&path).register::<SendEmail>().start()?;
+    /// host.shutdown(std::time::Duration::from_secs(5))?;
+    ///
+    /// let admin = runloom::Admin::open(&path)?;
+    /// assert_eq!(admin.job_types()?, ["send_email"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn job_types(&self) -> Result<Vec<String>> {
@@ -253,6 +361,33 @@ impl Admin {
     /// not have the job's code); the type's default options (`#[job(priority = …)]` and
     /// the rest) apply as the hosts registering it recorded them at their start, and
     /// `opts` override them.
+    ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, Error, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct SendEmail {
+    /// #     to: String,
+    /// # }
+    /// # impl Perform for SendEmail {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # let host = Scheduler::builder().database(&path).register::<SendEmail>().start()?;
+    /// # host.shutdown(std::time::Duration::from_secs(5))?;
+    /// // A host registers `send_email`; no host runs `send_sms`.
+    /// let admin = runloom::Admin::open(&path)?;
+    /// let payload = r#"{"to":"ann@example.com"}"#;
+    /// let inserted = admin.enqueue_json("send_email", payload, &EnqueueOptions::new())?;
+    /// assert!(inserted.created);
+    /// let refused = admin.enqueue_json("send_sms", payload, &EnqueueOptions::new());
+    /// assert!(matches!(refused, Err(Error::UnknownJobType(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::UnknownJobType`] when no host has registered it; [`Error::Payload`] for
@@ -269,6 +404,20 @@ impl Admin {
 
     /// [`Admin::enqueue_json`] for a job type no host has registered (yet): its run
     /// waits until one does.
+    ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, RunStatus};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// // No host has registered `resize_image` yet: the run waits for one that does.
+    /// let opts = EnqueueOptions::new().priority(80);
+    /// let id = admin.enqueue_json_any_type("resize_image", r#"{"id":7}"#, &opts)?.id;
+    /// let run = admin.run(id)?;
+    /// assert_eq!((run.status, run.priority), (RunStatus::Pending, 80));
+    /// assert!(admin.enqueue_json_any_type("resize_image", "{oops", &opts).is_err(), "not JSON");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Admin::enqueue_json`], without [`Error::UnknownJobType`].

@@ -69,6 +69,17 @@ impl Admin {
     /// Resumes claiming in every process sharing the database. Returns false when it
     /// was not paused.
     ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// admin.pause()?;
+    /// assert!(admin.resume()?);
+    /// assert!(!admin.resume()?, "it was not paused any more");
+    /// assert!(!admin.is_paused()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn resume(&self) -> Result<bool> {
@@ -88,6 +99,17 @@ impl Admin {
 
     /// Whether claiming is paused.
     ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// assert!(!admin.is_paused()?);
+    /// admin.pause()?;
+    /// assert!(admin.is_paused()?);
+    /// assert!(admin.figures()?.paused);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn is_paused(&self) -> Result<bool> {
@@ -95,6 +117,34 @@ impl Admin {
     }
 
     /// Task definitions by id, deleted ones too when `include_deleted`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, ScheduleSpec, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Poll;
+    /// # impl Perform for Poll {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Poll>()
+    /// #     .start()?;
+    /// scheduler.schedule("poll", Poll, ScheduleSpec::every(Duration::from_secs(3600)))?;
+    /// scheduler.unschedule("poll")?;
+    /// let admin = scheduler.admin();
+    /// assert!(admin.tasks(false)?.is_empty());
+    /// let all = admin.tasks(true)?;
+    /// assert_eq!(all[0].name, "poll");
+    /// assert!(all[0].deleted_at.is_some());
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Database errors.
@@ -104,6 +154,32 @@ impl Admin {
 
     /// The live task named `name`, if any.
     ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, Schedule, ScheduleSpec, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Poll;
+    /// # impl Perform for Poll {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Poll>()
+    /// #     .start()?;
+    /// scheduler.schedule("poll", Poll, ScheduleSpec::every(Duration::from_secs(3600)))?;
+    /// let task = scheduler.admin().task("poll")?.ok_or("no task named poll")?;
+    /// assert_eq!(task.job_type, "poll");
+    /// assert_eq!(task.schedule, Schedule::Interval(Duration::from_secs(3600)));
+    /// assert!(scheduler.admin().task("nope")?.is_none());
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn task(&self, name: &str) -> Result<Option<Task>> {
@@ -111,6 +187,31 @@ impl Admin {
     }
 
     /// Every live task that has a schedule.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, ScheduleSpec, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Poll;
+    /// # impl Perform for Poll {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Poll>()
+    /// #     .start()?;
+    /// scheduler.schedule("poll", Poll, ScheduleSpec::every(Duration::from_secs(3600)))?;
+    /// let schedules = scheduler.admin().schedules()?;
+    /// assert_eq!(schedules.len(), 1);
+    /// assert_eq!(schedules[0].name, "poll");
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Database errors.
@@ -125,6 +226,33 @@ impl Admin {
     /// The next `n` times `task` fires from now (none when it is disabled, deleted or
     /// has no schedule).
     ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, ScheduleSpec, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Poll;
+    /// # impl Perform for Poll {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Poll>()
+    /// #     .start()?;
+    /// # scheduler.schedule("poll", Poll, ScheduleSpec::every(Duration::from_secs(3600)))?;
+    /// let admin = scheduler.admin();
+    /// for task in admin.schedules()? {
+    ///     let times = admin.fire_times(&task, 2)?;
+    ///     assert_eq!(times[1] - times[0], runloom::time::Duration::hours(1));
+    /// }
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] for more than [`schedule::MAX_FIRE_TIMES`];
     /// [`Error::InvalidCron`] or [`Error::UnknownTimeZone`] for a definition this
@@ -137,6 +265,33 @@ impl Admin {
     }
 
     /// The next `n` times the schedule `name` fires.
+    ///
+    /// ```
+    /// # use runloom::{Job, JobContext, JobError, Perform, ScheduleSpec, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Report;
+    /// # impl Perform for Report {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Report>()
+    /// #     .start()?;
+    /// let spec = ScheduleSpec::cron("0 9 * * *").time_zone("Europe/Paris");
+    /// scheduler.schedule("morning", Report, spec)?;
+    /// let times = scheduler.admin().next_fire_times("morning", 2)?;
+    /// assert_eq!(times.len(), 2);
+    /// // 09:00 in Paris is 07:00 or 08:00 UTC, by the season.
+    /// assert!(times.iter().all(|t| t.minute() == 0 && (7..=8).contains(&t.hour())));
+    /// assert!(scheduler.admin().next_fire_times("nope", 2).is_err_and(|e| e.is_not_found()));
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::TaskNameNotFound`]; as [`Admin::fire_times`].
@@ -192,6 +347,34 @@ impl Admin {
     /// next occurrence the first fire time after this call (the disabled time is not
     /// caught up). The task as it is after (already enabled: unchanged).
     ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, ScheduleSpec, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Poll;
+    /// # impl Perform for Poll {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Poll>()
+    /// #     .start()?;
+    /// scheduler.schedule("poll", Poll, ScheduleSpec::every(Duration::from_secs(3600)))?;
+    /// let admin = scheduler.admin();
+    /// admin.disable_schedule("poll")?;
+    /// let task = admin.enable_schedule("poll")?;
+    /// assert!(task.enabled);
+    /// assert!(task.next_run_at.is_some());
+    /// assert!(admin.enable_schedule("nope").is_err_and(|e| e.is_not_found()));
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`Admin::disable_schedule`].
     pub fn enable_schedule(&self, name: &str) -> Result<Task> {
@@ -203,6 +386,33 @@ impl Admin {
     /// moved. The task's unique key holds as for any enqueue (an unfinished run holding
     /// it is returned, `created` false).
     ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, ScheduleSpec, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Backup;
+    /// # impl Perform for Backup {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # let host = Scheduler::builder().database(&path).register::<Backup>().start()?;
+    /// # host.schedule("backup", Backup, ScheduleSpec::cron("0 2 * * *"))?;
+    /// # host.shutdown(Duration::from_secs(5))?;
+    /// // A host schedules `backup` at 02:00; an operator wants one now.
+    /// let admin = runloom::Admin::open(&path)?;
+    /// let inserted = admin.trigger("backup")?;
+    /// assert!(inserted.created);
+    /// let task = admin.task("backup")?.ok_or("no task")?;
+    /// assert_eq!(admin.run(inserted.id)?.task_id, Some(task.id));
+    /// assert!(admin.trigger("nope").is_err_and(|e| e.is_not_found()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::TaskNameNotFound`]; database errors.
     pub fn trigger(&self, name: &str) -> Result<Inserted> {
@@ -210,6 +420,24 @@ impl Admin {
     }
 
     /// Scheduler instances with the runs each holds, offline ones too when `all`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Admin, Scheduler, WorkerStatus};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// let host = Scheduler::builder().database(&path).name("billing-1").start()?;
+    /// let live = host.admin().workers(false)?;
+    /// assert_eq!(live.len(), 1);
+    /// assert_eq!(live[0].worker.name, "billing-1");
+    /// assert!(!live[0].stale);
+    /// host.shutdown(Duration::from_secs(5))?;
+    ///
+    /// let admin = Admin::open(&path)?;
+    /// assert!(admin.workers(false)?.is_empty());
+    /// assert_eq!(admin.workers(true)?[0].worker.status, WorkerStatus::Offline);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Database errors.
@@ -239,6 +467,21 @@ impl Admin {
 
     /// Runs in each status.
     ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, RunStatus};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let first = admin.enqueue_json_any_type("report", "{}", &EnqueueOptions::new())?.id;
+    /// admin.enqueue_json_any_type("report", "{}", &EnqueueOptions::new())?;
+    /// admin.cancel(first, "not needed")?;
+    /// let counts = admin.counts()?;
+    /// assert_eq!((counts.pending, counts.cancelled), (1, 1));
+    /// assert_eq!(counts.get(RunStatus::Pending), 1);
+    /// assert_eq!(counts.total(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn counts(&self) -> Result<StatusCounts> {
@@ -247,6 +490,19 @@ impl Admin {
 
     /// Whether the system is healthy, in one row.
     ///
+    /// ```
+    /// # use runloom::EnqueueOptions;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// admin.enqueue_json_any_type("report", "{}", &EnqueueOptions::new())?;
+    /// let health = admin.health()?;
+    /// assert_eq!(health.live_workers, 0, "no host runs on this database");
+    /// assert_eq!(health.pending, 1);
+    /// assert!(!health.paused);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// Database errors.
     pub fn health(&self) -> Result<Health> {
@@ -254,6 +510,34 @@ impl Admin {
     }
 
     /// Every figure of `runloom stats`, in one snapshot.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Report;
+    /// # impl Perform for Report {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Report>()
+    /// #     .start()?;
+    /// let ids: Vec<_> = scheduler.enqueue_many([Report, Report])?.iter().map(|r| r.id).collect();
+    /// scheduler.wait_all(&ids, Duration::from_secs(10))?;
+    /// let figures = scheduler.admin().figures()?;
+    /// assert_eq!(figures.counts.completed, 2);
+    /// assert_eq!(figures.last_hour.completed_last_hour, 2);
+    /// let report = figures.per_task.iter().find(|t| t.job_type == "report").ok_or("no row")?;
+    /// assert_eq!(report.completed, 2);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Database errors.
@@ -273,6 +557,19 @@ impl Admin {
     /// service, recorded in `system_state` like the maintenance thread's. Workers are
     /// judged by the limits each recorded itself; runs taken back from dead workers
     /// back off by this handle's retry policy.
+    ///
+    /// ```
+    /// # use runloom::Service;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let report = admin.run_maintenance(None)?;
+    /// let ran: Vec<Service> = report.passes.iter().map(|p| p.service).collect();
+    /// assert_eq!(ran, Service::ALL);
+    /// let one = admin.run_maintenance(Some(Service::RunRetention))?;
+    /// assert_eq!(one.passes.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Database errors (services that ran before the error keep their effect).
@@ -294,6 +591,20 @@ impl Admin {
 
     /// The last pass of each maintenance service, from any process, as recorded in
     /// `system_state`: `(service, JSON of its PassReport)`.
+    ///
+    /// ```
+    /// # use runloom::Service;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// assert!(admin.maintenance_history()?.is_empty());
+    /// admin.run_maintenance(Some(Service::TokenPurge))?;
+    /// let history = admin.maintenance_history()?;
+    /// assert_eq!(history.len(), 1);
+    /// assert_eq!(history[0].0, Service::TokenPurge);
+    /// assert!(history[0].1.contains(r#""service":"tokens""#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// Database errors.
