@@ -66,6 +66,36 @@ impl JobContext {
     /// [`JobContext::enqueue_on_completion`] with options (a delay, a priority, a
     /// unique key …).
     ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use runloom::{EnqueueOptions, Job, JobContext, JobError, ManualClock, Perform};
+    /// use runloom::{testing::TestContext, time::macros::datetime};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct SignUp {
+    ///     user: u64,
+    /// }
+    /// #[derive(Serialize, Deserialize, Job, PartialEq, Debug)]
+    /// struct Nudge {
+    ///     user: u64,
+    /// }
+    /// impl Perform for SignUp {
+    ///     type Output = ();
+    ///     fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+    ///         let tomorrow = EnqueueOptions::new().delay(Duration::from_secs(24 * 3600));
+    ///         ctx.enqueue_on_completion_with(Nudge { user: self.user }, tomorrow)
+    ///     }
+    /// }
+    ///
+    /// let now = datetime!(2026-01-01 9:00 UTC);
+    /// let test = TestContext::new().clock(Arc::new(ManualClock::new(now)));
+    /// let done = test.perform(&SignUp { user: 7 })?;
+    /// assert_eq!(done.enqueued::<Nudge>()?, [Nudge { user: 7 }]);
+    /// assert_eq!(done.delay_of::<Nudge>(now), Some(Duration::from_secs(24 * 3600)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`JobContext::enqueue_on_completion`].
     pub fn enqueue_on_completion_with<J: Job>(

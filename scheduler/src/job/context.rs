@@ -98,48 +98,225 @@ impl fmt::Debug for JobContext {
 
 impl JobContext {
     /// The run being executed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, RunId, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct WhoAmI;
+    /// impl Perform for WhoAmI {
+    ///     type Output = RunId;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<RunId, JobError> {
+    ///         Ok(ctx.run_id())
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<WhoAmI>()
+    /// #     .start()?;
+    /// let id = scheduler.enqueue(WhoAmI)?.id;
+    /// assert_eq!(scheduler.wait(id, Duration::from_secs(10))?.result::<RunId>()?, id);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn run_id(&self) -> RunId {
         self.attempt.run
     }
 
     /// The job type's name.
+    ///
+    /// ```
+    /// use runloom::{Job, JobContext, JobError, Perform, testing::TestContext};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct SendInvoice;
+    /// impl Perform for SendInvoice {
+    ///     type Output = String;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
+    ///         Ok(format!("{} ran", ctx.job_type()))
+    ///     }
+    /// }
+    ///
+    /// let done = TestContext::new().perform(&SendInvoice)?;
+    /// assert_eq!(done.result.ok().as_deref(), Some("send_invoice ran"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn job_type(&self) -> &str {
         &self.job_type
     }
 
     /// This attempt's number: 1 for the first.
+    ///
+    /// ```
+    /// use runloom::{Job, JobContext, JobError, Perform, testing::TestContext};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Fetch;
+    /// impl Perform for Fetch {
+    ///     type Output = u32;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
+    ///         if ctx.attempt() == 1 {
+    ///             return Err(JobError::retry("the cache is cold"));
+    ///         }
+    ///         Ok(ctx.attempt())
+    ///     }
+    /// }
+    ///
+    /// assert!(TestContext::new().attempt(1, 3).perform(&Fetch)?.result.is_err());
+    /// assert_eq!(TestContext::new().attempt(2, 3).perform(&Fetch)?.result.ok(), Some(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn attempt(&self) -> u32 {
         self.number
     }
 
     /// Attempts allowed for the run.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{EnqueueOptions, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// #[job(max_attempts = 5)]
+    /// struct Charge;
+    /// impl Perform for Charge {
+    ///     type Output = u32;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
+    ///         Ok(ctx.max_attempts())
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Charge>()
+    /// #     .start()?;
+    /// let id = scheduler.enqueue(Charge)?.id; // the job type's default
+    /// assert_eq!(scheduler.wait(id, Duration::from_secs(10))?.result::<u32>()?, 5);
+    /// let id = scheduler.enqueue_with(Charge, EnqueueOptions::new().max_attempts(2))?.id;
+    /// assert_eq!(scheduler.wait(id, Duration::from_secs(10))?.result::<u32>()?, 2);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
     /// True when a failure of this attempt fails the run for good.
+    ///
+    /// ```
+    /// use runloom::{Job, JobContext, JobError, Perform, testing::TestContext};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct SendSms;
+    /// impl Perform for SendSms {
+    ///     type Output = String;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
+    ///         if ctx.is_last_attempt() {
+    ///             return Ok("sent by email instead".into()); // the fallback, once
+    ///         }
+    ///         Err(JobError::retry("the SMS gateway is down"))
+    ///     }
+    /// }
+    ///
+    /// assert!(TestContext::new().attempt(1, 3).perform(&SendSms)?.result.is_err());
+    /// let last = TestContext::new().attempt(3, 3).perform(&SendSms)?;
+    /// assert_eq!(last.result.ok().as_deref(), Some("sent by email instead"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_last_attempt(&self) -> bool {
         self.number >= self.max_attempts
     }
 
     /// When the run was due.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{EnqueueOptions, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use runloom::time::macros::datetime;
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct DailyReport;
+    /// impl Perform for DailyReport {
+    ///     type Output = i64;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<i64, JobError> {
+    ///         Ok(ctx.scheduled_at().unix_timestamp()) // the day it reports on, however late
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<DailyReport>()
+    /// #     .start()?;
+    /// let due = datetime!(2024-06-01 0:00 UTC); // in the past: it runs at once
+    /// let id = scheduler.enqueue_with(DailyReport, EnqueueOptions::new().at(due))?.id;
+    /// let run = scheduler.wait(id, Duration::from_secs(10))?;
+    /// assert_eq!(run.result::<i64>()?, due.unix_timestamp());
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn scheduled_at(&self) -> OffsetDateTime {
         self.scheduled_at
     }
 
     /// When this attempt times out, if the run has a timeout.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use runloom::{Job, JobContext, JobError, Perform, testing::TestContext};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// #[job(timeout = "30s")]
+    /// struct Render;
+    /// impl Perform for Render {
+    ///     type Output = bool;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<bool, JobError> {
+    ///         let deadline = ctx.deadline().ok_or("no timeout")?;
+    ///         // Whether the slow path (10 s) would end before the timeout.
+    ///         Ok(Instant::now() + Duration::from_secs(10) < deadline)
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(TestContext::new().perform(&Render)?.result.ok(), Some(true));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
 
     /// Time left before the timeout, if the run has one (zero once past it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::{Job, JobContext, JobError, Perform, testing::TestContext};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// #[job(timeout = "60s")]
+    /// struct Crawl;
+    /// impl Perform for Crawl {
+    ///     type Output = Option<Duration>;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<Option<Duration>, JobError> {
+    ///         Ok(ctx.time_left())
+    ///     }
+    /// }
+    ///
+    /// let left = TestContext::new().perform(&Crawl)?.result.ok().flatten().ok_or("no timeout")?;
+    /// assert!(left <= Duration::from_secs(60) && left > Duration::from_secs(50));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn time_left(&self) -> Option<Duration> {
         self.deadline
@@ -150,6 +327,37 @@ impl JobContext {
     /// other run (in any database): pass it to external systems (payment, email, HTTP
     /// APIs with idempotency support) so that a run executed twice (after a crash or a
     /// lost lease) has its effect once.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Charge;
+    /// impl Perform for Charge {
+    ///     type Output = String;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<String, JobError> {
+    ///         let key = ctx.idempotency_key().to_owned(); // the payment API's Idempotency-Key
+    ///         if ctx.attempt() == 1 {
+    ///             // The response was lost: try again, with the same key.
+    ///             return Err(JobError::retry_after(Duration::ZERO, key));
+    ///         }
+    ///         Ok(key)
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Charge>()
+    /// #     .start()?;
+    /// let run = scheduler.wait(scheduler.enqueue(Charge)?.id, Duration::from_secs(10))?;
+    /// let key = run.result::<String>()?;
+    /// assert_eq!(run.errors[0].message, key, "the same key on every attempt");
+    /// let other = scheduler.wait(scheduler.enqueue(Charge)?.id, Duration::from_secs(10))?;
+    /// assert_ne!(other.result::<String>()?, key, "another run, another key");
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn idempotency_key(&self) -> &str {
         &self.idempotency_key
@@ -157,12 +365,65 @@ impl JobContext {
 
     /// True once the job should stop: the run was cancelled, timed out, lost its lease,
     /// or the scheduler is shutting down. Long jobs should check it between steps.
+    ///
+    /// ```
+    /// use runloom::{CancelReason, Job, JobContext, JobError, Perform, testing::TestContext};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Export {
+    ///     pages: u32,
+    /// }
+    /// impl Perform for Export {
+    ///     type Output = u32;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
+    ///         let mut exported = 0;
+    ///         while exported < self.pages && !ctx.is_cancelled() {
+    ///             exported += 1; // one page
+    ///         }
+    ///         Ok(exported)
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(TestContext::new().perform(&Export { pages: 10 })?.result.ok(), Some(10));
+    /// let stopped = TestContext::new().cancelled(CancelReason::Shutdown);
+    /// assert_eq!(stopped.perform(&Export { pages: 10 })?.result.ok(), Some(0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_set()
     }
 
     /// Why the job should stop, if it should.
+    ///
+    /// ```
+    /// use runloom::{CancelReason, Job, JobContext, JobError, JobErrorKind, Perform};
+    /// use runloom::testing::TestContext;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Export;
+    /// impl Perform for Export {
+    ///     type Output = ();
+    ///     fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+    ///         match ctx.cancel_reason() {
+    ///             None => Ok(()),
+    ///             // Interrupted by a shutdown: to be tried again, not cancelled.
+    ///             Some(CancelReason::Shutdown) => Err(JobError::retry("interrupted")),
+    ///             Some(reason) => Err(JobError::cancel(reason.to_string())),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let kind = |reason| -> Result<_, runloom::Error> {
+    ///     let done = TestContext::new().cancelled(reason).perform(&Export)?;
+    ///     Ok(done.result.err().map(|e| e.kind()))
+    /// };
+    /// assert_eq!(kind(CancelReason::Shutdown)?, Some(JobErrorKind::Retry));
+    /// assert_eq!(kind(CancelReason::Requested)?, Some(JobErrorKind::Cancel));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn cancel_reason(&self) -> Option<CancelReason> {
         self.cancel.reason()
@@ -170,6 +431,31 @@ impl JobContext {
 
     /// `Err` once the job should stop, so a job can write `ctx.check_cancelled()?;`
     /// between steps.
+    ///
+    /// ```
+    /// use runloom::{CancelReason, Job, JobContext, JobError, JobErrorKind, Perform};
+    /// use runloom::testing::TestContext;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct CopyTables;
+    /// impl Perform for CopyTables {
+    ///     type Output = u32;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<u32, JobError> {
+    ///         let mut copied = 0;
+    ///         for _table in ["users", "orders", "invoices"] {
+    ///             ctx.check_cancelled()?; // between tables, never in the middle of one
+    ///             copied += 1;
+    ///         }
+    ///         Ok(copied)
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(TestContext::new().perform(&CopyTables)?.result.ok(), Some(3));
+    /// let stopped = TestContext::new().cancelled(CancelReason::Requested).perform(&CopyTables)?;
+    /// assert_eq!(stopped.result.err().map(|e| e.kind()), Some(JobErrorKind::Cancel));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// A cancelling [`JobError`] naming the reason.
@@ -389,6 +675,51 @@ impl JobContext {
     /// The runs this run waited for (its upstream), oldest first, each as it ended:
     /// its status and, when it completed, its result ([`crate::Run::result`]).
     ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, OnUpstreamFailure, Perform, RunStatus};
+    /// # use runloom::Scheduler;
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Shard(u32);
+    /// impl Perform for Shard {
+    ///     type Output = u32;
+    ///     fn perform(&self, _: &JobContext) -> Result<u32, JobError> {
+    ///         if self.0 == 2 {
+    ///             return Err(JobError::fail("disk full"));
+    ///         }
+    ///         Ok(self.0)
+    ///     }
+    /// }
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Summary;
+    /// impl Perform for Summary {
+    ///     type Output = (usize, usize);
+    ///     fn perform(&self, ctx: &JobContext) -> Result<(usize, usize), JobError> {
+    ///         let runs = ctx.upstream()?;
+    ///         let failed = runs.iter().filter(|r| r.status == RunStatus::Failed).count();
+    ///         Ok((runs.len(), failed))
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Shard>()
+    /// #     .register::<Summary>()
+    /// #     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// let summary = batch.add(Summary)?;
+    /// for n in 1..=3 {
+    ///     let shard = batch.add(Shard(n))?;
+    ///     batch.depends_on_with(summary, shard, OnUpstreamFailure::Run)?; // runs in any case
+    /// }
+    /// let runs = batch.submit()?;
+    /// let done = scheduler.wait(runs[0].id, Duration::from_secs(10))?;
+    /// assert_eq!(done.result::<(usize, usize)>()?, (3, 1));
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// A retryable failure when the database could not be read.
     pub fn upstream(&self) -> Result<Vec<crate::Run>, JobError> {
@@ -412,6 +743,34 @@ impl JobContext {
 
     /// The results of the completed upstream runs of job type `J`, oldest first (a
     /// fan-in reads every branch's output this way), typed as `J`'s output.
+    ///
+    /// ```
+    /// use runloom::{Job, JobContext, JobError, Perform, testing::TestContext};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct CountWords(String);
+    /// impl Perform for CountWords {
+    ///     type Output = usize;
+    ///     fn perform(&self, _: &JobContext) -> Result<usize, JobError> {
+    ///         Ok(self.0.split_whitespace().count())
+    ///     }
+    /// }
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Total;
+    /// impl Perform for Total {
+    ///     type Output = usize;
+    ///     fn perform(&self, ctx: &JobContext) -> Result<usize, JobError> {
+    ///         Ok(ctx.upstream_results::<CountWords>()?.iter().sum())
+    ///     }
+    /// }
+    ///
+    /// let test = TestContext::new()
+    ///     .upstream(&CountWords("a b".into()), &2)
+    ///     .upstream(&CountWords("c d e".into()), &3);
+    /// assert_eq!(test.perform(&Total)?.result.ok(), Some(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// A retryable failure when the database could not be read; a permanent one when a
@@ -497,6 +856,36 @@ impl JobContext {
     }
 
     /// Sleeps for `duration`, waking early when the job should stop.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{CancelOutcome, Event, Job, JobContext, JobError, Perform, RunStatus};
+    /// # use runloom::Scheduler;
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Watch;
+    /// impl Perform for Watch {
+    ///     type Output = ();
+    ///     fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+    ///         loop {
+    ///             ctx.sleep(Duration::from_secs(3600))?; // until the next check, or a cancel
+    ///         }
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Watch>()
+    /// #     .start()?;
+    /// let events = scheduler.subscribe(16);
+    /// let id = scheduler.enqueue(Watch)?.id;
+    /// while !matches!(events.recv_timeout(Duration::from_secs(10))?, Event::Started { .. }) {}
+    /// assert_eq!(scheduler.cancel(id)?, CancelOutcome::Requested);
+    /// let run = scheduler.wait(id, Duration::from_secs(10))?; // woken at once, not in an hour
+    /// assert_eq!(run.status, RunStatus::Cancelled);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`JobContext::check_cancelled`] when woken by a cancellation.
