@@ -130,6 +130,18 @@ impl Default for SchedulerBuilder {
 
 impl SchedulerBuilder {
     /// A builder with every default.
+    ///
+    /// ```
+    /// use runloom::{DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_LEASE_DURATION, SchedulerBuilder};
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = SchedulerBuilder::new().database(dir.path().join("jobs.db")).start()?;
+    /// let me = &scheduler.admin().workers(false)?[0].worker;
+    /// assert_eq!(me.lease_duration, Some(DEFAULT_LEASE_DURATION));
+    /// assert_eq!(me.heartbeat_interval, Some(DEFAULT_HEARTBEAT_INTERVAL));
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         SchedulerBuilder {
@@ -163,6 +175,15 @@ impl SchedulerBuilder {
 
     /// The database file. Defaults to [`DEFAULT_DATABASE`] (`scheduler.db` in the
     /// working directory); created with its folders when missing.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("data").join("jobs.db");
+    /// let scheduler = runloom::Scheduler::builder().database(&path).start()?;
+    /// assert!(path.exists(), "created, with its folder");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn database(mut self, path: impl Into<PathBuf>) -> Self {
         self.store = rebuild_store(StoreOptions::file(path), &self.store);
@@ -193,6 +214,15 @@ impl SchedulerBuilder {
     }
 
     /// [`SchedulerBuilder::postgres`] with the pool's settings.
+    ///
+    /// ```no_run
+    /// use runloom::postgres::PgOptions;
+    ///
+    /// let pool = PgOptions::new("postgres://jobs@db.internal/jobs").max_connections(8);
+    /// let scheduler = runloom::Scheduler::builder().postgres_options(pool).start()?;
+    /// # let _ = scheduler;
+    /// # Ok::<(), runloom::Error>(())
+    /// ```
     #[cfg(feature = "postgres")]
     #[must_use]
     pub fn postgres_options(mut self, options: crate::store::postgres::PgOptions) -> Self {
@@ -203,6 +233,25 @@ impl SchedulerBuilder {
 
     /// A private in-memory database instead of a file, for tests where a file adds
     /// nothing. Nothing survives the scheduler, and no other process can share it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Hello;
+    /// # impl Perform for Hello {
+    /// #     type Output = String;
+    /// #     fn perform(&self, _: &JobContext) -> Result<String, JobError> {
+    /// #         Ok("hello".into())
+    /// #     }
+    /// # }
+    /// let scheduler = Scheduler::builder().in_memory().register::<Hello>().start()?;
+    /// let id = scheduler.enqueue(Hello)?.id;
+    /// assert_eq!(scheduler.wait(id, Duration::from_secs(10))?.result::<String>()?, "hello");
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn in_memory(mut self) -> Self {
         self.store = rebuild_store(StoreOptions::memory(), &self.store);
@@ -216,6 +265,19 @@ impl SchedulerBuilder {
 
     /// Number of worker threads (1 to 1024). Defaults to the machine's available
     /// parallelism (at most 64).
+    ///
+    /// ```
+    /// # use runloom::Scheduler;
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .worker_threads(2)
+    ///     .start()?;
+    /// assert_eq!(scheduler.admin().workers(false)?[0].worker.threads, 2);
+    /// assert!(Scheduler::builder().in_memory().worker_threads(0).start().is_err());
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = Some(n);
@@ -232,6 +294,21 @@ impl SchedulerBuilder {
     /// jobs longer than a write). Short jobs get big batches; long ones never wait in
     /// this instance's queue when another process could run them. Set, it holds up to
     /// `n` whatever the jobs take. At least the worker threads.
+    ///
+    /// ```
+    /// # use runloom::Scheduler;
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .worker_threads(4)
+    ///     .max_in_flight(8) // four running, four waiting at most
+    ///     .start()?;
+    /// assert!(scheduler.stats()?.in_flight <= 8);
+    /// let fewer = Scheduler::builder().in_memory().worker_threads(4).max_in_flight(2).start();
+    /// assert!(fewer.is_err(), "at least the worker threads");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn max_in_flight(mut self, n: usize) -> Self {
         self.max_in_flight = Some(n);
@@ -241,6 +318,23 @@ impl SchedulerBuilder {
     /// How long a claim is valid without a heartbeat. A run whose process dies is taken
     /// back by another process once its lease expires. Defaults to
     /// [`DEFAULT_LEASE_DURATION`] (30 s); at least 100 ms.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::Scheduler;
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .lease_duration(Duration::from_secs(10))
+    ///     .heartbeat_interval(Duration::from_secs(2))
+    ///     .start()?;
+    /// let me = &scheduler.admin().workers(false)?[0].worker;
+    /// assert_eq!(me.lease_duration, Some(Duration::from_secs(10)));
+    /// let short = Scheduler::builder().in_memory().lease_duration(Duration::from_millis(50));
+    /// assert!(short.start().is_err(), "at least 100 ms");
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn lease_duration(mut self, d: Duration) -> Self {
         self.lease_duration = d;
@@ -250,6 +344,25 @@ impl SchedulerBuilder {
     /// How often this instance renews its leases and its `workers` row. Defaults to
     /// [`DEFAULT_HEARTBEAT_INTERVAL`] (5 s); must be at most half the lease duration, so
     /// one late heartbeat never loses a lease.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::Scheduler;
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .heartbeat_interval(Duration::from_secs(1))
+    ///     .start()?;
+    /// let me = &scheduler.admin().workers(false)?[0].worker;
+    /// assert_eq!(me.heartbeat_interval, Some(Duration::from_secs(1)));
+    /// let late = Scheduler::builder()
+    ///     .in_memory()
+    ///     .lease_duration(Duration::from_secs(10))
+    ///     .heartbeat_interval(Duration::from_secs(6)); // more than half the lease
+    /// assert!(late.start().is_err());
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn heartbeat_interval(mut self, d: Duration) -> Self {
         self.heartbeat_interval = d;
@@ -259,6 +372,35 @@ impl SchedulerBuilder {
     /// How often an idle dispatcher looks for work written by other processes (work
     /// enqueued by this process wakes it at once). Defaults to
     /// [`DEFAULT_POLL_INTERVAL`] (500 ms); 1 ms to 60 s.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Admin, EnqueueOptions, Job, JobContext, JobError, Perform, RunStatus};
+    /// # use runloom::Scheduler;
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Hello;
+    /// # impl Perform for Hello {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// let scheduler = Scheduler::builder()
+    ///     .database(&path)
+    ///     .poll_interval(Duration::from_millis(50))
+    ///     .register::<Hello>()
+    ///     .start()?;
+    /// // Enqueued by another tool, which cannot wake this process: found at the next look.
+    /// let id = Admin::open(&path)?.enqueue_json("hello", "null", &EnqueueOptions::new())?.id;
+    /// assert_eq!(scheduler.wait(id, Duration::from_secs(10))?.status, RunStatus::Completed);
+    /// let lazy = Scheduler::builder().in_memory().poll_interval(Duration::from_secs(120));
+    /// assert!(lazy.start().is_err(), "1 ms to 60 s");
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn poll_interval(mut self, d: Duration) -> Self {
         self.poll_interval = d;
@@ -267,6 +409,37 @@ impl SchedulerBuilder {
 
     /// The grace period of the shutdown that dropping the handle starts. Defaults to
     /// [`DEFAULT_SHUTDOWN_GRACE`] (10 s).
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use runloom::{Admin, Event, Job, JobContext, JobError, Perform, RunStatus, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Watch;
+    /// impl Perform for Watch {
+    ///     type Output = ();
+    ///     fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+    ///         ctx.sleep(Duration::from_secs(3600)) // an hour, unless asked to stop
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// let scheduler = Scheduler::builder()
+    ///     .database(&path)
+    ///     .shutdown_grace(Duration::from_millis(200))
+    ///     .register::<Watch>()
+    ///     .start()?;
+    /// let events = scheduler.subscribe(16);
+    /// let id = scheduler.enqueue(Watch)?.id;
+    /// while !matches!(events.recv_timeout(Duration::from_secs(10))?, Event::Started { .. }) {}
+    /// let dropped = Instant::now();
+    /// drop(scheduler); // the job gets 200 ms to finish, then is asked to stop
+    /// assert!(dropped.elapsed() < Duration::from_secs(5));
+    /// let run = Admin::open(&path)?.run(id)?;
+    /// assert_eq!(run.status, RunStatus::Pending, "handed back for another process");
+    /// assert_eq!(run.attempt, 0, "the interrupted attempt is not counted");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn shutdown_grace(mut self, d: Duration) -> Self {
         self.shutdown_grace = d;
@@ -275,6 +448,30 @@ impl SchedulerBuilder {
 
     /// Durability of commits. Defaults to [`Synchronous::Normal`] (survives process
     /// crashes; `Full` also survives power loss, slower).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, RunStatus, Scheduler, Synchronous};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Payment;
+    /// # impl Perform for Payment {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .synchronous(Synchronous::Full) // every commit survives a power loss
+    ///     .register::<Payment>()
+    ///     .start()?;
+    /// let id = scheduler.enqueue(Payment)?.id;
+    /// assert_eq!(scheduler.wait(id, Duration::from_secs(10))?.status, RunStatus::Completed);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn synchronous(mut self, s: Synchronous) -> Self {
         self.store = self.store.synchronous(s);
@@ -282,6 +479,38 @@ impl SchedulerBuilder {
     }
 
     /// How long a statement waits for another process's write lock. Defaults to 5 s.
+    ///
+    /// ```
+    /// # use std::time::{Duration, Instant};
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Hello;
+    /// # impl Perform for Hello {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// let scheduler = Scheduler::builder()
+    ///     .database(&path)
+    ///     .busy_timeout(Duration::from_millis(200))
+    ///     .register::<Hello>()
+    ///     .start()?;
+    /// // Another process holds the write lock for longer than that.
+    /// let other = rusqlite::Connection::open(&path)?;
+    /// other.execute_batch("BEGIN IMMEDIATE")?;
+    /// let started = Instant::now();
+    /// let err = scheduler.enqueue(Hello).err().ok_or("the enqueue should have waited in vain")?;
+    /// assert!(err.is_busy());
+    /// assert!(started.elapsed() < Duration::from_secs(5));
+    /// other.execute_batch("ROLLBACK")?;
+    /// assert!(scheduler.enqueue(Hello)?.created);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn busy_timeout(mut self, d: Duration) -> Self {
         self.store = self.store.busy_timeout(d);
@@ -293,6 +522,33 @@ impl SchedulerBuilder {
     /// outcomes wait in memory, and both go through again once maintenance frees space
     /// (space freed by deleting rows is used again). Defaults to no limit; a file
     /// already larger keeps its size.
+    ///
+    /// ```
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Archive {
+    /// #     blob: String,
+    /// # }
+    /// # impl Perform for Archive {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .max_database_size(1024 * 1024) // 1 MiB
+    ///     .register::<Archive>()
+    ///     .start()?;
+    /// scheduler.pause()?; // keep every run, so the file fills up
+    /// let blob = "x".repeat(200 * 1024);
+    /// let refused = (0..20).find_map(|_| scheduler.enqueue(Archive { blob: blob.clone() }).err());
+    /// assert!(refused.is_some_and(|e| e.is_disk_full()));
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn max_database_size(mut self, bytes: u64) -> Self {
         self.store = self.store.max_size(bytes);
@@ -304,6 +560,23 @@ impl SchedulerBuilder {
     /// then checks the header, the file's length and the schema, and damage elsewhere
     /// is reported by the statement that reads it ([`Error::is_corrupt`]). The full
     /// check reads the whole file: about 2 s for 100 MB on a small machine.
+    ///
+    /// ```
+    /// # use std::{io::{Seek, SeekFrom, Write}, time::Duration};
+    /// # use runloom::{Error, Scheduler};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("jobs.db");
+    /// # Scheduler::builder().database(&path).start()?.shutdown(Duration::from_secs(5))?;
+    /// # let len = std::fs::metadata(&path)?.len();
+    /// # let mut file = std::fs::OpenOptions::new().write(true).open(&path)?;
+    /// # file.seek(SeekFrom::Start(len - 4096))?;
+    /// # file.write_all(&[0xAB; 4096])?;
+    /// # drop(file);
+    /// // The last page of the file was damaged.
+    /// let checked = Scheduler::builder().database(&path).verify_integrity_at_open(true).start();
+    /// assert!(matches!(checked, Err(Error::Corrupt { .. })), "refused at start");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn verify_integrity_at_open(mut self, verify: bool) -> Self {
         self.store = self.store.verify_integrity(verify);
@@ -312,6 +585,32 @@ impl SchedulerBuilder {
 
     /// Largest payload (serialized JSON) accepted at enqueue. Defaults to
     /// [`DEFAULT_MAX_PAYLOAD_BYTES`] (256 KiB).
+    ///
+    /// ```
+    /// # use runloom::{Error, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Note {
+    /// #     text: String,
+    /// # }
+    /// # impl Perform for Note {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .max_payload_bytes(64)
+    ///     .register::<Note>()
+    ///     .start()?;
+    /// assert!(scheduler.enqueue(Note { text: "short".into() })?.created);
+    /// let long = scheduler.enqueue(Note { text: "x".repeat(100) });
+    /// assert!(matches!(long, Err(Error::PayloadTooLarge { limit: 64, .. })));
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn max_payload_bytes(mut self, n: usize) -> Self {
         self.max_payload_bytes = n;
@@ -322,6 +621,39 @@ impl SchedulerBuilder {
     /// ([`ExponentialBackoff`]), whatever the backoff computes. Defaults to
     /// [`DEFAULT_MAX_BACKOFF`] (24 h). Ignored when a [`SchedulerBuilder::retry_policy`]
     /// is set.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Event, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use runloom::time::{Duration as Span, OffsetDateTime};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// #[job(backoff = "1h")]
+    /// struct Sync;
+    /// # impl Perform for Sync {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Err(JobError::retry("the remote is down"))
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .max_backoff(Duration::from_secs(5))
+    ///     .register::<Sync>()
+    ///     .start()?;
+    /// let events = scheduler.subscribe(16);
+    /// let failed_at = OffsetDateTime::now_utc();
+    /// scheduler.enqueue(Sync)?;
+    /// let retry_at = loop {
+    ///     if let Event::Retried { retry_at, .. } = events.recv_timeout(Duration::from_secs(10))? {
+    ///         break retry_at;
+    ///     }
+    /// };
+    /// assert!(retry_at < failed_at + Span::seconds(10), "capped at 5 s, not the hour asked for");
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn max_backoff(mut self, d: Duration) -> Self {
         self.max_backoff = d;
@@ -365,6 +697,25 @@ impl SchedulerBuilder {
     /// Accept enqueues of job types this binary does not register (by name, with a JSON
     /// payload), for several binaries sharing one database, each running its own types.
     /// Defaults to false: an unknown type is refused at enqueue.
+    ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, Error, Scheduler};
+    /// # let dir = tempfile::tempdir()?;
+    /// // This binary registers no job type; another binary sharing the database runs `resize`.
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .allow_foreign_job_types(true)
+    ///     .start()?;
+    /// let payload = r#"{"image": 7}"#;
+    /// assert!(scheduler.enqueue_json("resize", payload, EnqueueOptions::new())?.created);
+    ///
+    /// let strict = Scheduler::builder().in_memory().start()?;
+    /// let refused = strict.enqueue_json("resize", payload, EnqueueOptions::new());
+    /// assert!(matches!(refused, Err(Error::UnknownJobType(_))));
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # strict.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn allow_foreign_job_types(mut self, allow: bool) -> Self {
         self.allow_foreign_job_types = allow;
@@ -374,6 +725,35 @@ impl SchedulerBuilder {
     /// Limits on dependency graphs: most upstream runs per run (fan-in, default
     /// 10 000) and most jobs or edges per batch (default 100 000). Graphs over them are
     /// refused with [`Error::DependencyLimit`] and nothing is written.
+    ///
+    /// ```
+    /// # use runloom::{DependencyLimits, Error, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Step(u32);
+    /// # impl Perform for Step {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .dependency_limits(DependencyLimits::default().max_fan_in(2))
+    ///     .register::<Step>()
+    ///     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// let last = batch.add(Step(0))?;
+    /// for n in 1..=3 {
+    ///     let upstream = batch.add(Step(n))?;
+    ///     batch.depends_on(last, upstream)?;
+    /// }
+    /// assert!(matches!(batch.submit(), Err(Error::DependencyLimit { max: 2, actual: 3, .. })));
+    /// assert_eq!(scheduler.stats()?.counts.total(), 0, "nothing was written");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn dependency_limits(mut self, limits: DependencyLimits) -> Self {
         self.dependency_limits = limits;
@@ -383,6 +763,34 @@ impl SchedulerBuilder {
     /// How late a schedule's occurrence may be before it counts as missed and its
     /// schedule's misfire policy decides. Defaults to
     /// [`crate::schedule::DEFAULT_MISFIRE_THRESHOLD`] (5 s).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, MisfirePolicy, Perform, ScheduleSpec, Scheduler};
+    /// # use runloom::testing::TestScheduler;
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Tick;
+    /// # impl Perform for Tick {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// let ran_after_ten_minutes_down = |threshold| -> Result<u64, runloom::Error> {
+    ///     let builder = Scheduler::builder().misfire_threshold(threshold).register::<Tick>();
+    ///     let test = TestScheduler::start(builder)?; // on a manual clock
+    ///     let spec = ScheduleSpec::every(Duration::from_secs(60)).misfire(MisfirePolicy::Skip);
+    ///     test.schedule("tick", Tick, spec)?;
+    ///     test.advance(Duration::from_secs(600));
+    ///     Ok(test.drain()?.completed)
+    /// };
+    /// // Ten minutes late is within an hour: on time, every occurrence runs.
+    /// assert_eq!(ran_after_ten_minutes_down(Duration::from_secs(3600))?, 10);
+    /// // Past 5 s they were missed and skipped: only the one due now runs.
+    /// assert_eq!(ran_after_ten_minutes_down(Duration::from_secs(5))?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn misfire_threshold(mut self, d: Duration) -> Self {
         self.misfire_threshold = d;
@@ -390,6 +798,22 @@ impl SchedulerBuilder {
     }
 
     /// The maintenance thread's settings. Defaults to [`MaintenanceConfig::default`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{MaintenanceConfig, Scheduler};
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .maintenance(MaintenanceConfig::default().stale_worker_after(Duration::from_secs(120)))
+    ///     .start()?;
+    /// let me = &scheduler.admin().workers(false)?[0].worker;
+    /// assert_eq!(me.stale_after, Some(Duration::from_secs(120)), "its promise to the others");
+    /// let too_soon = MaintenanceConfig::default().stale_worker_after(Duration::from_secs(1));
+    /// assert!(Scheduler::builder().in_memory().maintenance(too_soon).start().is_err());
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn maintenance(mut self, config: MaintenanceConfig) -> Self {
         self.maintenance = config;
@@ -402,6 +826,37 @@ impl SchedulerBuilder {
     /// Leases and heartbeats are judged by the host's monotonic clock instead
     /// ([`crate::clock::HostInstant`]), which this clock does not move: a wall clock
     /// that jumps never takes a live run.
+    ///
+    /// ```
+    /// # use std::{sync::Arc, time::Duration};
+    /// # use runloom::{EnqueueOptions, Job, JobContext, JobError, ManualClock, Perform, RunStatus};
+    /// # use runloom::Scheduler;
+    /// # use runloom::time::macros::datetime;
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Reminder;
+    /// # impl Perform for Reminder {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let clock = Arc::new(ManualClock::new(datetime!(2030-01-01 9:00 UTC)));
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .clock(clock.clone())
+    ///     .register::<Reminder>()
+    ///     .start()?;
+    /// let in_an_hour = EnqueueOptions::new().delay(Duration::from_secs(3600));
+    /// let id = scheduler.enqueue_with(Reminder, in_an_hour)?.id;
+    /// assert_eq!(scheduler.run(id)?.scheduled_at, datetime!(2030-01-01 10:00 UTC));
+    /// clock.advance(Duration::from_secs(3600)); // no waiting for an hour
+    /// scheduler.notify();
+    /// assert_eq!(scheduler.wait(id, Duration::from_secs(10))?.status, RunStatus::Completed);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.store = self.store.clock(clock.clone());
@@ -410,6 +865,17 @@ impl SchedulerBuilder {
     }
 
     /// A name for this instance in the `workers` table. Defaults to `host:pid`.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = runloom::Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .name("billing-1")
+    ///     .start()?;
+    /// assert_eq!(scheduler.admin().workers(false)?[0].worker.name, "billing-1");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -418,6 +884,29 @@ impl SchedulerBuilder {
 
     /// Registers a job type. A duplicate name or an invalid name or default options is
     /// reported by [`SchedulerBuilder::start`].
+    ///
+    /// ```
+    /// # use runloom::{Error, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct SendEmail;
+    /// # impl Perform for SendEmail {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .register::<SendEmail>()
+    ///     .start()?;
+    /// assert_eq!(scheduler.job_types(), ["send_email"]);
+    /// let twice = Scheduler::builder().in_memory().register::<SendEmail>();
+    /// assert!(twice.register::<SendEmail>().start().is_err(), "a duplicate name");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn register<J: Perform>(mut self) -> Self {
         if let Err(e) = self.registry.register::<J>() {
@@ -484,6 +973,36 @@ impl SchedulerBuilder {
 
     /// Adds a hook called with every lifecycle event, on the scheduler's threads: keep it
     /// quick (hand the event to a channel for slow work).
+    ///
+    /// ```
+    /// # use std::{sync::mpsc, time::Duration};
+    /// # use runloom::{Event, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Hello;
+    /// # impl Perform for Hello {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .on_event(move |event: &Event| {
+    ///         if let Event::Completed { run, duration, .. } = event {
+    ///             let _ = tx.send((*run, *duration)); // quick: the slow work is elsewhere
+    ///         }
+    ///     })
+    ///     .register::<Hello>()
+    ///     .start()?;
+    /// let id = scheduler.enqueue(Hello)?.id;
+    /// let (run, _duration) = rx.recv_timeout(Duration::from_secs(10))?;
+    /// assert_eq!(run, id);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn on_event(mut self, hook: impl EventHook) -> Self {
         self.hooks.push(Arc::new(hook));
