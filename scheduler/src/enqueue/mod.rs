@@ -46,23 +46,73 @@ pub struct EnqueueOptions {
 
 impl EnqueueOptions {
     /// No override: due now, the job type's options.
+    ///
+    /// ```
+    /// use runloom::{EnqueueOptions, JobOptions};
+    ///
+    /// let opts = EnqueueOptions::new();
+    /// assert!(opts.at.is_none() && opts.delay.is_none() && opts.unique_key.is_none());
+    /// assert_eq!(opts.job, JobOptions::new());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Due at `at` (at once if `at` is in the past).
+    ///
+    /// ```
+    /// # use runloom::{EnqueueOptions, time::macros::datetime};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let new_year = datetime!(2031-01-01 0:00 UTC);
+    /// let opts = EnqueueOptions::new().at(new_year);
+    /// let id = admin.enqueue_json_any_type("greet", "{}", &opts)?.id;
+    /// assert_eq!(admin.run(id)?.scheduled_at, new_year);
+    /// let both = EnqueueOptions::new().at(new_year).delay(std::time::Duration::from_secs(60));
+    /// assert!(admin.enqueue_json_any_type("greet", "{}", &both).is_err(), "a time or a delay");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn at(mut self, at: OffsetDateTime) -> Self {
         self.at = Some(at);
         self
     }
 
     /// Due after `delay`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::EnqueueOptions;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let in_an_hour = EnqueueOptions::new().delay(Duration::from_secs(3600));
+    /// let id = admin.enqueue_json_any_type("remind", "{}", &in_an_hour)?.id;
+    /// let run = admin.run(id)?;
+    /// assert_eq!(run.scheduled_at - run.created_at, runloom::time::Duration::hours(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
     }
 
     /// The unique key.
+    ///
+    /// ```
+    /// # use runloom::EnqueueOptions;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let admin = runloom::Admin::builder(dir.path().join("jobs.db")).create()?;
+    /// # admin.migrate_up(None, false)?;
+    /// let once = EnqueueOptions::new().unique_key("invoice-2026-001");
+    /// let first = admin.enqueue_json_any_type("invoice", "{}", &once)?;
+    /// let again = admin.enqueue_json_any_type("invoice", "{}", &once)?;
+    /// assert!(first.created && !again.created);
+    /// assert_eq!(again.id, first.id, "the unfinished run that holds the key");
+    /// admin.cancel(first.id, "sent by hand")?; // finished: the key is free again
+    /// assert!(admin.enqueue_json_any_type("invoice", "{}", &once)?.created);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unique_key(mut self, key: impl Into<String>) -> Self {
         self.unique_key = Some(key.into());
         self
@@ -278,6 +328,32 @@ pub struct BatchRef(pub(crate) usize);
 
 impl BatchRef {
     /// The job's position in its batch (0 for the first).
+    ///
+    /// ```
+    /// # use runloom::{BatchRef, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Step(u32);
+    /// # impl Perform for Step {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Step>()
+    /// #     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// let refs: Vec<BatchRef> = (0..3).map(|n| batch.add(Step(n))).collect::<Result<_, _>>()?;
+    /// assert_eq!(refs[1].position(), 1);
+    /// let runs = batch.submit()?;
+    /// let second = &runs[refs[1].position()]; // a job's run, by its place in the batch
+    /// assert_eq!(scheduler.run(second.id)?.payload, "1");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn position(self) -> usize {
         self.0
@@ -316,6 +392,34 @@ pub(crate) struct BatchEdge {
 impl Batch<'_> {
     /// Adds a job with its type's default options.
     ///
+    /// ```
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Resize(u32);
+    /// # impl Perform for Resize {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Unregistered;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Resize>()
+    /// #     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// let small = batch.add(Resize(320))?;
+    /// let large = batch.add(Resize(1280))?;
+    /// assert_eq!((small.position(), large.position()), (0, 1));
+    /// assert!(batch.add(Unregistered).is_err(), "not a type this scheduler runs");
+    /// assert_eq!(batch.len(), 2, "nothing added on error");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`crate::Scheduler::enqueue`]; nothing is added on error.
     pub fn add<J: Job>(&mut self, job: J) -> Result<BatchRef> {
@@ -323,6 +427,34 @@ impl Batch<'_> {
     }
 
     /// Adds a job with options.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{EnqueueOptions, Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Resize(u32);
+    /// # impl Perform for Resize {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Resize>()
+    /// #     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// batch.add_with(Resize(320), EnqueueOptions::new().priority(90))?; // the preview first
+    /// batch.add_with(Resize(4096), EnqueueOptions::new().delay(Duration::from_secs(600)))?;
+    /// let runs = batch.submit()?;
+    /// assert_eq!(scheduler.run(runs[0].id)?.priority, 90);
+    /// let later = scheduler.run(runs[1].id)?;
+    /// assert!(later.scheduled_at > later.created_at + runloom::time::Duration::minutes(9));
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`crate::Scheduler::enqueue_with`]; nothing is added on error.
@@ -335,6 +467,37 @@ impl Batch<'_> {
 
     /// `downstream` waits for `upstream` (a job of this batch or an existing run) and is
     /// cancelled if it fails.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, Perform, RunStatus, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Step(u32);
+    /// # impl Perform for Step {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Step>()
+    /// #     .start()?;
+    /// let export = scheduler.enqueue(Step(1))?.id; // a run already in the database
+    /// let mut batch = scheduler.batch();
+    /// let compress = batch.add(Step(2))?;
+    /// let upload = batch.add(Step(3))?;
+    /// batch.depends_on(compress, export)?.depends_on(upload, compress)?;
+    /// assert!(batch.depends_on(upload, upload).is_err(), "not on itself");
+    /// let runs = batch.submit()?;
+    /// assert_eq!(runs[1].status, RunStatus::Blocked);
+    /// let uploaded = scheduler.wait(runs[1].id, Duration::from_secs(10))?;
+    /// assert_eq!(uploaded.status, RunStatus::Completed);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidBatch`] when `downstream` or an upstream job is not in this
@@ -350,6 +513,44 @@ impl Batch<'_> {
 
     /// Like [`Batch::depends_on`], choosing what `downstream` does if `upstream`
     /// fails: [`model::OnUpstreamFailure::Run`] runs it anyway.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{Job, JobContext, JobError, OnUpstreamFailure, Perform, RunStatus};
+    /// # use runloom::Scheduler;
+    /// # use serde::{Deserialize, Serialize};
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// struct Step {
+    ///     fail: bool,
+    /// }
+    /// impl Perform for Step {
+    ///     type Output = ();
+    ///     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    ///         if self.fail {
+    ///             return Err(JobError::fail("broken"));
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Step>()
+    /// #     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// let build = batch.add(Step { fail: true })?;
+    /// let cleanup = batch.add(Step { fail: false })?;
+    /// let deploy = batch.add(Step { fail: false })?;
+    /// batch.depends_on_with(cleanup, build, OnUpstreamFailure::Run)?; // runs anyway
+    /// batch.depends_on(deploy, build)?; // cancelled with it
+    /// let runs = batch.submit()?;
+    /// let done = scheduler.wait_all(&[runs[1].id, runs[2].id], Duration::from_secs(10))?;
+    /// assert_eq!(done[0].status, RunStatus::Completed);
+    /// assert_eq!(done[1].status, RunStatus::Cancelled);
+    /// assert_eq!(done[1].cancel_reason.as_deref(), Some(runloom::UPSTREAM_FAILED));
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// As [`Batch::depends_on`].
@@ -390,12 +591,64 @@ impl Batch<'_> {
     }
 
     /// How many jobs the batch holds.
+    ///
+    /// ```
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Step(u32);
+    /// # impl Perform for Step {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Step>()
+    /// #     .start()?;
+    /// let mut batch = scheduler.batch();
+    /// assert_eq!(batch.len(), 0);
+    /// batch.add(Step(1))?;
+    /// batch.add(Step(2))?;
+    /// assert_eq!(batch.len(), 2);
+    /// assert_eq!(batch.submit()?.len(), 2);
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.runs.len()
     }
 
     /// True when the batch holds no job.
+    ///
+    /// ```
+    /// # use runloom::{Job, JobContext, JobError, Perform, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Email(String);
+    /// # impl Perform for Email {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Email>()
+    /// #     .start()?;
+    /// let subscribers: Vec<String> = Vec::new(); // nobody this week
+    /// let mut batch = scheduler.batch();
+    /// for to in subscribers {
+    ///     batch.add(Email(to))?;
+    /// }
+    /// assert!(batch.is_empty());
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.runs.is_empty()
@@ -403,6 +656,37 @@ impl Batch<'_> {
 
     /// Enqueues every job and edge in one transaction. The returned runs are in the
     /// order the jobs were added, each with its status (`blocked` while it waits).
+    ///
+    /// ```
+    /// # use runloom::{Error, Job, JobContext, JobError, Perform, RunStatus, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Step(u32);
+    /// # impl Perform for Step {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = Scheduler::builder()
+    /// #     .database(dir.path().join("jobs.db"))
+    /// #     .register::<Step>()
+    /// #     .start()?;
+    /// let mut cycle = scheduler.batch();
+    /// let (a, b) = (cycle.add(Step(1))?, cycle.add(Step(2))?);
+    /// cycle.depends_on(a, b)?.depends_on(b, a)?;
+    /// assert!(matches!(cycle.submit(), Err(Error::InvalidBatch { .. })));
+    /// assert_eq!(scheduler.stats()?.counts.total(), 0, "nothing was enqueued");
+    ///
+    /// let mut chain = scheduler.batch();
+    /// let (a, b) = (chain.add(Step(1))?, chain.add(Step(2))?);
+    /// chain.depends_on(b, a)?;
+    /// let runs = chain.submit()?;
+    /// assert_eq!(runs[1].status, RunStatus::Blocked);
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidBatch`] for a cycle among the batch's jobs;
