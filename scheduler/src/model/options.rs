@@ -23,6 +23,14 @@ pub struct JobOptions {
 
 impl JobOptions {
     /// No option set: everything falls back to the defaults.
+    ///
+    /// ```
+    /// use runloom::JobOptions;
+    ///
+    /// const DEFAULTS: JobOptions = JobOptions::new(); // usable in constants
+    /// assert_eq!(DEFAULTS, JobOptions::default());
+    /// assert!(DEFAULTS.priority.is_none() && DEFAULTS.max_attempts.is_none());
+    /// ```
     #[must_use]
     pub const fn new() -> Self {
         JobOptions {
@@ -34,6 +42,20 @@ impl JobOptions {
     }
 
     /// Sets the priority (0 to 100, higher first).
+    ///
+    /// ```
+    /// use runloom::{Job, JobOptions};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Alert;
+    /// impl Job for Alert {
+    ///     const NAME: &'static str = "alert";
+    ///     fn options() -> JobOptions {
+    ///         JobOptions::new().priority(90)
+    ///     }
+    /// }
+    /// assert_eq!(Alert::options().priority, Some(90));
+    /// ```
     #[must_use]
     pub const fn priority(mut self, priority: u8) -> Self {
         self.priority = Some(priority);
@@ -41,6 +63,14 @@ impl JobOptions {
     }
 
     /// Sets the attempts (1 to 1000).
+    ///
+    /// ```
+    /// use runloom::JobOptions;
+    ///
+    /// let opts = JobOptions::new().max_attempts(10);
+    /// assert_eq!(opts.max_attempts, Some(10));
+    /// assert!(JobOptions::new().max_attempts(0).validate().is_err(), "at least one");
+    /// ```
     #[must_use]
     pub const fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = Some(attempts);
@@ -48,6 +78,15 @@ impl JobOptions {
     }
 
     /// Sets the timeout of one attempt.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::JobOptions;
+    ///
+    /// let opts = JobOptions::new().timeout(Duration::from_secs(30));
+    /// assert_eq!(opts.timeout, Some(Duration::from_secs(30)));
+    /// assert!(JobOptions::new().timeout(Duration::ZERO).validate().is_err());
+    /// ```
     #[must_use]
     pub const fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -55,6 +94,14 @@ impl JobOptions {
     }
 
     /// Sets the backoff base.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::JobOptions;
+    ///
+    /// let opts = JobOptions::new().backoff(Duration::from_secs(5)); // then ~10 s, ~20 s ...
+    /// assert_eq!(opts.backoff, Some(Duration::from_secs(5)));
+    /// ```
     #[must_use]
     pub const fn backoff(mut self, backoff: Duration) -> Self {
         self.backoff = Some(backoff);
@@ -62,6 +109,16 @@ impl JobOptions {
     }
 
     /// These options, with unset fields taken from `fallback`.
+    ///
+    /// ```
+    /// use runloom::JobOptions;
+    ///
+    /// let defaults = JobOptions::new().priority(10).max_attempts(5);
+    /// let chosen = JobOptions::new().priority(90).or(defaults);
+    /// assert_eq!(chosen.priority, Some(90), "set here");
+    /// assert_eq!(chosen.max_attempts, Some(5), "from the fallback");
+    /// assert_eq!(chosen.timeout, None, "set nowhere");
+    /// ```
     #[must_use]
     pub fn or(self, fallback: JobOptions) -> JobOptions {
         JobOptions {
@@ -73,6 +130,14 @@ impl JobOptions {
     }
 
     /// Checks the values that are set, naming the first bad one.
+    ///
+    /// ```
+    /// use runloom::{JobOptions, ValueError};
+    ///
+    /// assert!(JobOptions::new().priority(100).max_attempts(1000).validate().is_ok());
+    /// let err = JobOptions::new().priority(101).validate();
+    /// assert!(matches!(err, Err(ValueError::Invalid { name: "priority", .. })));
+    /// ```
     ///
     /// # Errors
     /// [`ValueError::Invalid`] for a priority above 100, attempts outside
@@ -127,6 +192,15 @@ macro_rules! job_option_setters {
     ($ty:ty) => {
         impl $ty {
             /// Priority 0 to 100 (higher runs first); overrides the job type's.
+            ///
+            /// ```
+            /// use runloom::{EnqueueOptions, ScheduleSpec};
+            ///
+            /// let opts = EnqueueOptions::new().priority(90);
+            /// assert_eq!(opts.job.priority, Some(90));
+            /// let spec = ScheduleSpec::cron("0 * * * *").priority(90);
+            /// assert_eq!(spec.job.priority, Some(90));
+            /// ```
             pub fn priority(mut self, priority: u8) -> Self {
                 self.job = self.job.priority(priority);
                 self
@@ -134,6 +208,15 @@ macro_rules! job_option_setters {
 
             /// Attempts before a run fails for good (1 to 1000); overrides the job
             /// type's.
+            ///
+            /// ```
+            /// use runloom::{EnqueueOptions, ScheduleSpec};
+            ///
+            /// let opts = EnqueueOptions::new().max_attempts(10);
+            /// assert_eq!(opts.job.max_attempts, Some(10));
+            /// let spec = ScheduleSpec::cron("0 * * * *").max_attempts(10);
+            /// assert_eq!(spec.job.max_attempts, Some(10));
+            /// ```
             pub fn max_attempts(mut self, attempts: u32) -> Self {
                 self.job = self.job.max_attempts(attempts);
                 self
@@ -141,6 +224,16 @@ macro_rules! job_option_setters {
 
             /// How long one attempt may run before it fails as a timeout; overrides the
             /// job type's.
+            ///
+            /// ```
+            /// use std::time::Duration;
+            /// use runloom::{EnqueueOptions, ScheduleSpec};
+            ///
+            /// let opts = EnqueueOptions::new().timeout(Duration::from_secs(30));
+            /// assert_eq!(opts.job.timeout, Some(Duration::from_secs(30)));
+            /// let spec = ScheduleSpec::cron("0 * * * *").timeout(Duration::from_secs(30));
+            /// assert_eq!(spec.job.timeout, Some(Duration::from_secs(30)));
+            /// ```
             pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.job = self.job.timeout(timeout);
                 self
@@ -148,6 +241,16 @@ macro_rules! job_option_setters {
 
             /// Base of the exponential backoff between attempts; overrides the job
             /// type's.
+            ///
+            /// ```
+            /// use std::time::Duration;
+            /// use runloom::{EnqueueOptions, ScheduleSpec};
+            ///
+            /// let opts = EnqueueOptions::new().backoff(Duration::from_secs(5));
+            /// assert_eq!(opts.job.backoff, Some(Duration::from_secs(5)));
+            /// let spec = ScheduleSpec::cron("0 * * * *").backoff(Duration::from_secs(5));
+            /// assert_eq!(spec.job.backoff, Some(Duration::from_secs(5)));
+            /// ```
             pub fn backoff(mut self, backoff: std::time::Duration) -> Self {
                 self.job = self.job.backoff(backoff);
                 self
