@@ -357,10 +357,11 @@ impl Admin {
     }
 
     /// Enqueues a run of `job_type`, a type some host sharing the database registers,
-    /// with its payload as JSON. The payload is checked as JSON only (this handle does
-    /// not have the job's code); the type's default options (`#[job(priority = …)]` and
-    /// the rest) apply as the hosts registering it recorded them at their start, and
-    /// `opts` override them.
+    /// with its payload as JSON. This handle does not have the job's code: the payload
+    /// is checked as JSON and against the shape the hosts registering the type recorded
+    /// at their start ([`crate::PayloadShape`], when its type states one), and the
+    /// type's default options (`#[job(priority = …)]` and the rest) apply as recorded,
+    /// with `opts` overriding them.
     ///
     /// ```
     /// # use runloom::{EnqueueOptions, Error, Job, JobContext, JobError, Perform, Scheduler};
@@ -391,7 +392,7 @@ impl Admin {
     ///
     /// # Errors
     /// [`Error::UnknownJobType`] when no host has registered it; [`Error::Payload`] for
-    /// text that is not JSON; [`Error::PayloadTooLarge`]; [`Error::InvalidArgument`]
+    /// text that is not JSON or not of the recorded shape; [`Error::PayloadTooLarge`]; [`Error::InvalidArgument`]
     /// for an option out of range; database errors. Nothing is written on error.
     pub fn enqueue_json(
         &self,
