@@ -104,6 +104,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "report",
         "audit",
     ];
+    let events = scheduler.subscribe(1024);
     let runs: Vec<RunId> = batch.submit()?.iter().map(|r| r.id).collect();
     println!(
         "submitted a workflow of {} runs in one transaction",
@@ -137,12 +138,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .status(RunStatus::Completed),
             )?
             .len();
-        if (last.iter().all(|s| s.is_finished()) && monitored >= 3)
-            || started.elapsed() > Duration::from_secs(25)
+        let deadline = Duration::from_secs(25);
+        if (last.iter().all(|s| s.is_finished()) && monitored >= 3) || started.elapsed() > deadline
         {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        // Look again at the next event of the scheduler (a run started or ended), or
+        // after half a second at most (a cascade's cancellations come without one).
+        let _ = events.recv_timeout(
+            deadline
+                .saturating_sub(started.elapsed())
+                .min(Duration::from_millis(500)),
+        );
     }
 
     println!();

@@ -139,7 +139,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect())
     };
     loop {
-        while let Ok(e) = events.try_recv() {
+        // Woken by each event (at most half a second apart, for the checks below).
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(500));
+        if let Ok(e) = events.recv_timeout(wait) {
             let at = started.elapsed().as_millis();
             match e {
                 Event::Started {
@@ -192,7 +196,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if (done == mine.len() && fired >= 3) || Instant::now() > deadline {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
     }
 
     // Summary of this session's runs (and of the schedule's runs since it started).

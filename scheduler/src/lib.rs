@@ -114,6 +114,24 @@
 //! schedules, workers, figures, maintenance passes and migrations. The `runloom` CLI is
 //! built on it alone, and [`Scheduler::admin`] gives the same handle from a host.
 //!
+//! # In a real service
+//!
+//! - The scheduler's tables go beside the application's in its own SQLite file (only a
+//!   table of one of the scheduler's names is refused, [`Error::NameClash`]), so a
+//!   job's writes to the application's tables commit with its completion
+//!   (`ctx.transaction`, [`sqlite::JobContextExt`]).
+//! - Pools, clients and configuration reach jobs as typed state:
+//!   [`SchedulerBuilder::state`] and [`JobContext::state`], checked at start when the
+//!   job type declares them (`#[job(state = "Mailer")]`).
+//! - `?` works on `anyhow::Error`, `Box<dyn Error + Send + Sync>` and any
+//!   `Error + Send + Sync` inside `perform` ([`JobError`]).
+//! - A step reads its upstream runs' outputs typed ([`JobContext::upstream_result`])
+//!   and hands on work with its completion ([`JobContext::enqueue_on_completion`]).
+//! - [`Scheduler::wait`], [`Scheduler::wait_all`] and [`Scheduler::wait_idle`] block
+//!   with a deadline instead of a polling loop; [`Run::result`] decodes the output.
+//! - Every foreign type of the API is re-exported ([`time`], [`crossbeam_channel`],
+//!   [`serde_json`], `runloom::sqlite::rusqlite`, `runloom::postgres::postgres`).
+//!
 //! # Testing your jobs
 //!
 //! [`testing`] has what Oban.Testing and River's `rivertest` give: run one job's

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestDb, builder, wait_for};
+use common::{TestDb, builder};
 use runloom::{EnqueueOptions, Job, JobContext, JobError, Perform, RunStatus};
 use serde::{Deserialize, Serialize};
 
