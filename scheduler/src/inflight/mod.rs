@@ -618,7 +618,7 @@ mod tests {
         // The heartbeat finds the first lease gone; the run is claimed again here.
         assert_eq!(
             reg.renewed(&[old], &[], t0, LONG, LONG),
-            vec![(old, "noop".to_owned())],
+            vec![(old, "t".to_owned())],
             "the lost lease is reported"
         );
         reg.claimed(&[claimed(7, 2)], t0 + LONG);
