@@ -130,7 +130,7 @@
 //! - [`Scheduler::wait`], [`Scheduler::wait_all`] and [`Scheduler::wait_idle`] block
 //!   with a deadline instead of a polling loop; [`Run::result`] decodes the output.
 //! - Every foreign type of the API is re-exported ([`time`], [`crossbeam_channel`],
-//!   [`serde_json`], `runloom::sqlite::rusqlite`, `runloom::postgres::postgres`).
+//!   [`serde_json`], and each database driver under [`sqlite`] and `runloom::postgres`).
 //!
 //! # Testing your jobs
 //!
