@@ -445,8 +445,8 @@ impl Admin {
             allow_foreign: true,
         };
         let now = self.clock.now();
-        // Checked before the database is touched, with no defaults yet.
-        enqueuer.run_for_json(job_type, payload, opts, now)?;
+        // Built inside the transaction, with the defaults it reads: a refusal rolls it
+        // back, so nothing is written.
         self.store.write(|tx| {
             if registered_only && !tx.registered_job_types()?.iter().any(|t| t == job_type) {
                 return Err(Error::UnknownJobType(job_type.to_owned()));

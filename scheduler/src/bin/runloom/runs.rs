@@ -41,10 +41,11 @@ pub(crate) enum RunsCommand {
     },
 }
 
-/// Filters of `runs list`.
+/// The filters `runs list` and `runs retry` share.
 #[derive(Debug, Args)]
-pub(crate) struct ListArgs {
-    /// Only runs in this status (blocked, pending, running, completed, failed, cancelled).
+pub(crate) struct Filters {
+    /// Only runs in this status (blocked, pending, running, completed, failed, cancelled;
+    /// `runs retry` takes failed or cancelled, and both by default).
     #[arg(long, value_parser = parse_status)]
     status: Option<RunStatus>,
     /// Only runs of this job type.
@@ -59,6 +60,39 @@ pub(crate) struct ListArgs {
     /// Only runs created before this time (RFC 3339).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     until: Option<OffsetDateTime>,
+}
+
+impl Filters {
+    fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.job_type.is_none()
+            && self.task.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+    }
+
+    /// The library's filter, with a task named by name resolved to its id.
+    fn to_filter(&self, admin: &Admin, limit: u32) -> CliResult<RunFilter> {
+        let mut filter = RunFilter::new().limit(limit);
+        filter.status = self.status;
+        filter.job_type.clone_from(&self.job_type);
+        filter.created_after = self.since;
+        filter.created_before = self.until;
+        if let Some(task) = &self.task {
+            match resolve_task(admin, task)? {
+                Some(id) => filter.task_id = Some(id),
+                None => return Err(CliError::new(format!("task {task:?} not found"))),
+            }
+        }
+        Ok(filter)
+    }
+}
+
+/// Arguments of `runs list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    filters: Filters,
     /// At most this many runs.
     #[arg(long, default_value_t = 50)]
     limit: u32,
@@ -70,21 +104,8 @@ pub(crate) struct RetryArgs {
     /// The run's id (or give filters instead).
     #[arg(conflicts_with_all = ["status", "job_type", "task", "since", "until"])]
     id: Option<i64>,
-    /// Only runs in this status: failed or cancelled (default: both).
-    #[arg(long, value_parser = parse_status)]
-    status: Option<RunStatus>,
-    /// Only runs of this job type.
-    #[arg(long = "type", alias = "job-type", value_name = "JOB_TYPE")]
-    job_type: Option<String>,
-    /// Only runs of this task (schedule), by id or name.
-    #[arg(long, value_name = "ID|NAME")]
-    task: Option<String>,
-    /// Only runs created at or after this time (RFC 3339).
-    #[arg(long, value_parser = parse_time, value_name = "TIME")]
-    since: Option<OffsetDateTime>,
-    /// Only runs created before this time (RFC 3339).
-    #[arg(long, value_parser = parse_time, value_name = "TIME")]
-    until: Option<OffsetDateTime>,
+    #[command(flatten)]
+    filters: Filters,
     /// At most this many runs (the newest).
     #[arg(long, default_value_t = 1000)]
     limit: u32,
@@ -117,17 +138,7 @@ pub(crate) fn run(ctx: &Ctx, cmd: RunsCommand) -> CliResult<()> {
 
 fn list(ctx: &Ctx, args: &ListArgs) -> CliResult<()> {
     let admin = ctx.open()?;
-    let mut filter = RunFilter::new().limit(args.limit);
-    filter.status = args.status;
-    filter.job_type.clone_from(&args.job_type);
-    filter.created_after = args.since;
-    filter.created_before = args.until;
-    if let Some(task) = &args.task {
-        match resolve_task(&admin, task)? {
-            Some(id) => filter.task_id = Some(id),
-            None => return Err(CliError::new(format!("task {task:?} not found"))),
-        }
-    }
+    let filter = args.filters.to_filter(&admin, args.limit)?;
     let runs = admin.runs(&filter)?;
     if ctx.json {
         return emit_json(&Value::Array(runs.iter().map(run_json).collect()));
@@ -451,29 +462,14 @@ fn retry(ctx: &Ctx, id: RunId) -> CliResult<()> {
 }
 
 fn retry_where(ctx: &Ctx, args: &RetryArgs) -> CliResult<()> {
-    if args.status.is_none()
-        && args.job_type.is_none()
-        && args.task.is_none()
-        && args.since.is_none()
-        && args.until.is_none()
-    {
+    if args.filters.is_empty() {
         return Err(CliError::new(
             "give a run id, or at least one filter (--status, --type, --task, --since, \
              --until): retrying every failed run needs `--status failed`",
         ));
     }
     let admin = ctx.open()?;
-    let mut filter = RunFilter::new().limit(args.limit);
-    filter.status = args.status;
-    filter.job_type.clone_from(&args.job_type);
-    filter.created_after = args.since;
-    filter.created_before = args.until;
-    if let Some(task) = &args.task {
-        match resolve_task(&admin, task)? {
-            Some(id) => filter.task_id = Some(id),
-            None => return Err(CliError::new(format!("task {task:?} not found"))),
-        }
-    }
+    let filter = args.filters.to_filter(&admin, args.limit)?;
     let report = admin.retry_where(&filter)?;
     if ctx.json {
         return emit_json(&json!({
