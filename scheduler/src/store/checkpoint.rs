@@ -145,6 +145,7 @@ pub(crate) fn run_checkpointer(store: &Store, stop: &Receiver<()>) {
     let mut wait = IDLE_WAIT;
     let mut failing = crate::failing::Failing::new("giving back the log's disk space");
     let mut checkpoints = crate::failing::Failing::new("checkpointing the log");
+    let mut last_reclaim: Option<std::time::Instant> = None;
     loop {
         select! {
             recv(stop) -> _ => return,
@@ -155,7 +156,17 @@ pub(crate) fn run_checkpointer(store: &Store, stop: &Receiver<()>) {
                 Ok(c) if !c.busy => {
                     failing.succeeded();
                     store.inner.reclaim.store(false, Ordering::Release);
-                    log::info!("the write-ahead log was truncated: its disk space is free again");
+                    // A disk that stays nearly full asks for a truncation at every
+                    // write that fills it: one line per flap window, not one per flap.
+                    let level = match last_reclaim {
+                        Some(at) if at.elapsed() < crate::failing::FLAP_WINDOW => log::Level::Debug,
+                        _ => log::Level::Info,
+                    };
+                    last_reclaim = Some(std::time::Instant::now());
+                    log::log!(
+                        level,
+                        "the write-ahead log was truncated: its disk space is free again"
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => {
