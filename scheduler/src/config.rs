@@ -26,6 +26,9 @@ pub use crate::retry::DEFAULT_MAX_BACKOFF;
 /// Default [`SchedulerBuilder::max_in_flight`] per worker thread: a ceiling for very short
 /// jobs; the dispatcher holds fewer when jobs are longer.
 pub const DEFAULT_IN_FLIGHT_PER_THREAD: usize = 32;
+/// Default of [`SchedulerBuilder::max_snoozes`]: snoozes a run may take before the next
+/// one counts as a failed attempt.
+pub const DEFAULT_MAX_SNOOZES: u32 = 100;
 
 /// The worker threads used when not set: the machine's available parallelism.
 fn default_worker_threads() -> usize {
@@ -50,6 +53,7 @@ pub(crate) struct Config {
     pub(crate) shutdown_grace: Duration,
     pub(crate) max_payload_bytes: usize,
     pub(crate) retry_policy: Arc<dyn RetryPolicy>,
+    pub(crate) max_snoozes: u32,
     pub(crate) allow_foreign_job_types: bool,
     pub(crate) dependency_limits: DependencyLimits,
     pub(crate) misfire_threshold: Duration,
@@ -93,6 +97,7 @@ pub struct SchedulerBuilder {
     max_payload_bytes: usize,
     max_backoff: Duration,
     retry_policy: Option<Arc<dyn RetryPolicy>>,
+    max_snoozes: u32,
     allow_foreign_job_types: bool,
     dependency_limits: DependencyLimits,
     misfire_threshold: Duration,
@@ -157,6 +162,7 @@ impl SchedulerBuilder {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             max_backoff: DEFAULT_MAX_BACKOFF,
             retry_policy: None,
+            max_snoozes: DEFAULT_MAX_SNOOZES,
             allow_foreign_job_types: false,
             dependency_limits: DependencyLimits::default(),
             misfire_threshold: crate::schedule::DEFAULT_MISFIRE_THRESHOLD,
@@ -689,6 +695,46 @@ impl SchedulerBuilder {
         self
     }
 
+    /// How many times one run may snooze ([`crate::JobError::snooze`]) before a snooze
+    /// counts as a failed attempt (retried or failing the run as its attempts allow),
+    /// so a job that keeps snoozing is seen in its errors instead of looping unseen.
+    /// Defaults to [`DEFAULT_MAX_SNOOZES`] (100); 0 makes every snooze a failure.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::{Job, JobContext, JobError, Perform, RunStatus, Scheduler};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// #[job(max_attempts = 1)]
+    /// struct Poll;
+    ///
+    /// impl Perform for Poll {
+    ///     type Output = ();
+    ///     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    ///         Err(JobError::snooze(Duration::ZERO)) // never ready
+    ///     }
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .max_snoozes(3)
+    ///     .register::<Poll>()
+    ///     .start()?;
+    /// let run = scheduler.enqueue(Poll)?.id;
+    /// let ended = scheduler.wait(run, Duration::from_secs(10))?;
+    /// assert_eq!((ended.status, ended.snoozes), (RunStatus::Failed, 3));
+    /// assert!(ended.last_error.unwrap().contains("snoozed 3 times"));
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn max_snoozes(mut self, n: u32) -> Self {
+        self.max_snoozes = n;
+        self
+    }
+
     /// Accept enqueues of job types this binary does not register (by name, with a JSON
     /// payload), for several binaries sharing one database, each running its own types.
     /// Defaults to false: an unknown type is refused at enqueue.
@@ -1089,6 +1135,7 @@ impl SchedulerBuilder {
             retry_policy: self
                 .retry_policy
                 .unwrap_or_else(|| Arc::new(ExponentialBackoff::new(self.max_backoff))),
+            max_snoozes: self.max_snoozes,
             allow_foreign_job_types: self.allow_foreign_job_types,
             dependency_limits: self.dependency_limits,
             misfire_threshold: self.misfire_threshold,

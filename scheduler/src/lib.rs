@@ -266,7 +266,7 @@ pub use crate::{
     config::{
         DEFAULT_DATABASE, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_IN_FLIGHT_PER_THREAD,
         DEFAULT_LEASE_DURATION, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_PAYLOAD_BYTES,
-        DEFAULT_POLL_INTERVAL, DEFAULT_SHUTDOWN_GRACE, SchedulerBuilder,
+        DEFAULT_MAX_SNOOZES, DEFAULT_POLL_INTERVAL, DEFAULT_SHUTDOWN_GRACE, SchedulerBuilder,
     },
     enqueue::{Batch, BatchRef, EnqueueOptions, Upstream},
     error::{Error, Result},

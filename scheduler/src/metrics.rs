@@ -77,6 +77,7 @@ pub(crate) struct Stats {
     pub(crate) completed: Counter,
     pub(crate) failed: Counter,
     pub(crate) retried: Counter,
+    pub(crate) snoozed: Counter,
     pub(crate) cancelled: Counter,
     pub(crate) released: Counter,
     pub(crate) lease_lost: Counter,
@@ -91,6 +92,7 @@ impl Stats {
             completed: Counter::default(),
             failed: Counter::default(),
             retried: Counter::default(),
+            snoozed: Counter::default(),
             cancelled: Counter::default(),
             released: Counter::default(),
             lease_lost: Counter::default(),
@@ -135,6 +137,8 @@ pub struct SchedulerStats {
     pub failed: u64,
     /// Attempts this instance failed and scheduled for retry.
     pub retried: u64,
+    /// Attempts that snoozed here ([`crate::JobError::snooze`]).
+    pub snoozed: u64,
     /// Runs this instance cancelled.
     pub cancelled: u64,
     /// Leases this instance lost.

@@ -15,7 +15,7 @@ use runloom::{
 fn the_files_are_the_embedded_migrations_in_order() {
     let files = common::migration_files("migrations");
     let embedded = Migrator::embedded();
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 8);
     assert_eq!(embedded.migrations().len(), files.len());
     for (m, (name, up, down)) in embedded.migrations().iter().zip(&files) {
         assert_eq!(format!("{:04}_{}", m.version(), m.name()), *name);
@@ -101,9 +101,9 @@ fn up_down_up_round_trip_in_the_sqlite3_shell() {
 fn open_applies_every_migration_and_records_it() {
     let db = TestDb::new();
     let store = db.open();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     let status = store.migration_status().unwrap();
-    assert_eq!(status.len(), 7);
+    assert_eq!(status.len(), 8);
     for s in &status {
         assert!(matches!(s.state, MigrationState::Applied { .. }), "{s:?}");
         assert_eq!(s.checksum.len(), 64);
@@ -130,7 +130,7 @@ fn opening_an_up_to_date_database_changes_nothing() {
     drop(db.open());
     let before = snapshot(&db.path);
     let store = db.open();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     drop(store);
     assert_eq!(snapshot(&db.path), before);
 }
@@ -178,15 +178,15 @@ fn status_target_revert_and_dry_run() {
     ));
 
     store.migrate_up(None, false).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
 
     let plan = store.migrate_down(1, true).unwrap();
     assert_eq!(
         plan.iter().map(|s| s.version).collect::<Vec<_>>(),
-        vec![7, 6, 5, 4, 3, 2]
+        vec![8, 7, 6, 5, 4, 3, 2]
     );
     assert!(plan.iter().all(|s| s.direction == Direction::Down));
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     store.migrate_down(1, false).unwrap();
     assert_eq!(store.schema_version().unwrap(), 1);
     assert!(matches!(
@@ -258,7 +258,7 @@ fn refuses_a_newer_schema() {
                 e,
                 Error::SchemaTooNew {
                     database: 99,
-                    binary: 7
+                    binary: 8
                 }
             )
         },
@@ -429,7 +429,7 @@ fn creates_missing_parent_folders() {
     let db = TestDb::new();
     let nested = db.dir.path().join("a/b/c/jobs.db");
     let store = Store::open(StoreOptions::file(&nested)).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     assert!(nested.exists());
 }
 
@@ -483,7 +483,7 @@ fn four_connections_opening_a_new_file_at_once_apply_each_migration_once() {
         })
         .collect();
     for h in handles {
-        assert_eq!(h.join().unwrap().unwrap().unwrap(), 7);
+        assert_eq!(h.join().unwrap().unwrap().unwrap(), 8);
     }
     let n: i64 = db
         .raw()
@@ -491,5 +491,5 @@ fn four_connections_opening_a_new_file_at_once_apply_each_migration_once() {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(n, 7);
+    assert_eq!(n, 8);
 }

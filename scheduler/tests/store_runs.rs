@@ -376,6 +376,9 @@ fn a_worker_whose_lease_was_lost_cannot_finish_the_run() {
         AttemptOutcome::Release {
             reason: "late".into(),
         },
+        AttemptOutcome::Snooze {
+            until: at_ms(9_000),
+        },
     ];
     for outcome in &outcomes {
         let err = store

@@ -19,4 +19,4 @@ WHERE id IN (
     LIMIT :limit
 )
 RETURNING id, task_id, job_type, payload, attempt, max_attempts, timeout_ms, backoff_ms,
-          priority, scheduled_at, unique_key, lease_token;
+          priority, scheduled_at, unique_key, lease_token, snoozes;

@@ -65,6 +65,12 @@ impl PendingWrite {
                 error: error.message.clone(),
                 retry_at: *retry_at,
             },
+            (AttemptOutcome::Snooze { until }, RunStatus::Pending) => Event::Snoozed {
+                run,
+                job_type,
+                until: *until,
+                snoozes: self.view.snoozes.saturating_add(1),
+            },
             (AttemptOutcome::Release { .. }, RunStatus::Pending) => {
                 Event::Released { run, job_type }
             }
@@ -90,13 +96,23 @@ impl PendingWrite {
     }
 }
 
+/// What decides the course after an attempt: the retry policy and the bound on
+/// snoozes.
+#[derive(Clone, Copy)]
+pub(crate) struct Rules<'a> {
+    pub(crate) policy: &'a dyn RetryPolicy,
+    /// Snoozes a run may take; the next one counts as a failed attempt.
+    pub(crate) max_snoozes: u32,
+}
+
 /// Decides the outcome of an attempt.
 pub(crate) fn decide(
     view: &SlotView,
     ending: Ending,
     now: OffsetDateTime,
-    policy: &dyn RetryPolicy,
+    rules: Rules<'_>,
 ) -> PendingWrite {
+    let policy = rules.policy;
     let error = |kind, message: String| AttemptError::new(view.number, now, kind, message);
     let (outcome, timing) = match ending {
         Ending::Ran { result, timing } => {
@@ -123,6 +139,25 @@ pub(crate) fn decide(
                         now,
                         policy,
                     ),
+                    JobErrorKind::Snooze(_) if view.snoozes >= rules.max_snoozes => retry_or_fail(
+                        view,
+                        error(
+                            AttemptErrorKind::Error,
+                            format!(
+                                "snoozed {} times, the most max_snoozes allows: this \
+                                     snooze counts as a failed attempt",
+                                view.snoozes
+                            ),
+                        ),
+                        None,
+                        now,
+                        policy,
+                    ),
+                    JobErrorKind::Snooze(d) => AttemptOutcome::Snooze {
+                        until: add_ms("snooze", to_ms(now), d)
+                            .and_then(from_ms)
+                            .unwrap_or(now),
+                    },
                 },
                 RunResult::Panic(message) => retry_or_fail(
                     view,
@@ -198,8 +233,9 @@ pub(crate) fn unstorable(
     write: &PendingWrite,
     refusal: &crate::Error,
     now: OffsetDateTime,
-    policy: &dyn RetryPolicy,
+    rules: Rules<'_>,
 ) -> PendingWrite {
+    let policy = rules.policy;
     let view = &write.view;
     let error = AttemptError::new(
         view.number,

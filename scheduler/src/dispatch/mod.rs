@@ -120,6 +120,7 @@ pub(crate) struct Dispatcher {
     /// Brought forward by a shutdown: waits for the write lock end then.
     cutoff: Arc<Cutoff>,
     retry: Arc<dyn RetryPolicy>,
+    max_snoozes: u32,
     poll_interval: Duration,
     misfire_threshold: Duration,
     claimer: Claimer,
@@ -171,6 +172,8 @@ pub(crate) struct Deps {
     pub(crate) cutoff: Arc<Cutoff>,
     /// The retry policy of failed attempts.
     pub(crate) retry: Arc<dyn RetryPolicy>,
+    /// Snoozes a run may take before one counts as a failed attempt.
+    pub(crate) max_snoozes: u32,
     pub(crate) poll_interval: Duration,
     pub(crate) misfire_threshold: Duration,
     pub(crate) worker_threads: usize,
@@ -217,6 +220,7 @@ impl Dispatcher {
             stats: deps.stats,
             cutoff: deps.cutoff,
             retry: deps.retry,
+            max_snoozes: deps.max_snoozes,
             poll_interval: deps.poll_interval,
             misfire_threshold: deps.misfire_threshold,
             claimer,
@@ -293,8 +297,11 @@ impl Dispatcher {
         self.clock.now()
     }
 
-    fn policy(&self) -> &dyn crate::retry::RetryPolicy {
-        self.retry.as_ref()
+    fn rules(&self) -> complete::Rules<'_> {
+        complete::Rules {
+            policy: self.retry.as_ref(),
+            max_snoozes: self.max_snoozes,
+        }
     }
 
     /// True while a failed transaction's pause runs.
@@ -350,7 +357,7 @@ impl Dispatcher {
         let Some((view, ending)) = c.outcome else {
             return;
         };
-        let write = complete::decide(&view, ending, self.now(), self.policy());
+        let write = complete::decide(&view, ending, self.now(), self.rules());
         if let Some(timing) = write.timing {
             self.prefetch.job_ran(timing.duration);
         }
@@ -371,7 +378,7 @@ impl Dispatcher {
                 run: view.attempt.run,
                 job_type: view.job_type.clone(),
             });
-            let write = complete::decide(&view, Ending::TimedOut { ran_for }, now, self.policy());
+            let write = complete::decide(&view, Ending::TimedOut { ran_for }, now, self.rules());
             self.writes.push(write);
         }
     }
@@ -534,7 +541,7 @@ impl Dispatcher {
             w.view.attempt,
             w.view.job_type
         );
-        let failed = complete::unstorable(w, &refusal, now, self.policy());
+        let failed = complete::unstorable(w, &refusal, now, self.rules());
         match tx.step(|tx| finish(tx, &failed, now)) {
             Ok(status) => return Ok((failed, status)),
             Err(e) if refused_for_good(&e) => {}
@@ -701,6 +708,9 @@ impl Dispatcher {
         };
         if released {
             self.stats.released.inc();
+        } else if status == RunStatus::Pending && matches!(w.outcome, AttemptOutcome::Snooze { .. })
+        {
+            self.stats.snoozed.inc();
         } else {
             self.stats.record(status);
         }
@@ -738,7 +748,7 @@ impl Dispatcher {
         }
         self.to_workers = None;
         for view in released {
-            let write = complete::decide(&view, Ending::Released, now, self.policy());
+            let write = complete::decide(&view, Ending::Released, now, self.rules());
             self.writes.push(write);
         }
         // A shutdown is worth one prompt try even after failures.
@@ -748,6 +758,10 @@ impl Dispatcher {
     fn step_stop(&mut self) {
         let now = self.now();
         let policy = self.retry.clone();
+        let rules = complete::Rules {
+            policy: policy.as_ref(),
+            max_snoozes: self.max_snoozes,
+        };
         let Some(stop) = &mut self.stopping else {
             return;
         };
@@ -761,7 +775,7 @@ impl Dispatcher {
                 view.attempt,
                 view.job_type
             );
-            let write = complete::decide(&view, Ending::Released, now, policy.as_ref());
+            let write = complete::decide(&view, Ending::Released, now, rules);
             self.writes.push(write);
         }
     }

@@ -100,6 +100,7 @@ struct Slot {
     job_type: String,
     attempt: u32,
     max_attempts: u32,
+    snoozes: u32,
     backoff: Duration,
     timeout: Option<Duration>,
     cancel: Arc<CancelFlag>,
@@ -135,6 +136,8 @@ pub(crate) struct SlotView {
     pub(crate) job_type: String,
     pub(crate) number: u32,
     pub(crate) max_attempts: u32,
+    /// Snoozes of the run before this attempt.
+    pub(crate) snoozes: u32,
     pub(crate) backoff: Duration,
 }
 
@@ -145,6 +148,7 @@ impl SlotView {
             job_type: slot.job_type.clone(),
             number: slot.attempt,
             max_attempts: slot.max_attempts,
+            snoozes: slot.snoozes,
             backoff: slot.backoff,
         }
     }
@@ -215,6 +219,7 @@ impl InFlight {
                     job_type: run.job_type.clone(),
                     attempt: run.attempt,
                     max_attempts: run.max_attempts,
+                    snoozes: run.snoozes,
                     backoff: run.backoff,
                     timeout: run.timeout,
                     cancel: Arc::new(CancelFlag::default()),
@@ -602,6 +607,7 @@ mod tests {
             unique_key: None,
             token,
             lease_expires_at: OffsetDateTime::UNIX_EPOCH,
+            snoozes: 0,
         }
     }
 

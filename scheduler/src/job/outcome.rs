@@ -16,6 +16,8 @@ pub enum JobErrorKind {
     Fail,
     /// Cancel the run: it ends `cancelled`, not `failed`.
     Cancel,
+    /// Try again after this delay without using an attempt (see [`JobError::snooze`]).
+    Snooze(Duration),
 }
 
 /// The error a job returns from [`crate::Perform::perform`].
@@ -85,6 +87,31 @@ impl JobError {
         JobError {
             kind: JobErrorKind::Cancel,
             message: Message(reason.into()),
+        }
+    }
+
+    /// Not a failure: try the run again after `delay`, without using an attempt (the
+    /// resource is busy, the data is not there yet, a rate limit said "later").
+    ///
+    /// The run goes back to `pending`, due `delay` from now, with its attempt count
+    /// unchanged and its snooze count ([`crate::Run::snoozes`]) one higher; nothing is
+    /// added to its error history. Snoozes are bounded so a run cannot loop unseen:
+    /// past the scheduler's [`max_snoozes`](crate::SchedulerBuilder::max_snoozes)
+    /// (100 by default), a snooze counts as a failed attempt like any other error and
+    /// is retried or fails the run as attempts allow.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::{JobError, JobErrorKind};
+    ///
+    /// let e = JobError::snooze(Duration::from_secs(30));
+    /// assert_eq!(e.kind(), JobErrorKind::Snooze(Duration::from_secs(30)));
+    /// ```
+    #[must_use]
+    pub fn snooze(delay: Duration) -> Self {
+        JobError {
+            kind: JobErrorKind::Snooze(delay),
+            message: Message(format!("snoozed for {delay:?}")),
         }
     }
 

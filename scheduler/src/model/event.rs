@@ -93,6 +93,18 @@ pub enum Event {
         /// The fencing token of the lost lease.
         token: i64,
     },
+    /// A run snoozed ([`crate::JobError::snooze`]): pending again until `until`, its
+    /// attempt given back.
+    Snoozed {
+        /// The run.
+        run: RunId,
+        /// Its job type.
+        job_type: String,
+        /// When it is due again.
+        until: OffsetDateTime,
+        /// Its snoozes so far, this one included.
+        snoozes: u32,
+    },
     /// A run was handed back at shutdown without counting the attempt.
     Released {
         /// The run.

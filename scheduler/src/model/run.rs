@@ -131,6 +131,10 @@ pub struct Run {
     pub errors: Vec<AttemptError>,
     /// When the run was enqueued.
     pub created_at: OffsetDateTime,
+    /// Times the run asked to be tried later without using an attempt
+    /// ([`crate::JobError::snooze`]); bounded by the scheduler's
+    /// [`max_snoozes`](crate::SchedulerBuilder::max_snoozes).
+    pub snoozes: u32,
 }
 
 impl Run {
@@ -169,6 +173,7 @@ impl Run {
             last_error: None,
             errors: Vec::new(),
             created_at: now,
+            snoozes: 0,
         }
     }
 
@@ -501,6 +506,8 @@ pub struct ClaimedRun {
     pub token: i64,
     /// When the lease expires unless extended.
     pub lease_expires_at: OffsetDateTime,
+    /// Times the run snoozed before this attempt ([`crate::JobError::snooze`]).
+    pub snoozes: u32,
 }
 
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
@@ -529,6 +536,12 @@ pub enum AttemptOutcome {
     Cancel {
         /// Why.
         reason: String,
+    },
+    /// The job asked to be tried again at `until` without using an attempt
+    /// ([`crate::JobError::snooze`]): the run counts one snooze more.
+    Snooze {
+        /// When the run becomes due again.
+        until: OffsetDateTime,
     },
     /// Handed back unfinished (graceful shutdown); the attempt is not counted.
     Release {

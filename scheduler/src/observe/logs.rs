@@ -65,6 +65,12 @@ pub(super) fn event(e: &Event) {
             job_type,
             reason,
         } => log::info!("run {run} ({job_type}) cancelled: {reason}"),
+        Event::Snoozed {
+            run,
+            job_type,
+            until,
+            snoozes,
+        } => log::debug!("run {run} ({job_type}) snoozed until {until} (snooze {snoozes})"),
         Event::Released { run, job_type } => {
             log::debug!("run {run} ({job_type}) handed back without counting its attempt");
         }

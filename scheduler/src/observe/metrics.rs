@@ -25,6 +25,8 @@ pub const COMPLETED: &str = "runloom_runs_completed_total";
 pub const FAILED: &str = "runloom_runs_failed_total";
 /// Attempts failed and retried (labels `job_type`, `kind`).
 pub const RETRIED: &str = "runloom_attempts_retried_total";
+/// Attempts that snoozed (label `job_type`).
+pub const SNOOZED: &str = "runloom_attempts_snoozed_total";
 /// Runs cancelled (label `job_type`).
 pub const CANCELLED: &str = "runloom_runs_cancelled_total";
 /// Leases this process lost (label `job_type`).
@@ -67,6 +69,9 @@ pub(super) fn event(e: &Event) {
         Event::Failed { job_type, kind, .. } => {
             counter!(FAILED, "job_type" => job_type.clone(), "kind" => kind.as_str()).increment(1);
             panicked(job_type, *kind);
+        }
+        Event::Snoozed { job_type, .. } => {
+            counter!(SNOOZED, "job_type" => job_type.clone()).increment(1);
         }
         Event::Cancelled { job_type, .. } => {
             counter!(CANCELLED, "job_type" => job_type.clone()).increment(1);

@@ -1433,6 +1433,7 @@ impl Scheduler {
             completed: s.completed.get(),
             failed: s.failed.get(),
             retried: s.retried.get(),
+            snoozed: s.snoozed.get(),
             cancelled: s.cancelled.get(),
             lease_lost: s.lease_lost.get(),
             panics: s.panics.get(),

@@ -183,6 +183,7 @@ impl Scheduler {
                 stats: shared.stats.clone(),
                 cutoff: shared.dispatch_cutoff.clone(),
                 retry: shared.config.retry_policy.clone(),
+                max_snoozes: shared.config.max_snoozes,
                 poll_interval: shared.config.poll_interval,
                 misfire_threshold: shared.config.misfire_threshold,
                 worker_threads: shared.config.worker_threads,

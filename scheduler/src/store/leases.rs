@@ -206,6 +206,7 @@ impl WriteTx<'_> {
                     scheduled_at: ts(r.get(9)?)?,
                     unique_key: r.get(10)?,
                     token: r.get(11)?,
+                    snoozes: narrow("task_runs.snoozes", r.get(12)?)?,
                     lease_expires_at,
                 });
             }
@@ -328,6 +329,17 @@ impl WriteTx<'_> {
                 .query_row(
                     named_params! {
                         ":id": run, ":token": token, ":reason": reason,
+                        ":started_at": started_at, ":duration_ms": duration, ":now": now_ms,
+                    },
+                    ended,
+                )
+                .optional()?,
+            AttemptOutcome::Snooze { until } => self
+                .conn()
+                .prepare_cached(sql::RUNS_SNOOZE_FENCED)?
+                .query_row(
+                    named_params! {
+                        ":id": run, ":token": token, ":until": ms(*until),
                         ":started_at": started_at, ":duration_ms": duration, ":now": now_ms,
                     },
                     ended,

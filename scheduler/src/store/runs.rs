@@ -53,6 +53,7 @@ pub(crate) fn run_from_row(r: &Row<'_>) -> Result<Run> {
         last_error: r.get("last_error")?,
         errors,
         created_at: ts(r.get("created_at")?)?,
+        snoozes: narrow("task_runs.snoozes", r.get("snoozes")?)?,
     })
 }
 

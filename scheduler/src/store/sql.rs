@@ -61,6 +61,7 @@ statements! {
     RUNS_LIST => "queries/runs_list.sql",
     RUNS_NEXT_DUE_IN_PRIORITY => "queries/runs_next_due_in_priority.sql",
     RUNS_RELEASE_FENCED => "queries/runs_release_fenced.sql",
+    RUNS_SNOOZE_FENCED => "queries/runs_snooze_fenced.sql",
     RUNS_RELEASE_LAST_UPSTREAM => "queries/runs_release_last_upstream.sql",
     RUNS_RELEASE_ONE_UPSTREAM => "queries/runs_release_one_upstream.sql",
     RUNS_REQUEST_CANCEL => "queries/runs_request_cancel.sql",
@@ -133,6 +134,7 @@ crate::backend::migrations::embedded_migrations! {
     5 "0005" "worker_promises",
     6 "0006" "settle_queue",
     7 "0007" "workers_clock_domain",
+    8 "0008" "snoozes",
 }
 
 #[cfg(test)]
@@ -253,7 +255,8 @@ mod tests {
                 "priority",
                 "scheduled_at",
                 "unique_key",
-                "lease_token"
+                "lease_token",
+                "snoozes"
             ]
         );
     }
@@ -293,6 +296,7 @@ mod tests {
             RUNS_FAIL_FENCED,
             RUNS_CANCEL_FENCED,
             RUNS_RELEASE_FENCED,
+            RUNS_SNOOZE_FENCED,
             RUNS_CANCEL_REQUESTED_FOR_WORKER,
             RUNS_RELEASE_LAST_UPSTREAM,
             RUNS_RELEASE_ONE_UPSTREAM,

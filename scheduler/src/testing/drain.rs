@@ -77,6 +77,8 @@ pub struct Drained {
     pub failed: u64,
     /// Attempts that failed and were scheduled again.
     pub retried: u64,
+    /// Attempts that snoozed ([`crate::JobError::snooze`]): due again after their delay.
+    pub snoozed: u64,
     /// Runs cancelled while running (by the job itself, a timeout, a request).
     pub cancelled: u64,
 }
@@ -150,6 +152,7 @@ impl TestScheduler {
             completed: after.completed - before.completed,
             failed: after.failed - before.failed,
             retried: after.retried - before.retried,
+            snoozed: after.snoozed - before.snoozed,
             cancelled: after.cancelled - before.cancelled,
         })
     }

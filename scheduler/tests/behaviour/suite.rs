@@ -13,6 +13,7 @@ pub(crate) mod admin;
 pub(crate) mod dependencies;
 pub(crate) mod runtime;
 pub(crate) mod schedules;
+pub(crate) mod snooze;
 pub(crate) mod waiting;
 pub(crate) mod workflows;
 
@@ -85,6 +86,11 @@ macro_rules! suite {
                     disabling_a_schedule_cancels_what_waits_and_enabling_continues_from_now,
                     a_host_start_leaves_an_operators_switch_alone_unless_its_spec_says_otherwise,
                     triggering_a_task_runs_it_now_and_leaves_its_schedule_alone,
+                }
+                snooze {
+                    a_snoozed_run_is_tried_again_without_using_an_attempt,
+                    a_snooze_waits_its_delay_on_the_injected_clock,
+                    snoozes_past_the_limit_count_as_failed_attempts,
                 }
                 waiting {
                     wait_returns_the_finished_run_with_its_typed_result,

@@ -400,3 +400,30 @@ impl Perform for Deep {
         Ok(v)
     }
 }
+
+/// Snoozes for `ms` until its key has been tried `times` times, then completes with the
+/// number of tries (`times = u32::MAX`: snoozes for ever).
+#[derive(Serialize, Deserialize)]
+pub struct Snoozes {
+    pub key: String,
+    pub times: u32,
+    pub ms: u64,
+}
+
+impl Job for Snoozes {
+    const NAME: &'static str = "snoozes";
+    fn options() -> JobOptions {
+        JobOptions::new().max_attempts(2)
+    }
+}
+
+impl Perform for Snoozes {
+    type Output = u32;
+    fn perform(&self, _: &JobContext) -> Result<u32, JobError> {
+        let n = bump(&self.key);
+        if n <= self.times {
+            return Err(JobError::snooze(Duration::from_millis(self.ms)));
+        }
+        Ok(n)
+    }
+}

@@ -34,7 +34,7 @@ claimed AS (
     WHERE r.id = picked.id
     RETURNING r.id, r.task_id, r.job_type, r.payload::text AS payload, r.attempt,
               r.max_attempts, r.timeout_ms, r.backoff_ms, r.priority, r.scheduled_at,
-              r.unique_key, r.lease_token
+              r.unique_key, r.lease_token, r.snoozes
 ),
 leased AS (
     INSERT INTO task_locks (run_id, worker_id, token, acquired_at, expires_at, expires_mono)
@@ -49,6 +49,6 @@ leased AS (
         expires_mono = excluded.expires_mono
 )
 SELECT id, task_id, job_type, payload, attempt, max_attempts, timeout_ms, backoff_ms,
-       priority, scheduled_at, unique_key, lease_token
+       priority, scheduled_at, unique_key, lease_token, snoozes
 FROM claimed
 ORDER BY scheduled_at, id;

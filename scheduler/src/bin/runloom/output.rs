@@ -235,6 +235,7 @@ pub(crate) fn run_json(run: &Run) -> Value {
         "priority": run.priority,
         "attempt": run.attempt,
         "max_attempts": run.max_attempts,
+        "snoozes": run.snoozes,
         "timeout_ms": run.timeout.map(ms),
         "backoff_ms": ms(run.backoff),
         "unique_key": run.unique_key,

@@ -296,6 +296,7 @@ fn show(ctx: &Ctx, id: RunId) -> CliResult<()> {
             "attempts",
             format!("{} of {}", run.attempt, run.max_attempts),
         ),
+        ("snoozes", run.snoozes.to_string()),
         (
             "timeout",
             run.timeout.map_or_else(|| "none".to_owned(), duration),

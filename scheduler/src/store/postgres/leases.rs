@@ -134,6 +134,7 @@ impl PgTx<'_> {
                     scheduled_at: ts(r.try_get(9)?)?,
                     unique_key: r.try_get(10)?,
                     token: r.try_get(11)?,
+                    snoozes: narrow("task_runs.snoozes", r.try_get(12)?)?,
                     lease_expires_at,
                 });
             }
@@ -221,6 +222,10 @@ impl PgTx<'_> {
             AttemptOutcome::Cancel { reason } => self.query_opt(
                 sql::RUNS_CANCEL_FENCED,
                 &[&run, &token, reason, &started_at, &duration, &now_ms],
+            )?,
+            AttemptOutcome::Snooze { until } => self.query_opt(
+                sql::RUNS_SNOOZE_FENCED,
+                &[&run, &token, &ms(*until), &started_at, &duration, &now_ms],
             )?,
             AttemptOutcome::Release { reason } => {
                 self.query_opt(sql::RUNS_RELEASE_FENCED, &[&run, &token, reason, &now_ms])?

@@ -56,6 +56,7 @@ pub(crate) fn run_from_row(r: &Row) -> Result<Run> {
         last_error: r.try_get("last_error")?,
         errors,
         created_at: ts(r.try_get("created_at")?)?,
+        snoozes: narrow("task_runs.snoozes", r.try_get("snoozes")?)?,
     })
 }
 

@@ -112,6 +112,7 @@ statements! {
     RUNS_RETRY_FENCED => "queries/runs_retry_fenced.sql",
     RUNS_CANCEL_FENCED => "queries/runs_cancel_fenced.sql",
     RUNS_RELEASE_FENCED => "queries/runs_release_fenced.sql",
+    RUNS_SNOOZE_FENCED => "queries/runs_snooze_fenced.sql",
     WORKERS_GET => "queries/workers_get.sql",
     WORKERS_LIST => "queries/workers_list.sql",
     WORKERS_INSERT => "queries/workers_insert.sql",
@@ -143,4 +144,5 @@ crate::backend::migrations::embedded_migrations! {
     1 "0001" "initial_schema",
     2 "0002" "running_index",
     3 "0003" "notify",
+    4 "0004" "snoozes",
 }
