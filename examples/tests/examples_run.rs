@@ -254,10 +254,11 @@ fn every_cli_command_works_on_the_database_quickstart_leaves() {
     let d = dir.path();
     // The default database is ./scheduler.db, the one the quickstart used.
     let status = cli_ok(d, &["migrate", "status"]);
-    assert!(status.contains("version   7 of 7"), "{status}");
+    assert!(status.contains("version   9 of 9"), "{status}");
     let up = cli_ok(d, &["migrate", "up", "--dry-run"]);
     assert!(up.contains("nothing to do"), "{up}");
     let down = cli_ok(d, &["migrate", "down", "--to", "6", "--dry-run"]);
+    assert!(down.contains("would revert 0009"), "{down}");
     assert!(down.contains("would revert 0007"), "{down}");
     assert_eq!(
         cli_ok(d, &["--json", "migrate", "status"]),
@@ -298,6 +299,15 @@ fn every_cli_command_works_on_the_database_quickstart_leaves() {
     assert!(tasks.contains("collect_metrics"), "{tasks}");
     let workers = cli_ok(d, &["workers", "list", "--all"]);
     assert!(workers.contains("offline"), "{workers}");
+    let queues = cli_ok(d, &["queues", "pause", "default"]);
+    assert!(queues.contains("queue default paused"), "{queues}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli_ok(d, &["--json", "queues", "list"])).unwrap();
+    assert_eq!(listed[0]["name"], "default", "{listed}");
+    assert_eq!(listed[0]["paused"], true, "{listed}");
+    let resumed = cli_ok(d, &["queues", "resume", "default"]);
+    assert!(resumed.contains("queue default resumed"), "{resumed}");
+    assert!(cli_ok(d, &["queues", "list"]).contains("default"));
     let stats = cli_ok(d, &["stats"]);
     assert!(stats.contains("completed"), "{stats}");
     cli_ok(d, &["watch", "--count", "1", "--interval-ms", "10"]);

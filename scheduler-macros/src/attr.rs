@@ -26,11 +26,12 @@ pub(crate) enum Key {
     Unique,
     Cron,
     State,
+    Queue,
     Crate,
 }
 
 impl Key {
-    const ALL: [Key; 9] = [
+    const ALL: [Key; 10] = [
         Key::Name,
         Key::Priority,
         Key::MaxAttempts,
@@ -39,6 +40,7 @@ impl Key {
         Key::Unique,
         Key::Cron,
         Key::State,
+        Key::Queue,
         Key::Crate,
     ];
 
@@ -52,6 +54,7 @@ impl Key {
             Key::Unique => "unique",
             Key::Cron => "cron",
             Key::State => "state",
+            Key::Queue => "queue",
             Key::Crate => "crate",
         }
     }
@@ -80,6 +83,7 @@ impl Key {
                 "must be a string of the type names `perform` reads with `ctx.state`, such \
                  as `state = \"Mailer, Config\"`"
             }
+            Key::Queue => "must be a string naming a queue, such as `queue = \"mail\"`",
             Key::Crate => "must be a string holding a path, such as `crate = \"::runloom\"`",
         }
     }
@@ -108,6 +112,7 @@ pub(crate) struct Attrs {
     pub(crate) unique: Option<Unique>,
     pub(crate) cron: Option<LitStr>,
     pub(crate) state: Option<LitStr>,
+    pub(crate) queue: Option<LitStr>,
     pub(crate) krate: Option<LitStr>,
 }
 
@@ -252,6 +257,7 @@ impl Attrs {
             (Key::Backoff, Value::Str(s)) => self.backoff = Some(s),
             (Key::Cron, Value::Str(s)) => self.cron = Some(s),
             (Key::State, Value::Str(s)) => self.state = Some(s),
+            (Key::Queue, Value::Str(s)) => self.queue = Some(s),
             (Key::Crate, Value::Str(s)) => self.krate = Some(s),
             (Key::Priority, Value::Int(n)) => self.priority = Some(n),
             (Key::MaxAttempts, Value::Int(n)) => self.max_attempts = Some(n),

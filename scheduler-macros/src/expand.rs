@@ -95,6 +95,9 @@ fn options(job: &Job<'_>, private: &TokenStream) -> Option<TokenStream> {
     if let Some(ms) = job.backoff_ms {
         calls.push(quote!(.backoff(#private::Duration::from_millis(#ms))));
     }
+    if let Some(q) = &job.queue {
+        calls.push(quote!(.queue(#q)));
+    }
     if calls.is_empty() {
         return None;
     }

@@ -39,6 +39,7 @@ use proc_macro::TokenStream;
 /// | `unique = "a, b"` | field names (`"0"`, `"1"` for a tuple struct) | unique key from those fields |
 /// | `unique = false` | | no unique key (the default) |
 /// | `cron = "0 */5 * * * *"` | cron expression, 5 fields or 6 to 7 with seconds first | `Job::default_schedule`, used by `Scheduler::schedule_default` |
+/// | `queue = "mail"` | 1 to 64 bytes of ASCII letters, digits and `_ - . :` | default queue (a process runs the queues it lists) |
 /// | `crate = "path"` | path | where the `runloom` crate is, for a renamed or re-exported dependency; defaults to `::runloom` |
 ///
 /// A duration is written in the `humantime` crate's grammar, the one the operator CLI

@@ -23,6 +23,7 @@ const MAX_NAME_LEN: usize = 200;
 const MAX_PRIORITY: u8 = 100;
 const MAX_ATTEMPTS: u32 = 1000;
 const MAX_CRON_LEN: usize = 200;
+const MAX_QUEUE_LEN: usize = 64;
 
 /// A checked job type, ready to expand.
 pub(crate) struct Job<'a> {
@@ -35,6 +36,8 @@ pub(crate) struct Job<'a> {
     pub(crate) backoff_ms: Option<u64>,
     pub(crate) unique: UniqueKey<'a>,
     pub(crate) cron: Option<String>,
+    /// The queue of `queue = "..."`.
+    pub(crate) queue: Option<String>,
     /// The state types of `state = "..."`.
     pub(crate) state: Vec<syn::Type>,
     /// What the payload's JSON looks like, when serde's attributes leave it plain.
@@ -82,6 +85,7 @@ pub(crate) fn check<'a>(cx: &Ctxt, input: &'a Input<'a>) -> Job<'a> {
         backoff_ms: duration(cx, attrs.backoff.as_ref(), "backoff", 0),
         unique: unique(cx, input),
         cron: attrs.cron.as_ref().and_then(|lit| cron(cx, lit)),
+        queue: attrs.queue.as_ref().and_then(|lit| queue(cx, lit)),
         state: attrs
             .state
             .as_ref()
@@ -228,6 +232,35 @@ fn name(cx: &Ctxt, input: &Input<'_>) -> String {
             name
         }
     }
+}
+
+/// `queue = "mail"`: the rule of `runloom::validate_queue` (1 to 64 bytes of ASCII
+/// letters, digits and `_ - . :`).
+fn queue(cx: &Ctxt, lit: &LitStr) -> Option<String> {
+    let name = lit.value();
+    if name.is_empty() || name.len() > MAX_QUEUE_LEN {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`queue` must be 1 to {MAX_QUEUE_LEN} bytes, and {name:?} is {} bytes",
+                name.len()
+            ),
+        );
+        return None;
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')))
+    {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`queue` may hold ASCII letters, digits and `_ - . :`, and {name:?} holds {c:?}"
+            ),
+        );
+        return None;
+    }
+    Some(name)
 }
 
 /// An integer key's value if it lies in `min..=max`.

@@ -45,6 +45,9 @@ pub(crate) struct Config {
     pub(crate) postgres: Option<crate::store::postgres::PgOptions>,
     pub(crate) worker_threads: usize,
     pub(crate) max_in_flight: usize,
+    /// The queues this instance runs: name, worker threads, most runs held; the
+    /// threads add up to `worker_threads`, the holdings to about `max_in_flight`.
+    pub(crate) queues: Vec<QueueLane>,
     /// `max_in_flight` was not set: the dispatcher sizes its holdings to the jobs.
     pub(crate) adaptive_in_flight: bool,
     pub(crate) lease_duration: Duration,
@@ -65,6 +68,14 @@ pub(crate) struct Config {
     /// How often the metrics gauges are read (feature `metrics`).
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) metrics_interval: Duration,
+}
+
+/// One queue a scheduler runs, with its own threads and holdings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct QueueLane {
+    pub(crate) name: String,
+    pub(crate) threads: usize,
+    pub(crate) max_in_flight: usize,
 }
 
 /// Builds and starts a [`Scheduler`](crate::Scheduler). Every setter documents its default; settings that
@@ -90,6 +101,7 @@ pub struct SchedulerBuilder {
     postgres: Option<crate::store::postgres::PgOptions>,
     worker_threads: Option<usize>,
     max_in_flight: Option<usize>,
+    queues: Vec<(String, usize)>,
     lease_duration: Duration,
     heartbeat_interval: Duration,
     poll_interval: Duration,
@@ -155,6 +167,7 @@ impl SchedulerBuilder {
             postgres: None,
             worker_threads: None,
             max_in_flight: None,
+            queues: Vec::new(),
             lease_duration: DEFAULT_LEASE_DURATION,
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             poll_interval: DEFAULT_POLL_INTERVAL,
@@ -287,6 +300,51 @@ impl SchedulerBuilder {
     #[must_use]
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = Some(n);
+        self
+    }
+
+    /// Runs the queue `name` with `threads` worker threads of its own: at most that
+    /// many of its runs execute here at once, and a busy queue never takes another
+    /// queue's threads. Call once per queue. Without any call the instance runs the
+    /// [`crate::DEFAULT_QUEUE`] with [`SchedulerBuilder::worker_threads`]; with them, it
+    /// runs exactly the queues listed (list `default` too to keep running it), and its
+    /// worker threads are their sum (setting `worker_threads` as well is refused). A
+    /// queue paused by an operator ([`crate::Admin::pause_queue`]) is skipped by every
+    /// process until it is resumed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloom::{EnqueueOptions, Job, JobContext, JobError, Perform, RunStatus, Scheduler};
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Job)]
+    /// #[job(queue = "mail")]
+    /// struct Welcome;
+    ///
+    /// impl Perform for Welcome {
+    ///     type Output = ();
+    ///     fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .queue("default", 4)
+    ///     .queue("mail", 2)
+    ///     .register::<Welcome>()
+    ///     .start()?;
+    /// assert_eq!(scheduler.admin().workers(false)?[0].worker.threads, 6);
+    /// let run = scheduler.enqueue(Welcome)?.id;
+    /// let done = scheduler.wait(run, Duration::from_secs(10))?;
+    /// assert_eq!((done.status, done.queue.as_str()), (RunStatus::Completed, "mail"));
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn queue(mut self, name: impl Into<String>, threads: usize) -> Self {
+        self.queues.push((name.into(), threads));
         self
     }
 
@@ -1062,7 +1120,32 @@ impl SchedulerBuilder {
                 state: state.name(),
             });
         }
-        let worker_threads = self.worker_threads.unwrap_or_else(default_worker_threads);
+        if !self.queues.is_empty() && self.worker_threads.is_some() {
+            return Err(Error::invalid(
+                "worker_threads",
+                "the instance lists its queues: give each its threads with queue(name, \
+                 threads); the worker threads are their sum",
+            ));
+        }
+        let mut listed: Vec<(String, usize)> = Vec::with_capacity(self.queues.len());
+        for (name, threads) in &self.queues {
+            crate::model::validate_queue(name)?;
+            if listed.iter().any(|(n, _)| n == name) {
+                return Err(Error::invalid("queue", format!("{name:?} is listed twice")));
+            }
+            if !(1..=1024).contains(threads) {
+                return Err(Error::invalid(
+                    "queue",
+                    format!("{name:?} must have 1 to 1024 threads, got {threads}"),
+                ));
+            }
+            listed.push((name.clone(), *threads));
+        }
+        let worker_threads = if listed.is_empty() {
+            self.worker_threads.unwrap_or_else(default_worker_threads)
+        } else {
+            listed.iter().map(|(_, t)| t).sum()
+        };
         if !(1..=1024).contains(&worker_threads) {
             return Err(Error::invalid(
                 "worker_threads",
@@ -1081,6 +1164,18 @@ impl SchedulerBuilder {
                 ),
             ));
         }
+        if listed.is_empty() {
+            listed.push((crate::model::DEFAULT_QUEUE.to_owned(), worker_threads));
+        }
+        // Each queue holds its share of max_in_flight, and at least one run per thread.
+        let queues = listed
+            .into_iter()
+            .map(|(name, threads)| QueueLane {
+                max_in_flight: (max_in_flight * threads / worker_threads).max(threads),
+                name,
+                threads,
+            })
+            .collect();
         if self.lease_duration < Duration::from_millis(100) {
             return Err(Error::invalid("lease_duration", "must be at least 100 ms"));
         }
@@ -1126,6 +1221,7 @@ impl SchedulerBuilder {
             postgres: self.postgres,
             worker_threads,
             max_in_flight,
+            queues,
             adaptive_in_flight,
             lease_duration: self.lease_duration,
             heartbeat_interval: self.heartbeat_interval,

@@ -197,8 +197,8 @@ fn a_missing_file_is_refused_by_every_command_but_migrate_up_and_never_created()
     );
     assert!(!db.path.exists());
     // A target this binary does not know is refused before any file is made.
-    let line = fails(&db.path, &["migrate", "up", "--to", "9"]);
-    assert!(line.contains("invalid migration target 9"), "{line}");
+    let line = fails(&db.path, &["migrate", "up", "--to", "99"]);
+    assert!(line.contains("invalid migration target 99"), "{line}");
     assert!(!db.path.exists());
     // `migrate up` is asked to create it, and does.
     let out = ok(&db.path, &["migrate", "up"]);
@@ -206,8 +206,8 @@ fn a_missing_file_is_refused_by_every_command_but_migrate_up_and_never_created()
         out.contains(&format!("created {}", db.path.display())),
         "{out}"
     );
-    assert!(out.contains("the database is at version 8 of 8"), "{out}");
-    assert_eq!(admin_of(&db).schema_version().unwrap(), 8);
+    assert!(out.contains("the database is at version 9 of 9"), "{out}");
+    assert_eq!(admin_of(&db).schema_version().unwrap(), 9);
 }
 
 #[test]
@@ -333,7 +333,7 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
     for args in commands {
         let line = fails(&db.path, args);
         assert!(
-            line.contains("database schema version 99 is newer than this binary's 8"),
+            line.contains("database schema version 99 is newer than this binary's 9"),
             "{args:?}: {line}"
         );
         assert!(line.contains("jobs.db"), "{args:?}: {line}");
@@ -351,7 +351,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     assert_eq!(admin_of(&db).schema_version().unwrap(), 2);
 
     let status = ok(&db.path, &["migrate", "status"]);
-    assert!(status.contains("version   2 of 8"), "{status}");
+    assert!(status.contains("version   2 of 9"), "{status}");
     assert!(status.contains("run `runloom migrate up`"), "{status}");
     let status = json(&db.path, &["migrate", "status"]);
     let states: Vec<&str> = status["migrations"]
@@ -363,7 +363,8 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     assert_eq!(
         states,
         [
-            "applied", "applied", "pending", "pending", "pending", "pending", "pending", "pending"
+            "applied", "applied", "pending", "pending", "pending", "pending", "pending", "pending",
+            "pending"
         ]
     );
     assert_eq!(status["version"], 2);
@@ -372,7 +373,7 @@ fn migrate_status_up_dry_run_down_and_up_again() {
     for args in [&["stats"][..], &["runs", "list"], &["pause"]] {
         let line = fails(&db.path, args);
         assert!(
-            line.contains("schema is at version 2 but this binary needs 8"),
+            line.contains("schema is at version 2 but this binary needs 9"),
             "{line}"
         );
         assert!(line.contains("migrate up"), "{line}");
@@ -395,9 +396,10 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         "{plan}"
     );
     assert!(plan.contains("would apply 0008 snoozes"), "{plan}");
+    assert!(plan.contains("would apply 0009 queues"), "{plan}");
     assert!(plan.contains("dry run: nothing changed"), "{plan}");
     let plan = json(&db.path, &["migrate", "up", "--dry-run"]);
-    assert_eq!(plan["steps"].as_array().unwrap().len(), 6);
+    assert_eq!(plan["steps"].as_array().unwrap().len(), 7);
     assert_eq!(plan["dry_run"], true);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
     assert_eq!(admin_of(&db).schema_version().unwrap(), 2);
@@ -407,13 +409,14 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         out.contains("applied 0003 triggers_and_constraints"),
         "{out}"
     );
-    assert!(out.contains("version 8 of 8"), "{out}");
-    assert_eq!(admin_of(&db).schema_version().unwrap(), 8);
+    assert!(out.contains("version 9 of 9"), "{out}");
+    assert_eq!(admin_of(&db).schema_version().unwrap(), 9);
     let schema_at_5 = schema_of(&db.raw());
     let again = ok(&db.path, &["migrate", "up"]);
     assert!(again.contains("nothing to do"), "{again}");
 
     let plan = ok(&db.path, &["migrate", "down", "--to", "2", "--dry-run"]);
+    assert!(plan.contains("would revert 0009 queues"), "{plan}");
     assert!(plan.contains("would revert 0008 snoozes"), "{plan}");
     assert!(
         plan.contains("would revert 0007 workers_clock_domain"),
@@ -436,14 +439,14 @@ fn migrate_status_up_dry_run_down_and_up_again() {
         out.contains("reverted 0004 maintenance_procedures"),
         "{out}"
     );
-    assert!(out.contains("version 2 of 8"), "{out}");
+    assert!(out.contains("version 2 of 9"), "{out}");
     assert_eq!(admin_of(&db).schema_version().unwrap(), 2);
     assert_eq!(schema_of(&db.raw()), schema_at_2);
     let line = fails(&db.path, &["migrate", "down", "--to", "3"]);
     assert!(line.contains("invalid migration target 3"), "{line}");
 
     let out = json(&db.path, &["migrate", "up"]);
-    assert_eq!(out["version"], 8);
+    assert_eq!(out["version"], 9);
     assert_eq!(out["steps"][0]["version"], 3);
     assert_eq!(out["steps"][0]["direction"], "up");
     assert_eq!(schema_of(&db.raw()), schema_at_5);

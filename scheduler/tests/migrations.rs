@@ -11,11 +11,14 @@ use runloom::{
     store::{Direction, Migration, MigrationState, Migrator, Store, StoreOptions},
 };
 
+/// The newest schema version this binary knows (`files.len()` is checked against it).
+const LATEST: u32 = 9;
+
 #[test]
 fn the_files_are_the_embedded_migrations_in_order() {
     let files = common::migration_files("migrations");
     let embedded = Migrator::embedded();
-    assert_eq!(files.len(), 8);
+    assert_eq!(files.len(), LATEST as usize);
     assert_eq!(embedded.migrations().len(), files.len());
     for (m, (name, up, down)) in embedded.migrations().iter().zip(&files) {
         assert_eq!(format!("{:04}_{}", m.version(), m.name()), *name);
@@ -101,9 +104,9 @@ fn up_down_up_round_trip_in_the_sqlite3_shell() {
 fn open_applies_every_migration_and_records_it() {
     let db = TestDb::new();
     let store = db.open();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), LATEST);
     let status = store.migration_status().unwrap();
-    assert_eq!(status.len(), 8);
+    assert_eq!(status.len(), LATEST as usize);
     for s in &status {
         assert!(matches!(s.state, MigrationState::Applied { .. }), "{s:?}");
         assert_eq!(s.checksum.len(), 64);
@@ -130,7 +133,7 @@ fn opening_an_up_to_date_database_changes_nothing() {
     drop(db.open());
     let before = snapshot(&db.path);
     let store = db.open();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), LATEST);
     drop(store);
     assert_eq!(snapshot(&db.path), before);
 }
@@ -173,20 +176,20 @@ fn status_target_revert_and_dry_run() {
         Err(Error::InvalidMigrationTarget { target: 1, .. })
     ));
     assert!(matches!(
-        store.migrate_up(Some(9), false),
-        Err(Error::InvalidMigrationTarget { target: 9, .. })
+        store.migrate_up(Some(LATEST + 1), false),
+        Err(Error::InvalidMigrationTarget { target, .. }) if target == LATEST + 1
     ));
 
     store.migrate_up(None, false).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), LATEST);
 
     let plan = store.migrate_down(1, true).unwrap();
     assert_eq!(
         plan.iter().map(|s| s.version).collect::<Vec<_>>(),
-        vec![8, 7, 6, 5, 4, 3, 2]
+        vec![9, 8, 7, 6, 5, 4, 3, 2]
     );
     assert!(plan.iter().all(|s| s.direction == Direction::Down));
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), LATEST);
     store.migrate_down(1, false).unwrap();
     assert_eq!(store.schema_version().unwrap(), 1);
     assert!(matches!(
@@ -258,7 +261,7 @@ fn refuses_a_newer_schema() {
                 e,
                 Error::SchemaTooNew {
                     database: 99,
-                    binary: 8
+                    binary: LATEST
                 }
             )
         },
@@ -429,7 +432,7 @@ fn creates_missing_parent_folders() {
     let db = TestDb::new();
     let nested = db.dir.path().join("a/b/c/jobs.db");
     let store = Store::open(StoreOptions::file(&nested)).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), LATEST);
     assert!(nested.exists());
 }
 
@@ -483,7 +486,7 @@ fn four_connections_opening_a_new_file_at_once_apply_each_migration_once() {
         })
         .collect();
     for h in handles {
-        assert_eq!(h.join().unwrap().unwrap().unwrap(), 8);
+        assert_eq!(h.join().unwrap().unwrap().unwrap(), LATEST);
     }
     let n: i64 = db
         .raw()
@@ -491,5 +494,5 @@ fn four_connections_opening_a_new_file_at_once_apply_each_migration_once() {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(n, 8);
+    assert_eq!(n, i64::from(LATEST));
 }

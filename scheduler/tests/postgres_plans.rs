@@ -133,18 +133,21 @@ fn hot_statements_are_index_scans_after_many_claims_and_completions() {
     let run = newest.to_string();
     let run = run.as_str();
     let hot: &[(&str, String)] = &[
-        ("queries/runs_claim_next_priority.sql", "100".to_owned()),
         (
-            "queries/runs_claim_group.sql",
-            format!("{worker}, 0, {now}, 32, NULL, {now} + 30000, 30000"),
+            "queries/runs_claim_next_priority.sql",
+            "100, 'default'".to_owned(),
         ),
         (
             "queries/runs_claim_group.sql",
-            format!("{worker}, 0, {now}, 32, ARRAY['noop'], {now} + 30000, 30000"),
+            format!("{worker}, 0, {now}, 32, NULL, {now} + 30000, 30000, 'default'"),
+        ),
+        (
+            "queries/runs_claim_group.sql",
+            format!("{worker}, 0, {now}, 32, ARRAY['noop'], {now} + 30000, 30000, 'default'"),
         ),
         (
             "queries/runs_next_due_in_priority.sql",
-            format!("0, {now}, ARRAY['noop']"),
+            format!("0, {now}, ARRAY['noop'], 'default'"),
         ),
         (
             "queries/runs_complete_fenced.sql",
@@ -187,6 +190,11 @@ fn hot_statements_are_index_scans_after_many_claims_and_completions() {
         ),
         ("queries/runs_count_by_status.sql", String::new()),
         ("queries/runs_idle.sql", now.to_owned()),
+        ("queries/queues_list.sql", now.to_owned()),
+        (
+            "queries/runs_snooze_fenced.sql",
+            format!("{run}, 1, {now}, NULL, 1, {now}"),
+        ),
         (
             "maintenance/runs_remove_finished.sql",
             format!("'completed', {now}, 100, 1, {now}"),

@@ -4,11 +4,11 @@
 INSERT INTO task_runs_archive (
     id, task_id, job_type, payload, status, priority, attempt, max_attempts, timeout_ms,
     backoff_ms, unique_key, scheduled_at, worker_id, cancel_reason, started_at, finished_at,
-    duration_ms, result, last_error, errors, created_at, snoozes, archived_at
+    duration_ms, result, last_error, errors, created_at, snoozes, queue, archived_at
 )
 SELECT id, task_id, job_type, payload, status, priority, attempt, max_attempts, timeout_ms,
        backoff_ms, unique_key, scheduled_at, worker_id, cancel_reason, started_at,
-       finished_at, duration_ms, result, last_error, errors, created_at, snoozes, :now
+       finished_at, duration_ms, result, last_error, errors, created_at, snoozes, queue, :now
 FROM task_runs
 WHERE id IN (
     SELECT id FROM task_runs

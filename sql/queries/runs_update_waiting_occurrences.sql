@@ -5,7 +5,8 @@ SET payload = :payload,
     priority = :priority,
     max_attempts = :max_attempts,
     timeout_ms = :timeout_ms,
-    backoff_ms = :backoff_ms
+    backoff_ms = :backoff_ms,
+    queue = :queue
 WHERE task_id = :task_id
   AND (status = 'pending' OR status = 'blocked')
   AND attempt = 0;

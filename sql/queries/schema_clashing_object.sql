@@ -14,7 +14,8 @@ WHERE lower(name) IN (
     'task_execution_stats', 'task_locks', 'task_locks_expiry', 'task_locks_expiry_mono',
     'task_locks_worker', 'task_runs', 'task_runs_archive', 'task_runs_archive_finished',
     'task_runs_blocked', 'task_runs_finished', 'task_runs_keep_newest',
-    'task_runs_pending_due', 'task_runs_task_occurrence', 'task_runs_unique_key_live',
+    'task_queues', 'task_runs_pending_due', 'task_runs_pending_queue',
+    'task_runs_task_occurrence', 'task_runs_unique_key_live',
     'task_settle_queue', 'tasks', 'tasks_name_live', 'tasks_schedule_due',
     'tasks_touch_updated_at', 'throughput_last_hour', 'workers', 'workers_clock_domain',
     'workers_heartbeat', 'workers_touch_updated_at'

@@ -16,6 +16,7 @@ SET payload = :payload,
     next_run_at = :next_run_at,
     last_run_at = :last_run_at,
     enabled = :enabled,
+    queue = :queue,
     version = version + 1,
     updated_at = :now
 WHERE id = :id

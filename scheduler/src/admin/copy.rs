@@ -294,6 +294,7 @@ impl Snapshot {
 fn new_task(task: &Task) -> NewTask {
     let mut new = NewTask::new(&task.name, &task.job_type, &task.payload);
     new.priority = task.priority;
+    new.queue.clone_from(&task.queue);
     new.max_attempts = task.max_attempts;
     new.timeout = task.timeout;
     new.backoff = task.backoff;
@@ -309,6 +310,7 @@ fn new_task(task: &Task) -> NewTask {
 fn new_run(run: &Run, task_id: Option<TaskId>) -> NewRun {
     let mut new = NewRun::new(&run.job_type, &run.payload, run.scheduled_at);
     new.priority = run.priority;
+    new.queue.clone_from(&run.queue);
     new.max_attempts = run.max_attempts;
     new.timeout = run.timeout;
     new.backoff = run.backoff;

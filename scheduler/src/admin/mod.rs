@@ -9,6 +9,7 @@
 //! [`Scheduler::admin`](crate::Scheduler::admin).
 
 mod copy;
+mod queues;
 mod runs;
 mod system;
 mod wait;

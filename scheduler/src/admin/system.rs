@@ -43,6 +43,8 @@ pub struct Figures {
     pub last_hour: LastHour,
     /// Runs finished per minute over the last hour, oldest minute first.
     pub throughput: Vec<MinuteThroughput>,
+    /// Every queue with unfinished runs or a pause record.
+    pub queues: Vec<crate::model::QueueInfo>,
 }
 
 impl Admin {
@@ -542,8 +544,10 @@ impl Admin {
     /// # Errors
     /// Database errors.
     pub fn figures(&self) -> Result<Figures> {
+        let now = self.clock.now();
         self.store.read(|tx| {
             Ok(Figures {
+                queues: tx.list_queues(now)?,
                 paused: tx.is_paused()?,
                 counts: tx.count_runs_by_status()?,
                 per_task: tx.task_stats()?,

@@ -45,9 +45,10 @@ macro_rules! forward_reads {
             fn next_due_unpaused(
                 &self,
                 after: ::time::OffsetDateTime,
+                queue: &str,
                 job_types: &$crate::backend::JobTypeFilter,
             ) -> $crate::error::Result<Option<::time::OffsetDateTime>> {
-                $inherent::next_due_unpaused(self, after, job_types)
+                $inherent::next_due_unpaused(self, after, queue, job_types)
             }
             fn lease_of(
                 &self,
@@ -130,6 +131,15 @@ macro_rules! forward_reads {
             }
             fn is_paused(&self) -> $crate::error::Result<bool> {
                 $inherent::is_paused(self)
+            }
+            fn paused_queues(&self) -> $crate::error::Result<Vec<String>> {
+                $inherent::paused_queues(self)
+            }
+            fn list_queues(
+                &self,
+                now: ::time::OffsetDateTime,
+            ) -> $crate::error::Result<Vec<$crate::model::QueueInfo>> {
+                $inherent::list_queues(self, now)
             }
             fn registered_job_types(&self) -> $crate::error::Result<Vec<String>> {
                 $inherent::registered_job_types(self)

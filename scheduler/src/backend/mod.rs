@@ -170,6 +170,7 @@ pub(crate) trait Reads {
     fn next_due_unpaused(
         &self,
         after: OffsetDateTime,
+        queue: &str,
         job_types: &JobTypeFilter,
     ) -> Result<Option<OffsetDateTime>>;
     fn lease_of(&self, run: RunId) -> Result<Option<Lease>>;
@@ -195,6 +196,10 @@ pub(crate) trait Reads {
     // Shared state: pause, registered job types, maintenance records, tokens.
     fn get_state(&self, key: &str) -> Result<Option<String>>;
     fn is_paused(&self) -> Result<bool>;
+    /// The queues paused for every process.
+    fn paused_queues(&self) -> Result<Vec<String>>;
+    /// Every queue with unfinished runs or a pause record, as seen at `now`.
+    fn list_queues(&self, now: OffsetDateTime) -> Result<Vec<crate::model::QueueInfo>>;
     fn registered_job_types(&self) -> Result<Vec<String>>;
     fn is_token_revoked(&self, token_id: &str) -> Result<bool>;
 
@@ -237,6 +242,7 @@ pub(crate) trait Writes: Reads {
     fn claim_unpaused(
         &self,
         worker: WorkerId,
+        queue: &str,
         limit: usize,
         now: (OffsetDateTime, HostInstant),
         lease_ttl: Duration,
@@ -311,6 +317,8 @@ pub(crate) trait Writes: Reads {
     // Shared state and leadership.
     fn set_state(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()>;
     fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()>;
+    /// Pauses or resumes one queue for every process; true when its state changed.
+    fn set_queue_paused(&self, queue: &str, paused: bool, now: OffsetDateTime) -> Result<bool>;
     fn record_job_types(&self, names: &[String], now: OffsetDateTime) -> Result<()>;
     fn try_lead(
         &self,

@@ -116,6 +116,9 @@ pub(crate) fn with_job_defaults(
                 u64::try_from(b.as_millis()).unwrap_or(u64::MAX).into(),
             );
         }
+        if let Some(q) = &o.queue {
+            entry.insert("queue".into(), q.to_string().into());
+        }
         all.insert(name.clone(), serde_json::Value::Object(entry));
     }
     if current.is_some() && all == before {
@@ -151,6 +154,10 @@ pub(crate) fn job_defaults_of(
     o.max_attempts = num("max_attempts").and_then(|n| u32::try_from(n).ok());
     o.timeout = num("timeout_ms").map(std::time::Duration::from_millis);
     o.backoff = num("backoff_ms").map(std::time::Duration::from_millis);
+    o.queue = entry
+        .get("queue")
+        .and_then(serde_json::Value::as_str)
+        .map(|q| std::borrow::Cow::Owned(q.to_owned()));
     (o, shape)
 }
 

@@ -22,6 +22,8 @@ pub(crate) struct Claimer {
     /// others count it alive (the promise the row records).
     pub(crate) heartbeat_interval: Duration,
     pub(crate) stale_after: Duration,
+    /// The queues this instance runs, one per lane, in lane order.
+    pub(crate) queues: Vec<String>,
 }
 
 /// Whether the instance's `workers` row surely shows it alive while the runs a claim
@@ -40,11 +42,16 @@ pub(crate) enum WorkerRow {
 /// What one claim took, and when to look again if it took fewer than asked.
 #[derive(Debug, Default)]
 pub(crate) struct Claimed {
-    pub(crate) runs: Vec<ClaimedRun>,
-    /// When the next pending run becomes due, if the claim came back short.
+    /// The runs taken, each with the lane (queue) it was claimed for.
+    pub(crate) runs: Vec<(usize, ClaimedRun)>,
+    /// When the next pending run of an unpaused queue becomes due, if a queue's claim
+    /// came back short.
     pub(crate) next_due: Option<OffsetDateTime>,
-    /// Claiming is paused (by any process sharing the database).
+    /// Claiming is paused (by any process sharing the database): globally, or every
+    /// queue that had room.
     pub(crate) paused: bool,
+    /// Some queue got all it asked for: more may be waiting.
+    pub(crate) full: bool,
     /// The transaction renewed the instance's `workers` row ([`WorkerRow::Renew`]).
     pub(crate) worker_renewed: bool,
 }
@@ -61,17 +68,19 @@ impl Claimer {
         }
     }
 
-    /// Claims up to `free` runs in the caller's transaction, with leases from `now` on
-    /// the wall clock and `host` on the monotonic clock.
+    /// Claims into each lane up to its `free` slots (`free[i]` for `queues[i]`) in the
+    /// caller's transaction, with leases from `now` on the wall clock and `host` on the
+    /// monotonic clock. A queue paused by an operator is skipped; each queue's claim is
+    /// its own index range, so a busy queue never delays another's.
     pub(crate) fn claim(
         &self,
         tx: &dyn Writes,
-        free: usize,
+        free: &[usize],
         row: WorkerRow,
         now: OffsetDateTime,
         host: HostInstant,
     ) -> Result<Claimed> {
-        if free == 0 {
+        if free.iter().all(|f| *f == 0) {
             return Ok(Claimed::default());
         }
         let renewed = row == WorkerRow::Renew;
@@ -87,18 +96,37 @@ impl Claimer {
                 ..Claimed::default()
             });
         }
-        let runs =
-            tx.claim_unpaused(self.worker, free, (now, host), self.lease, &self.job_types)?;
-        let next_due = if runs.len() < free {
-            tx.next_due_unpaused(now, &self.job_types)?
-        } else {
-            None
-        };
-        Ok(Claimed {
-            runs,
-            next_due,
-            paused: false,
+        let paused = tx.paused_queues()?;
+        let mut claimed = Claimed {
             worker_renewed: renewed,
-        })
+            paused: true,
+            ..Claimed::default()
+        };
+        for (lane, (queue, &want)) in self.queues.iter().zip(free).enumerate() {
+            if want == 0 {
+                continue;
+            }
+            if paused.iter().any(|p| p == queue) {
+                continue;
+            }
+            claimed.paused = false;
+            let runs = tx.claim_unpaused(
+                self.worker,
+                queue,
+                want,
+                (now, host),
+                self.lease,
+                &self.job_types,
+            )?;
+            if runs.len() < want {
+                if let Some(due) = tx.next_due_unpaused(now, queue, &self.job_types)? {
+                    claimed.next_due = Some(claimed.next_due.map_or(due, |n| n.min(due)));
+                }
+            } else {
+                claimed.full = true;
+            }
+            claimed.runs.extend(runs.into_iter().map(|r| (lane, r)));
+        }
+        Ok(claimed)
     }
 }

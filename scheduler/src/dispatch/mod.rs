@@ -124,8 +124,10 @@ pub(crate) struct Dispatcher {
     poll_interval: Duration,
     misfire_threshold: Duration,
     claimer: Claimer,
-    to_workers: Option<Sender<Dispatch>>,
-    queue: Receiver<Dispatch>,
+    /// Per lane (queue of this instance): the channel to its worker threads (`None`
+    /// once stopping) and its receiving end, drained at shutdown.
+    to_workers: Vec<Option<Sender<Dispatch>>>,
+    queues: Vec<Receiver<Dispatch>>,
     completions: Receiver<Completion>,
     wake: Wakeups,
     control: Receiver<Control>,
@@ -150,7 +152,8 @@ pub(crate) struct Dispatcher {
     schedules_retry_at: Option<Instant>,
     schedule_failures: Failing,
     stopping: Option<Stopping>,
-    prefetch: prefetch::Prefetch,
+    /// Per lane: how many runs to hold.
+    prefetch: Vec<prefetch::Prefetch>,
     /// The last claim found claiming paused: until a resume from this process or the
     /// next poll, wake-ups from enqueues are no reason to try again.
     paused: bool,
@@ -176,15 +179,17 @@ pub(crate) struct Deps {
     pub(crate) max_snoozes: u32,
     pub(crate) poll_interval: Duration,
     pub(crate) misfire_threshold: Duration,
-    pub(crate) worker_threads: usize,
-    pub(crate) max_in_flight: usize,
+    /// Per lane (queue of this instance): its worker threads and the most runs it
+    /// holds.
+    pub(crate) lanes: Vec<(usize, usize)>,
     pub(crate) adaptive_in_flight: bool,
 }
 
 /// The channels the dispatcher works with.
 pub(crate) struct Channels {
-    pub(crate) to_workers: Sender<Dispatch>,
-    pub(crate) queue: Receiver<Dispatch>,
+    /// Per lane, the channel to its worker threads and its receiving end.
+    pub(crate) to_workers: Vec<Sender<Dispatch>>,
+    pub(crate) queues: Vec<Receiver<Dispatch>>,
     pub(crate) completions: Receiver<Completion>,
     pub(crate) wake: Wakeups,
     pub(crate) control: Receiver<Control>,
@@ -207,11 +212,11 @@ struct Committed {
 
 impl Dispatcher {
     pub(crate) fn new(deps: Deps, claimer: Claimer, channels: Channels) -> Self {
-        let prefetch = prefetch::Prefetch::new(
-            deps.worker_threads,
-            deps.max_in_flight,
-            deps.adaptive_in_flight,
-        );
+        let prefetch = deps
+            .lanes
+            .iter()
+            .map(|&(threads, max)| prefetch::Prefetch::new(threads, max, deps.adaptive_in_flight))
+            .collect();
         Dispatcher {
             store: deps.store,
             clock: deps.clock,
@@ -224,8 +229,8 @@ impl Dispatcher {
             poll_interval: deps.poll_interval,
             misfire_threshold: deps.misfire_threshold,
             claimer,
-            to_workers: Some(channels.to_workers),
-            queue: channels.queue,
+            to_workers: channels.to_workers.into_iter().map(Some).collect(),
+            queues: channels.queues,
             completions: channels.completions,
             wake: channels.wake,
             control: channels.control,
@@ -297,6 +302,15 @@ impl Dispatcher {
         self.clock.now()
     }
 
+    /// Some lane holds fewer runs than its target.
+    fn has_room(&self) -> bool {
+        let held = self.inflight.len_by_lane(self.prefetch.len());
+        self.prefetch
+            .iter()
+            .zip(held)
+            .any(|(p, held)| held < p.target())
+    }
+
     fn rules(&self) -> complete::Rules<'_> {
         complete::Rules {
             policy: self.retry.as_ref(),
@@ -323,7 +337,7 @@ impl Dispatcher {
             if self.stopping.is_none() {
                 // Claim timers only matter when a claim is possible: with every slot
                 // busy, the next completion wakes the loop instead.
-                let free = self.inflight.len() < self.prefetch.target();
+                let free = self.has_room();
                 if free && self.claim_wanted {
                     // Slots freed by the last write while a claim is owed (the outcomes
                     // that freed them were written with no slot to claim into).
@@ -359,7 +373,9 @@ impl Dispatcher {
         };
         let write = complete::decide(&view, ending, self.now(), self.rules());
         if let Some(timing) = write.timing {
-            self.prefetch.job_ran(timing.duration);
+            if let Some(p) = self.prefetch.get_mut(view.lane) {
+                p.job_ran(timing.duration);
+            }
         }
         self.writes.push(write);
     }
@@ -395,12 +411,19 @@ impl Dispatcher {
         // The slots of the outcomes written in this transaction are free once it
         // commits: claim into them in the same transaction, so the workers get new
         // runs as soon as the old ones are recorded.
-        let held = self
-            .inflight
-            .held_after(self.writes.iter().map(PendingWrite::attempt));
-        let free = self.prefetch.target().saturating_sub(held);
+        let held = self.inflight.held_after_by_lane(
+            self.writes.iter().map(PendingWrite::attempt),
+            self.prefetch.len(),
+        );
+        let mut free: Vec<usize> = self
+            .prefetch
+            .iter()
+            .zip(&held)
+            .map(|(p, held)| p.target().saturating_sub(*held))
+            .collect();
+        let room = free.iter().any(|f| *f > 0);
         let claim =
-            self.stopping.is_none() && free > 0 && (self.claim_wanted || poll_due || due_reached);
+            self.stopping.is_none() && room && (self.claim_wanted || poll_due || due_reached);
         let schedules = self.stopping.is_none()
             && self.schedules_retry_at.is_none_or(|t| now_instant >= t)
             && (std::mem::take(&mut self.schedules_changed)
@@ -410,7 +433,9 @@ impl Dispatcher {
         if self.writes.is_empty() && !claim && !schedules && !self.settling {
             return;
         }
-        let free = if claim { free } else { 0 };
+        if !claim {
+            free.iter_mut().for_each(|f| *f = 0);
+        }
         // Every write waits for the lock as long as the busy timeout allows, and never
         // past the end of a shutdown.
         let mut deadline = now_instant + self.store.busy_timeout();
@@ -422,10 +447,12 @@ impl Dispatcher {
         self.schedules_refused.set(false);
         let cutoff = &self.cutoff;
         let result = self.store.write_cut(deadline, Some(cutoff), |tx| {
-            self.transaction(tx, mode, schedules, free)
+            self.transaction(tx, mode, schedules, &free)
         });
         let took = started.elapsed();
-        self.prefetch.cycle_took(took);
+        for p in &mut self.prefetch {
+            p.cycle_took(took);
+        }
         crate::observe::dispatcher_transaction(took);
         match result {
             Ok(committed) => {
@@ -435,7 +462,7 @@ impl Dispatcher {
                 if claim {
                     self.last_claim = now_instant;
                 }
-                self.after_commit(committed, free, started, now_instant);
+                self.after_commit(committed, &free, started, now_instant);
             }
             Err(_) if self.schedules_refused.get() => {
                 // Again at once, the schedules in a savepoint of their own.
@@ -463,7 +490,7 @@ impl Dispatcher {
         tx: &dyn Writes,
         mode: WriteMode,
         schedules: bool,
-        free: usize,
+        free: &[usize],
     ) -> Result<Committed> {
         // Read once the write lock is held: a run enqueued "now" by a transaction that
         // committed before this one is due in this claim. Read before the lock, a
@@ -622,7 +649,7 @@ impl Dispatcher {
     fn after_commit(
         &mut self,
         committed: Committed,
-        asked: usize,
+        asked: &[usize],
         started: Instant,
         now_instant: Instant,
     ) {
@@ -661,9 +688,9 @@ impl Dispatcher {
             self.inflight
                 .worker_renewed(started, self.claimer.stale_after);
         }
-        if asked > 0 {
+        if asked.iter().any(|a| *a > 0) {
             self.paused = claimed.paused;
-            self.claim_wanted = claimed.runs.len() == asked;
+            self.claim_wanted = claimed.full;
             // A due time already past (due runs of job types this process does not
             // run) is no reason to wake before the next poll.
             self.next_due = claimed
@@ -672,12 +699,13 @@ impl Dispatcher {
                 .map(|due| now_instant + (due - now).try_into().unwrap_or(Duration::ZERO));
             self.inflight
                 .claimed(&claimed.runs, started + self.claimer.lease);
-            for run in claimed.runs {
+            for (lane, run) in claimed.runs {
                 let dispatch = Dispatch { run };
                 let attempt = dispatch.attempt();
                 let sent = self
                     .to_workers
-                    .as_ref()
+                    .get(lane)
+                    .and_then(Option::as_ref)
                     .is_some_and(|tx| tx.send(dispatch).is_ok());
                 if !sent {
                     // Cannot happen while running (the channel holds one place per
@@ -743,10 +771,12 @@ impl Dispatcher {
         // Runs still in the local queue go back at once; running jobs get the grace.
         let now = self.now();
         let mut released = self.inflight.release_queued();
-        while let Ok(d) = self.queue.try_recv() {
-            released.extend(self.inflight.drained(d.attempt()));
+        for queue in &self.queues {
+            while let Ok(d) = queue.try_recv() {
+                released.extend(self.inflight.drained(d.attempt()));
+            }
         }
-        self.to_workers = None;
+        self.to_workers.iter_mut().for_each(|tx| *tx = None);
         for view in released {
             let write = complete::decide(&view, Ending::Released, now, self.rules());
             self.writes.push(write);

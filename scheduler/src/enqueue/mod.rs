@@ -238,7 +238,7 @@ impl Enqueuer<'_> {
             detail,
         })?;
         opts.job.validate()?;
-        let options = opts.job.or(defaults).settled();
+        let options = opts.job.clone().or(defaults).settled();
         let scheduled_at = match (opts.at, opts.delay) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid("delay", "give a time or a delay, not both"));
@@ -254,6 +254,7 @@ impl Enqueuer<'_> {
         run.max_attempts = options.max_attempts;
         run.timeout = options.timeout;
         run.backoff = options.backoff;
+        run.queue = options.queue;
         run.unique_key = unique_key;
         run.validate()?;
         Ok(run)

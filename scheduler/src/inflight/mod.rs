@@ -97,6 +97,8 @@ pub(crate) enum State {
 #[derive(Debug)]
 struct Slot {
     state: State,
+    /// The lane (queue of this instance) it was claimed for.
+    lane: usize,
     job_type: String,
     attempt: u32,
     max_attempts: u32,
@@ -133,6 +135,8 @@ pub(crate) enum Begin {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SlotView {
     pub(crate) attempt: Attempt,
+    /// The lane (queue of this instance) it was claimed for.
+    pub(crate) lane: usize,
     pub(crate) job_type: String,
     pub(crate) number: u32,
     pub(crate) max_attempts: u32,
@@ -145,6 +149,7 @@ impl SlotView {
     fn of(attempt: Attempt, slot: &Slot) -> Self {
         SlotView {
             attempt,
+            lane: slot.lane,
             job_type: slot.job_type.clone(),
             number: slot.attempt,
             max_attempts: slot.max_attempts,
@@ -209,13 +214,14 @@ impl InFlight {
 
     /// Claimed runs get their slots, once the claim committed: queued, their lease live
     /// until `lease_until`.
-    pub(crate) fn claimed(&self, runs: &[ClaimedRun], lease_until: Instant) {
+    pub(crate) fn claimed(&self, runs: &[(usize, ClaimedRun)], lease_until: Instant) {
         let mut inner = self.inner.lock();
-        for run in runs {
+        for (lane, run) in runs {
             inner.slots.insert(
                 Attempt::new(run.id, run.token),
                 Slot {
                     state: State::Queued,
+                    lane: *lane,
                     job_type: run.job_type.clone(),
                     attempt: run.attempt,
                     max_attempts: run.max_attempts,
@@ -469,20 +475,42 @@ impl InFlight {
     /// How many attempts are held once `written` are written: those nothing refers to
     /// any more go when their outcomes commit, so a claim in the same transaction can
     /// already count their slots as free.
+    #[cfg(test)]
     pub(crate) fn held_after(&self, written: impl IntoIterator<Item = Attempt>) -> usize {
+        self.held_after_by_lane(written, 1).iter().sum()
+    }
+
+    /// [`InFlight::held_after`] per lane, for `lanes` lanes (an attempt of a lane past
+    /// them counts in the last).
+    pub(crate) fn held_after_by_lane(
+        &self,
+        written: impl IntoIterator<Item = Attempt>,
+        lanes: usize,
+    ) -> Vec<usize> {
         let inner = self.inner.lock();
-        let freed = written
-            .into_iter()
-            .filter(|a| {
-                inner.slots.get(a).is_some_and(|s| {
-                    s.state
-                        == State::Writing {
-                            holder: Holder::Nobody,
-                        }
-                })
-            })
-            .count();
-        inner.slots.len().saturating_sub(freed)
+        let last = lanes.saturating_sub(1);
+        let mut held = vec![0usize; lanes.max(1)];
+        for slot in inner.slots.values() {
+            held[slot.lane.min(last)] += 1;
+        }
+        for a in written {
+            if let Some(s) = inner.slots.get(&a) {
+                if s.state
+                    == (State::Writing {
+                        holder: Holder::Nobody,
+                    })
+                {
+                    let lane = s.lane.min(last);
+                    held[lane] = held[lane].saturating_sub(1);
+                }
+            }
+        }
+        held
+    }
+
+    /// Attempts held per lane, for `lanes` lanes.
+    pub(crate) fn len_by_lane(&self, lanes: usize) -> Vec<usize> {
+        self.held_after_by_lane(std::iter::empty(), lanes)
     }
 
     /// Shutdown: every queued attempt is handed back; the dispatcher owns their
@@ -608,6 +636,7 @@ mod tests {
             token,
             lease_expires_at: OffsetDateTime::UNIX_EPOCH,
             snoozes: 0,
+            queue: "default".into(),
         }
     }
 
@@ -619,7 +648,7 @@ mod tests {
         let reg = InFlight::new(t0 + LONG);
         let old = Attempt::new(RunId::new(7), 1);
         let new = Attempt::new(RunId::new(7), 2);
-        reg.claimed(&[claimed(7, 1)], t0 + LONG);
+        reg.claimed(&[(0, claimed(7, 1))], t0 + LONG);
         assert!(matches!(reg.begin(old, t0), Begin::Run { .. }));
         // The heartbeat finds the first lease gone; the run is claimed again here.
         assert_eq!(
@@ -627,7 +656,7 @@ mod tests {
             vec![(old, "t".to_owned())],
             "the lost lease is reported"
         );
-        reg.claimed(&[claimed(7, 2)], t0 + LONG);
+        reg.claimed(&[(0, claimed(7, 2))], t0 + LONG);
         assert_eq!(reg.len(), 2, "both attempts hold a slot");
         // The old job returns: nothing to write, and the new attempt is untouched.
         assert_eq!(reg.thread_done(old), None);
@@ -646,7 +675,7 @@ mod tests {
         let t0 = Instant::now();
         let reg = InFlight::new(t0 + LONG);
         let a = Attempt::new(RunId::new(1), 1);
-        reg.claimed(&[claimed(1, 1)], t0 + Duration::from_millis(100));
+        reg.claimed(&[(0, claimed(1, 1))], t0 + Duration::from_millis(100));
         assert!(matches!(
             reg.begin(a, t0 + Duration::from_millis(100)),
             Begin::HandBack
@@ -659,7 +688,7 @@ mod tests {
         let t0 = Instant::now();
         let reg = InFlight::new(t0 + Duration::from_millis(10));
         let a = Attempt::new(RunId::new(1), 1);
-        reg.claimed(&[claimed(1, 1)], t0 + LONG);
+        reg.claimed(&[(0, claimed(1, 1))], t0 + LONG);
         assert!(matches!(
             reg.begin(a, t0 + Duration::from_millis(10)),
             Begin::HandBack
@@ -671,7 +700,7 @@ mod tests {
         let t0 = Instant::now();
         let reg = InFlight::new(t0 + LONG);
         let a = Attempt::new(RunId::new(1), 1);
-        reg.claimed(&[claimed(1, 1)], t0 + LONG);
+        reg.claimed(&[(0, claimed(1, 1))], t0 + LONG);
         let _ = reg.begin(a, t0);
         assert!(reg.begin_commit(a));
         // Neither a timeout nor a release decides while the transaction writes.
@@ -771,7 +800,7 @@ mod tests {
                     Ev::Claim => {
                         let token = i64::try_from(w.attempts.len()).unwrap() + 1;
                         let a = Attempt::new(run, token);
-                        reg.claimed(&[claimed(1, token)], clock + LONG);
+                        reg.claimed(&[(0, claimed(1, token))], clock + LONG);
                         w.attempts.push(a);
                         w.queued.insert(a);
                     }

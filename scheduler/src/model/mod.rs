@@ -12,6 +12,7 @@ mod filter;
 mod ids;
 mod migration;
 pub(crate) mod options;
+mod queue;
 mod run;
 mod shape;
 mod shutdown;
@@ -33,6 +34,7 @@ pub use self::{
     ids::{RunId, TaskId, WorkerId},
     migration::{Direction, MigrationState, MigrationStatus, MigrationStep},
     options::JobOptions,
+    queue::{DEFAULT_QUEUE, MAX_QUEUE_NAME_LEN, QueueInfo, validate_queue},
     run::{
         AttemptError, CancelOutcome, Inserted, Lease, MAX_ATTEMPTS, MAX_JSON_DEPTH, MAX_PRIORITY,
         MAX_UNIQUE_KEY_LEN, Run,

@@ -1,14 +1,14 @@
 //! Options of a run: defaults per job type, overridable per enqueue.
 
-use std::time::Duration;
+use std::{borrow::Cow, time::Duration};
 
 use super::{MAX_ATTEMPTS, MAX_PRIORITY, ValueError};
 
-/// Options of runs: priority, attempts, timeout and backoff. Each field left `None`
-/// falls back to the next level: enqueue options, then the job type's
+/// Options of runs: priority, attempts, timeout, backoff and queue. Each field left
+/// `None` falls back to the next level: enqueue options, then the job type's
 /// [`crate::Job::options`], then the scheduler's defaults (priority 0, 3 attempts, no
-/// timeout, 1 s backoff base).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// timeout, 1 s backoff base, the [`crate::DEFAULT_QUEUE`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JobOptions {
     /// 0 to 100; higher runs first.
@@ -19,6 +19,8 @@ pub struct JobOptions {
     pub timeout: Option<Duration>,
     /// Base of the exponential backoff: attempt `n` waits about `backoff × 2^(n-1)`.
     pub backoff: Option<Duration>,
+    /// The queue runs wait in (see [`crate::SchedulerBuilder::queue`]).
+    pub queue: Option<Cow<'static, str>>,
 }
 
 impl JobOptions {
@@ -38,6 +40,7 @@ impl JobOptions {
             max_attempts: None,
             timeout: None,
             backoff: None,
+            queue: None,
         }
     }
 
@@ -108,6 +111,22 @@ impl JobOptions {
         self
     }
 
+    /// Sets the queue runs wait in: a process runs only the queues it lists
+    /// ([`crate::SchedulerBuilder::queue`]).
+    ///
+    /// ```
+    /// use runloom::JobOptions;
+    ///
+    /// let opts = JobOptions::new().queue("mail");
+    /// assert_eq!(opts.queue.as_deref(), Some("mail"));
+    /// assert!(JobOptions::new().queue("no spaces").validate().is_err());
+    /// ```
+    #[must_use]
+    pub fn queue(mut self, queue: impl Into<Cow<'static, str>>) -> Self {
+        self.queue = Some(queue.into());
+        self
+    }
+
     /// These options, with unset fields taken from `fallback`.
     ///
     /// ```
@@ -126,6 +145,7 @@ impl JobOptions {
             max_attempts: self.max_attempts.or(fallback.max_attempts),
             timeout: self.timeout.or(fallback.timeout),
             backoff: self.backoff.or(fallback.backoff),
+            queue: self.queue.or(fallback.queue),
         }
     }
 
@@ -153,6 +173,9 @@ impl JobOptions {
         if let Some(b) = self.backoff {
             super::time::duration_ms("backoff", b)?;
         }
+        if let Some(q) = &self.queue {
+            super::validate_queue(q)?;
+        }
         Ok(())
     }
 
@@ -171,17 +194,21 @@ impl JobOptions {
             max_attempts: self.max_attempts.unwrap_or(super::DEFAULT_MAX_ATTEMPTS),
             timeout: self.timeout,
             backoff: self.backoff.unwrap_or(super::DEFAULT_BACKOFF),
+            queue: self
+                .queue
+                .map_or_else(|| super::DEFAULT_QUEUE.to_owned(), Cow::into_owned),
         }
     }
 }
 
 /// [`JobOptions`] with every default filled in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Settled {
     pub(crate) priority: u8,
     pub(crate) max_attempts: u32,
     pub(crate) timeout: Option<Duration>,
     pub(crate) backoff: Duration,
+    pub(crate) queue: String,
 }
 
 /// The four job option setters of a type that holds [`JobOptions`] in its `job` field
@@ -253,6 +280,21 @@ macro_rules! job_option_setters {
             /// ```
             pub fn backoff(mut self, backoff: std::time::Duration) -> Self {
                 self.job = self.job.backoff(backoff);
+                self
+            }
+
+            /// The queue the runs wait in; overrides the job type's.
+            ///
+            /// ```
+            /// use runloom::{EnqueueOptions, ScheduleSpec};
+            ///
+            /// let opts = EnqueueOptions::new().queue("reports");
+            /// assert_eq!(opts.job.queue.as_deref(), Some("reports"));
+            /// let spec = ScheduleSpec::cron("0 * * * *").queue("reports");
+            /// assert_eq!(spec.job.queue.as_deref(), Some("reports"));
+            /// ```
+            pub fn queue(mut self, queue: impl Into<String>) -> Self {
+                self.job = self.job.queue(queue.into());
                 self
             }
         }

@@ -135,6 +135,8 @@ pub struct Run {
     /// ([`crate::JobError::snooze`]); bounded by the scheduler's
     /// [`max_snoozes`](crate::SchedulerBuilder::max_snoozes).
     pub snoozes: u32,
+    /// The queue it waits in ([`crate::DEFAULT_QUEUE`] unless set).
+    pub queue: String,
 }
 
 impl Run {
@@ -174,6 +176,7 @@ impl Run {
             errors: Vec::new(),
             created_at: now,
             snoozes: 0,
+            queue: super::DEFAULT_QUEUE.to_owned(),
         }
     }
 
@@ -282,6 +285,8 @@ pub struct NewRun {
     pub scheduled_at: OffsetDateTime,
     /// The task definition it belongs to, if any.
     pub task_id: Option<TaskId>,
+    /// The queue it waits in.
+    pub queue: String,
 }
 
 /// Defaults of a new run, shared by the storage layer and the runtime.
@@ -308,6 +313,7 @@ impl NewRun {
             unique_key: None,
             scheduled_at,
             task_id: None,
+            queue: super::DEFAULT_QUEUE.to_owned(),
         }
     }
 
@@ -315,6 +321,7 @@ impl NewRun {
     /// instead of a constraint failure.
     pub(crate) fn validate(&self) -> Result<()> {
         validate_name("job_type", &self.job_type)?;
+        super::validate_queue(&self.queue)?;
         validate_priority(self.priority)?;
         validate_attempts(self.max_attempts)?;
         validate_timeout(self.timeout)?;
@@ -508,6 +515,8 @@ pub struct ClaimedRun {
     pub lease_expires_at: OffsetDateTime,
     /// Times the run snoozed before this attempt ([`crate::JobError::snooze`]).
     pub snoozes: u32,
+    /// The queue it was claimed from.
+    pub queue: String,
 }
 
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]

@@ -63,6 +63,8 @@ pub struct NewTask {
     pub next_run_at: Option<OffsetDateTime>,
     /// Whether the schedule is active.
     pub enabled: bool,
+    /// The queue its runs wait in.
+    pub queue: String,
 }
 
 impl NewTask {
@@ -89,6 +91,7 @@ impl NewTask {
             misfire_cap: 100,
             next_run_at: None,
             enabled: true,
+            queue: super::DEFAULT_QUEUE.to_owned(),
         }
     }
 }
@@ -136,6 +139,8 @@ pub struct Task {
     pub created_at: OffsetDateTime,
     /// When it last changed.
     pub updated_at: OffsetDateTime,
+    /// The queue its runs wait in.
+    pub queue: String,
 }
 
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
@@ -167,4 +172,6 @@ pub struct TaskUpdate {
     pub last_run_at: Option<Option<OffsetDateTime>>,
     /// Enable or disable.
     pub enabled: Option<bool>,
+    /// New queue for its runs.
+    pub queue: Option<String>,
 }

@@ -54,6 +54,7 @@ impl Schedule {
 pub(crate) fn validate_new_task(task: &NewTask) -> Result<()> {
     validate_name("name", &task.name)?;
     validate_name("job_type", &task.job_type)?;
+    crate::model::validate_queue(&task.queue)?;
     validate_json("payload", &task.payload)?;
     validate_priority(task.priority)?;
     validate_attempts(task.max_attempts)?;

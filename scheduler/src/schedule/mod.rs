@@ -343,12 +343,13 @@ pub(crate) fn new_task(
     defaults: JobOptions,
     next_run_at: Option<OffsetDateTime>,
 ) -> model::NewTask {
-    let options = spec.job.or(defaults).settled();
+    let options = spec.job.clone().or(defaults).settled();
     let mut t = model::NewTask::new(name, job_type, payload);
     t.priority = options.priority;
     t.max_attempts = options.max_attempts;
     t.timeout = options.timeout;
     t.backoff = options.backoff;
+    t.queue = options.queue;
     t.unique_key = spec.unique_key.clone();
     t.schedule = spec.schedule.clone();
     t.misfire_policy = spec.misfire;

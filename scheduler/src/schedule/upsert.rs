@@ -65,6 +65,7 @@ pub(crate) fn upsert(
             misfire_cap: Some(wanted.misfire_cap),
             next_run_at: Some(wanted.next_run_at),
             enabled: Some(wanted.enabled),
+            queue: Some(wanted.queue),
             ..TaskUpdate::default()
         };
         tx.update_task(existing.id, existing.version, &update, now)
@@ -84,6 +85,7 @@ fn same_definition(t: &Task, w: &NewTask) -> bool {
         && t.misfire_cap == w.misfire_cap
         && t.enabled == w.enabled
         && t.next_run_at == w.next_run_at
+        && t.queue == w.queue
 }
 
 /// Whether two JSON texts are the same document: a database may hand back its own

@@ -1067,6 +1067,80 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Stops claiming from `queue` in every process sharing the database (see
+    /// [`Admin::pause_queue`]); returns false when it was paused already.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use runloom::{EnqueueOptions, Job, JobContext, JobError, Perform, RunStatus, Scheduler};
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize, Job)]
+    /// # struct Hello;
+    /// # impl Perform for Hello {
+    /// #     type Output = ();
+    /// #     fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # let dir = tempfile::tempdir()?;
+    /// let scheduler = Scheduler::builder()
+    ///     .database(dir.path().join("jobs.db"))
+    ///     .queue("default", 1)
+    ///     .queue("mail", 1)
+    ///     .register::<Hello>()
+    ///     .start()?;
+    /// assert!(scheduler.pause_queue("mail")?);
+    /// let mail = scheduler.enqueue_with(Hello, EnqueueOptions::new().queue("mail"))?.id;
+    /// let other = scheduler.enqueue(Hello)?.id; // the default queue goes on
+    /// assert_eq!(scheduler.wait(other, Duration::from_secs(10))?.status, RunStatus::Completed);
+    /// assert_eq!(scheduler.run(mail)?.status, RunStatus::Pending);
+    /// scheduler.resume_queue("mail")?;
+    /// assert_eq!(scheduler.wait(mail, Duration::from_secs(10))?.status, RunStatus::Completed);
+    /// # scheduler.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad queue name; database errors.
+    pub fn pause_queue(&self, queue: &str) -> Result<bool> {
+        self.admin.pause_queue(queue)
+    }
+
+    /// Resumes claiming from `queue` in every process sharing the database (see
+    /// [`Admin::resume_queue`]); this process claims from it at once.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = runloom::Scheduler::builder().database(dir.path().join("jobs.db")).start()?;
+    /// scheduler.pause_queue("default")?;
+    /// assert!(scheduler.resume_queue("default")?);
+    /// assert!(!scheduler.resume_queue("default")?, "it was not paused any more");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad queue name; database errors.
+    pub fn resume_queue(&self, queue: &str) -> Result<bool> {
+        let changed = self.admin.resume_queue(queue)?;
+        self.shared.wake(Wake::Resumed);
+        Ok(changed)
+    }
+
+    /// Every queue with unfinished runs or a pause record (see [`Admin::queues`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let scheduler = runloom::Scheduler::builder().database(dir.path().join("jobs.db")).start()?;
+    /// assert!(scheduler.queues()?.is_empty(), "nothing enqueued, nothing paused");
+    /// # scheduler.shutdown(std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn queues(&self) -> Result<Vec<crate::model::QueueInfo>> {
+        self.admin.queues()
+    }
+
     /// Whether claiming is paused.
     ///
     /// ```

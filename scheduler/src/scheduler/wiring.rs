@@ -99,7 +99,12 @@ impl Scheduler {
 
         // A new dispatcher looks at the schedules at once.
         let (waker, wakeups) = wake::channel(&[Wake::Schedules]);
-        let (to_workers, queue) = crossbeam_channel::bounded(config.max_in_flight);
+        // One channel per queue, holding one place per run the queue may hold.
+        let (to_workers, queues): (Vec<_>, Vec<_>) = config
+            .queues
+            .iter()
+            .map(|q| crossbeam_channel::bounded(q.max_in_flight))
+            .unzip();
         let (done_tx, done_rx) = crossbeam_channel::bounded(config.max_in_flight);
         let (control_tx, control_rx) = crossbeam_channel::bounded(1);
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
@@ -109,6 +114,7 @@ impl Scheduler {
             job_types: JobTypeFilter::only(registry.names()),
             heartbeat_interval: config.heartbeat_interval,
             stale_after: config.maintenance.stale_worker_after,
+            queues: config.queues.iter().map(|q| q.name.clone()).collect(),
         };
         let inflight = Arc::new(InFlight::new(
             registering + config.maintenance.stale_worker_after,
@@ -171,8 +177,14 @@ impl Scheduler {
                 Arc::new(move || waker.wake(Wake::Work))
             },
         });
-        let workers =
-            crate::worker::spawn(shared.config.worker_threads, &execution, &queue, &done_tx)?;
+        let lanes: Vec<(usize, &crossbeam_channel::Receiver<_>)> = shared
+            .config
+            .queues
+            .iter()
+            .map(|q| q.threads)
+            .zip(&queues)
+            .collect();
+        let workers = crate::worker::spawn(&lanes, &execution, &done_tx)?;
         drop(done_tx);
         let dispatcher = Dispatcher::new(
             dispatch::Deps {
@@ -186,14 +198,18 @@ impl Scheduler {
                 max_snoozes: shared.config.max_snoozes,
                 poll_interval: shared.config.poll_interval,
                 misfire_threshold: shared.config.misfire_threshold,
-                worker_threads: shared.config.worker_threads,
-                max_in_flight: shared.config.max_in_flight,
+                lanes: shared
+                    .config
+                    .queues
+                    .iter()
+                    .map(|q| (q.threads, q.max_in_flight))
+                    .collect(),
                 adaptive_in_flight: shared.config.adaptive_in_flight,
             },
             claimer,
             Channels {
                 to_workers,
-                queue,
+                queues,
                 completions: done_rx,
                 wake: wakeups,
                 control: control_rx,

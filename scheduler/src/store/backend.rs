@@ -145,12 +145,13 @@ impl Writes for WriteTx<'_> {
     fn claim_unpaused(
         &self,
         worker: WorkerId,
+        queue: &str,
         limit: usize,
         now: (OffsetDateTime, HostInstant),
         lease_ttl: Duration,
         job_types: &JobTypeFilter,
     ) -> Result<Vec<ClaimedRun>> {
-        WriteTx::claim_unpaused(self, worker, limit, now, lease_ttl, job_types)
+        WriteTx::claim_unpaused(self, worker, queue, limit, now, lease_ttl, job_types)
     }
     fn renew_leases(
         &self,
@@ -239,6 +240,9 @@ impl Writes for WriteTx<'_> {
     }
     fn set_state(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()> {
         WriteTx::set_state(self, key, value, now)
+    }
+    fn set_queue_paused(&self, queue: &str, paused: bool, now: OffsetDateTime) -> Result<bool> {
+        WriteTx::set_queue_paused(self, queue, paused, now)
     }
     fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
         WriteTx::set_paused(self, paused, now)

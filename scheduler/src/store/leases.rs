@@ -88,7 +88,7 @@ impl ReadTx<'_> {
         if self.is_paused()? {
             return Ok(None);
         }
-        self.next_due_unpaused(after, job_types)
+        self.next_due_unpaused(after, crate::model::DEFAULT_QUEUE, job_types)
     }
 
     /// [`ReadTx::next_due_at`] for a caller that read the pause flag itself in this
@@ -96,6 +96,7 @@ impl ReadTx<'_> {
     pub(crate) fn next_due_unpaused(
         &self,
         after: OffsetDateTime,
+        queue: &str,
         job_types: &JobTypeFilter,
     ) -> Result<Option<OffsetDateTime>> {
         let mut next: Option<i64> = None;
@@ -104,13 +105,17 @@ impl ReadTx<'_> {
         let mut due = self.conn().prepare_cached(sql::RUNS_NEXT_DUE_IN_PRIORITY)?;
         while at_most >= 0 {
             let p: Option<i64> = group
-                .query_row(named_params! { ":at_most": at_most }, |r| r.get(0))
+                .query_row(
+                    named_params! { ":queue": queue, ":at_most": at_most },
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(p) = p else { break };
             let at: Option<i64> = due
                 .query_row(
                     named_params! {
-                        ":priority": p, ":now": ms(after), ":job_types": job_types.as_json(),
+                        ":queue": queue, ":priority": p, ":now": ms(after),
+                        ":job_types": job_types.as_json(),
                     },
                     |r| r.get(0),
                 )
@@ -150,7 +155,14 @@ impl WriteTx<'_> {
         if self.is_paused()? {
             return Ok(Vec::new());
         }
-        self.claim_unpaused(worker, limit, (now, host), lease_ttl, job_types)
+        self.claim_unpaused(
+            worker,
+            crate::model::DEFAULT_QUEUE,
+            limit,
+            (now, host),
+            lease_ttl,
+            job_types,
+        )
     }
 
     /// [`WriteTx::claim_runs`] for a caller that read the pause flag itself in this
@@ -158,6 +170,7 @@ impl WriteTx<'_> {
     pub(crate) fn claim_unpaused(
         &self,
         worker: WorkerId,
+        queue: &str,
         limit: usize,
         (now, host): (OffsetDateTime, HostInstant),
         lease_ttl: Duration,
@@ -177,12 +190,16 @@ impl WriteTx<'_> {
         let mut at_most = i64::from(MAX_PRIORITY);
         while claimed.len() < limit && at_most >= 0 {
             let group: Option<i64> = next_group
-                .query_row(named_params! { ":at_most": at_most }, |r| r.get(0))
+                .query_row(
+                    named_params! { ":queue": queue, ":at_most": at_most },
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(priority) = group else { break };
             let want = limit - claimed.len();
             let mut rows = claim.query(named_params! {
                 ":worker_id": worker,
+                ":queue": queue,
                 ":priority": priority,
                 ":now": now_ms,
                 ":limit": i64::try_from(want).unwrap_or(i64::MAX),
@@ -207,6 +224,7 @@ impl WriteTx<'_> {
                     unique_key: r.get(10)?,
                     token: r.get(11)?,
                     snoozes: narrow("task_runs.snoozes", r.get(12)?)?,
+                    queue: r.get(13)?,
                     lease_expires_at,
                 });
             }

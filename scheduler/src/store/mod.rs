@@ -40,6 +40,7 @@ mod migrate;
 /// name of their driver crates, live under `store/`.
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+mod queues;
 mod runs;
 mod schedules;
 pub(crate) mod sql;

@@ -54,6 +54,7 @@ pub(crate) fn run_from_row(r: &Row<'_>) -> Result<Run> {
         errors,
         created_at: ts(r.get("created_at")?)?,
         snoozes: narrow("task_runs.snoozes", r.get("snoozes")?)?,
+        queue: r.get("queue")?,
     })
 }
 
@@ -227,6 +228,7 @@ impl WriteTx<'_> {
                 run.unique_key,
                 ms(run.scheduled_at),
                 now,
+                run.queue,
             ])?;
             out.push(Inserted {
                 id: RunId::new(self.conn().last_insert_rowid()),

@@ -74,6 +74,7 @@ impl WriteTx<'_> {
                 ":unique_key": task.unique_key,
                 ":scheduled_at": ms(at),
                 ":now": ms(now),
+                ":queue": task.queue,
             })?;
         Ok((changed == 1).then(|| RunId::new(self.conn().last_insert_rowid())))
     }

@@ -83,6 +83,9 @@ statements! {
     SCHEMA_QUICK_CHECK => "queries/schema_quick_check.sql",
     SCHEMA_WAL_CHECKPOINT => "queries/schema_wal_checkpoint.sql",
     SCHEMA_WAL_TRUNCATE => "queries/schema_wal_truncate.sql",
+    QUEUES_LIST => "queries/queues_list.sql",
+    QUEUES_PAUSED => "queries/queues_paused.sql",
+    QUEUES_SET_PAUSED => "queries/queues_set_paused.sql",
     STATE_GET => "queries/state_get.sql",
     STATE_SET => "queries/state_set.sql",
     STATE_TAKE_WRITE_LOCK => "queries/state_take_write_lock.sql",
@@ -135,6 +138,7 @@ crate::backend::migrations::embedded_migrations! {
     6 "0006" "settle_queue",
     7 "0007" "workers_clock_domain",
     8 "0008" "snoozes",
+    9 "0009" "queues",
 }
 
 #[cfg(test)]
@@ -210,6 +214,7 @@ mod tests {
                     ":unique_key",
                     ":scheduled_at",
                     ":now",
+                    ":queue",
                 ],
             ),
             (
@@ -256,7 +261,8 @@ mod tests {
                 "scheduled_at",
                 "unique_key",
                 "lease_token",
-                "snoozes"
+                "snoozes",
+                "queue"
             ]
         );
     }
@@ -306,6 +312,7 @@ mod tests {
             DEPS_DOWNSTREAM_OF,
             RUNS_COUNT_BY_STATUS,
             RUNS_IDLE,
+            QUEUES_PAUSED,
             LEASES_EXPIRED_IN_DOMAIN,
             LEASES_EXPIRED_ELSEWHERE,
             RUNS_RESCUE_FENCED,
@@ -333,10 +340,16 @@ mod tests {
                     || step.starts_with("SCAN runs_by_status")
                     // json_each over the claimer's few job type names.
                     || step.contains("VIRTUAL TABLE")
-                    // The idle check: its priority groups (at most 101 rows of a CTE),
-                    // and an EXISTS on the settle queue, which stops at its first row.
+                    // The queues operators paused: one row per queue ever paused,
+                    // operator-sized whatever the runs.
+                    || (text == QUEUES_PAUSED && step == "SCAN task_queues")
+                    // The idle check: its queues and their priority groups (CTEs of
+                    // one row per queue and per group, each found by a seek), and an
+                    // EXISTS on the settle queue, which stops at its first row.
                     || (text == RUNS_IDLE
-                        && (step == "SCAN g" || step == "SCAN task_settle_queue"));
+                        && (step == "SCAN g"
+                            || step == "SCAN q"
+                            || step == "SCAN task_settle_queue"));
                 let scans_table = step.starts_with("SCAN ") && !not_a_scan;
                 assert!(!scans_table, "full scan in:\n{text}\nstep: {step}");
             }

@@ -56,6 +56,7 @@ pub(crate) fn task_from_row(r: &Row<'_>) -> Result<Task> {
         version: r.get("version")?,
         created_at: ts(r.get("created_at")?)?,
         updated_at: ts(r.get("updated_at")?)?,
+        queue: r.get("queue")?,
     })
 }
 
@@ -143,6 +144,7 @@ impl WriteTx<'_> {
                 ":next_run_at": task.next_run_at.map(ms),
                 ":enabled": i64::from(task.enabled),
                 ":now": ms(now),
+                ":queue": task.queue,
             })?;
         self.get_task(TaskId::new(self.conn().last_insert_rowid()))
     }
@@ -194,13 +196,18 @@ impl WriteTx<'_> {
         next.misfire_cap = update.misfire_cap.unwrap_or(current.misfire_cap);
         next.next_run_at = update.next_run_at.unwrap_or(current.next_run_at);
         next.enabled = update.enabled.unwrap_or(current.enabled);
+        next.queue = update
+            .queue
+            .clone()
+            .unwrap_or_else(|| current.queue.clone());
         validate_new_task(&next)?;
         let timing_changed = next.schedule != current.schedule;
         let options_changed = next.payload != current.payload
             || next.priority != current.priority
             || next.max_attempts != current.max_attempts
             || next.timeout != current.timeout
-            || next.backoff != current.backoff;
+            || next.backoff != current.backoff
+            || next.queue != current.queue;
         let last_run_at = update.last_run_at.unwrap_or(current.last_run_at);
         let s = schedule_columns(&next.schedule)?;
         let changed = self
@@ -225,6 +232,7 @@ impl WriteTx<'_> {
                 ":last_run_at": last_run_at.map(ms),
                 ":enabled": i64::from(next.enabled),
                 ":now": ms(now),
+                ":queue": next.queue,
             })?;
         if changed == 0 {
             return Err(self.version_conflict(id, expected_version));
@@ -253,6 +261,7 @@ impl WriteTx<'_> {
                     ":max_attempts": next.max_attempts,
                     ":timeout_ms": next.timeout.map(|t| duration_ms("timeout", t)).transpose()?,
                     ":backoff_ms": duration_ms("backoff", next.backoff)?,
+                    ":queue": next.queue,
                 })?;
         }
         self.get_task(id)

@@ -14,15 +14,19 @@ use crate::{
     job::context::Execution,
 };
 
-/// Starts `n` worker threads named `runloom-worker-{i}`.
+/// Starts, for each lane, its number of worker threads taking runs from its channel
+/// only (a queue's threads never run another queue's runs), named `runloom-worker-{i}`
+/// with `i` counting across lanes.
 pub(crate) fn spawn(
-    n: usize,
+    lanes: &[(usize, &Receiver<Dispatch>)],
     env: &Arc<Execution>,
-    queue: &Receiver<Dispatch>,
     done: &Sender<Completion>,
 ) -> Result<Vec<JoinHandle<()>>> {
-    (0..n)
-        .map(|i| {
+    lanes
+        .iter()
+        .flat_map(|&(n, queue)| std::iter::repeat_n(queue, n))
+        .enumerate()
+        .map(|(i, queue)| {
             let env = env.clone();
             let queue = queue.clone();
             let done = done.clone();

@@ -11,6 +11,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod dependencies;
+pub(crate) mod queues;
 pub(crate) mod runtime;
 pub(crate) mod schedules;
 pub(crate) mod snooze;
@@ -86,6 +87,12 @@ macro_rules! suite {
                     disabling_a_schedule_cancels_what_waits_and_enabling_continues_from_now,
                     a_host_start_leaves_an_operators_switch_alone_unless_its_spec_says_otherwise,
                     triggering_a_task_runs_it_now_and_leaves_its_schedule_alone,
+                }
+                queues {
+                    a_run_waits_in_its_types_queue_unless_the_enqueue_names_another,
+                    a_process_runs_only_the_queues_it_lists,
+                    each_queue_runs_at_most_its_threads_and_never_holds_up_another,
+                    a_paused_queue_waits_in_every_process_while_the_others_go_on,
                 }
                 snooze {
                     a_snoozed_run_is_tried_again_without_using_an_attempt,

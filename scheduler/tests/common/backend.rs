@@ -11,9 +11,19 @@ use super::TestDb;
 pub trait TestBackend {
     /// Which backend, for messages.
     fn name(&self) -> &'static str;
-    /// A scheduler builder on this database with the suite's quick settings (2 worker
-    /// threads, 20 ms polls, 10 s leases, 200 ms heartbeats).
-    fn builder(&self) -> SchedulerBuilder;
+    /// A scheduler builder on this database with the suite's quick timings (20 ms
+    /// polls, 10 s leases, 200 ms heartbeats) and no thread count.
+    fn base(&self) -> SchedulerBuilder;
+    /// [`TestBackend::base`] with 2 worker threads on the default queue.
+    fn builder(&self) -> SchedulerBuilder {
+        self.base().worker_threads(2)
+    }
+    /// [`TestBackend::base`] running these queues with these threads.
+    fn with_queues(&self, queues: &[(&str, usize)]) -> SchedulerBuilder {
+        queues
+            .iter()
+            .fold(self.base(), |b, (name, threads)| b.queue(*name, *threads))
+    }
     /// An operator's handle on the database, as another process would open it.
     fn admin(&self) -> Admin;
 }
@@ -32,8 +42,8 @@ impl TestBackend for Sqlite {
         "sqlite"
     }
 
-    fn builder(&self) -> SchedulerBuilder {
-        super::builder(&self.0)
+    fn base(&self) -> SchedulerBuilder {
+        super::base_builder(&self.0)
     }
 
     fn admin(&self) -> Admin {
@@ -57,10 +67,9 @@ impl TestBackend for Postgres {
         "postgres"
     }
 
-    fn builder(&self) -> SchedulerBuilder {
+    fn base(&self) -> SchedulerBuilder {
         runloom::Scheduler::builder()
             .postgres(&self.0.url)
-            .worker_threads(2)
             .poll_interval(std::time::Duration::from_millis(20))
             .lease_duration(std::time::Duration::from_secs(10))
             .heartbeat_interval(std::time::Duration::from_millis(200))

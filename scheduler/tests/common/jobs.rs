@@ -427,3 +427,50 @@ impl Perform for Snoozes {
         Ok(n)
     }
 }
+
+/// Runs in queue `mail` unless the enqueue says otherwise; records its queue's
+/// concurrent executions under `key` (see `overlap_max`) while it naps `ms`.
+#[derive(Serialize, Deserialize)]
+pub struct Mailed {
+    pub key: String,
+    pub ms: u64,
+}
+
+impl Job for Mailed {
+    const NAME: &'static str = "mailed";
+    fn options() -> JobOptions {
+        JobOptions::new().queue("mail")
+    }
+}
+
+impl Perform for Mailed {
+    type Output = ();
+    fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+        overlap(&self.key, self.ms);
+        Ok(())
+    }
+}
+
+/// Executions under way and the most at once, per key.
+fn overlaps() -> &'static Mutex<HashMap<String, (u32, u32)>> {
+    static O: OnceLock<Mutex<HashMap<String, (u32, u32)>>> = OnceLock::new();
+    O.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// One execution under `key` lasting `ms`, counted while it lasts.
+pub fn overlap(key: &str, ms: u64) {
+    {
+        let mut o = overlaps().lock().unwrap();
+        let e = o.entry(key.to_owned()).or_default();
+        e.0 += 1;
+        e.1 = e.1.max(e.0);
+    }
+    bump(key);
+    std::thread::sleep(Duration::from_millis(ms));
+    overlaps().lock().unwrap().get_mut(key).unwrap().0 -= 1;
+}
+
+/// The most executions under `key` seen at once.
+pub fn overlap_max(key: &str) -> u32 {
+    overlaps().lock().unwrap().get(key).map_or(0, |e| e.1)
+}

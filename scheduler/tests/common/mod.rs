@@ -162,9 +162,13 @@ pub fn wait_event(
 
 /// A scheduler builder on a fresh file with quick settings for tests.
 pub fn builder(db: &TestDb) -> runloom::SchedulerBuilder {
+    base_builder(db).worker_threads(2)
+}
+
+/// [`builder`] without a thread count (to list queues instead).
+pub fn base_builder(db: &TestDb) -> runloom::SchedulerBuilder {
     runloom::Scheduler::builder()
         .database(&db.path)
-        .worker_threads(2)
         .poll_interval(std::time::Duration::from_millis(20))
         .lease_duration(std::time::Duration::from_secs(10))
         .heartbeat_interval(std::time::Duration::from_millis(200))

@@ -22,11 +22,11 @@ archived AS (
         id, task_id, job_type, payload, status, priority, attempt, max_attempts,
         timeout_ms, backoff_ms, unique_key, scheduled_at, worker_id, cancel_reason,
         started_at, finished_at, duration_ms, result, last_error, errors, created_at,
-        snoozes, archived_at
+        snoozes, queue, archived_at
     )
     SELECT id, task_id, job_type, payload, status, priority, attempt, max_attempts,
            timeout_ms, backoff_ms, unique_key, scheduled_at, worker_id, cancel_reason,
-           started_at, finished_at, duration_ms, result, last_error, errors, created_at, snoozes, $5
+           started_at, finished_at, duration_ms, result, last_error, errors, created_at, snoozes, queue, $5
     FROM doomed
     WHERE $4::smallint = 1
 )

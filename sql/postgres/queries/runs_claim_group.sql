@@ -1,7 +1,7 @@
--- Claim up to $4 due runs of priority $2 for worker $1 at $3 (host clock, what the
+-- Claim up to $4 due runs of priority $2 in queue $8 for worker $1 at $3 (host clock, what the
 -- model records), among the job types $5 (NULL: any), each under a new lease with a new
 -- fencing token, in one statement:
---   * picked: the oldest due runs, in task_runs_pending_due order, locked FOR UPDATE
+--   * picked: the oldest due runs, in task_runs_pending_queue order, locked FOR UPDATE
 --     SKIP LOCKED, so concurrent claimers on other hosts take disjoint runs without
 --     waiting for each other (a row another claimer just took is re-checked against
 --     status = 'pending' and dropped);
@@ -16,6 +16,7 @@ WITH picked AS (
     SELECT id
     FROM task_runs
     WHERE status = 'pending'
+      AND queue = $8
       AND priority = $2
       AND scheduled_at <= $3
       AND ($5::text[] IS NULL OR job_type = ANY ($5::text[]))
@@ -34,7 +35,7 @@ claimed AS (
     WHERE r.id = picked.id
     RETURNING r.id, r.task_id, r.job_type, r.payload::text AS payload, r.attempt,
               r.max_attempts, r.timeout_ms, r.backoff_ms, r.priority, r.scheduled_at,
-              r.unique_key, r.lease_token, r.snoozes
+              r.unique_key, r.lease_token, r.snoozes, r.queue
 ),
 leased AS (
     INSERT INTO task_locks (run_id, worker_id, token, acquired_at, expires_at, expires_mono)
@@ -49,6 +50,6 @@ leased AS (
         expires_mono = excluded.expires_mono
 )
 SELECT id, task_id, job_type, payload, attempt, max_attempts, timeout_ms, backoff_ms,
-       priority, scheduled_at, unique_key, lease_token, snoozes
+       priority, scheduled_at, unique_key, lease_token, snoozes, queue
 FROM claimed
 ORDER BY scheduled_at, id;

@@ -3,13 +3,27 @@
 -- be applied to its dependents (the settle queue), no schedule's occurrence is due to
 -- be created (tasks_schedule_due), and no pending run is due at $1. Runs waiting for
 -- a later time (a retry's backoff, a delayed enqueue) are not work yet. The due check
--- walks the priority groups with one seek each (a loose index scan of
--- task_runs_pending_due, at most 101 groups), so millions of future runs are never read.
-WITH RECURSIVE groups(priority) AS (
-    SELECT (SELECT max(priority) FROM task_runs WHERE status = 'pending')
+-- walks the queues and their priority groups with one seek each (a loose index scan of
+-- task_runs_pending_queue, at most 101 groups per queue), so millions of future runs
+-- are never read.
+WITH RECURSIVE queues(queue) AS (
+    SELECT (SELECT min(queue) FROM task_runs WHERE status = 'pending')
     UNION ALL
-    SELECT (SELECT max(r.priority) FROM task_runs r
-            WHERE r.status = 'pending' AND r.priority < g.priority)
+    SELECT (SELECT min(r.queue) FROM task_runs r
+            WHERE r.status = 'pending' AND r.queue > q.queue)
+    FROM queues q
+    WHERE q.queue IS NOT NULL
+),
+groups(queue, priority) AS (
+    SELECT q.queue,
+           (SELECT max(r.priority) FROM task_runs r
+            WHERE r.status = 'pending' AND r.queue = q.queue)
+    FROM queues q
+    WHERE q.queue IS NOT NULL
+    UNION ALL
+    SELECT g.queue,
+           (SELECT max(r.priority) FROM task_runs r
+            WHERE r.status = 'pending' AND r.queue = g.queue AND r.priority < g.priority)
     FROM groups g
     WHERE g.priority IS NOT NULL
 )
@@ -26,6 +40,7 @@ SELECT NOT EXISTS (SELECT 1 FROM task_runs WHERE status = 'running')
        WHERE g.priority IS NOT NULL
          AND EXISTS (SELECT 1 FROM task_runs r
                      WHERE r.status = 'pending'
+                       AND r.queue = g.queue
                        AND r.priority = g.priority
                        AND r.scheduled_at <= $1)
    ) AS idle;

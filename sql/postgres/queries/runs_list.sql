@@ -4,7 +4,7 @@
 SELECT id, task_id, job_type, payload::text AS payload, status, priority, attempt,
        max_attempts, timeout_ms, backoff_ms, unique_key, scheduled_at, blocked_on, worker_id,
        lease_token, cancel_requested, cancel_reason, started_at, finished_at, duration_ms,
-       result::text AS result, last_error, errors::text AS errors, created_at, snoozes
+       result::text AS result, last_error, errors::text AS errors, created_at, snoozes, queue
 FROM task_runs
 WHERE ($1::text IS NULL OR status = $1::text)
   AND ($2::text IS NULL OR job_type = $2::text)

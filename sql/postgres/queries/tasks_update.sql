@@ -5,7 +5,7 @@
 --   $6 timeout_ms, $7 backoff_ms, $8 unique_key, $9 schedule_kind, $10 cron_expr,
 --   $11 interval_ms, $12 timezone, $13 misfire_policy, $14 misfire_cap,
 --   $15 next_run_at, $16 last_run_at (bigint ms), $17 enabled (smallint 0/1),
---   $18 now (bigint ms)
+--   $18 now (bigint ms), $19 queue
 UPDATE tasks
 SET payload = $3::text::jsonb,
     priority = $4,
@@ -22,6 +22,7 @@ SET payload = $3::text::jsonb,
     next_run_at = $15,
     last_run_at = $16,
     enabled = $17,
+    queue = $19,
     version = version + 1,
     updated_at = $18
 WHERE id = $1
@@ -30,4 +31,4 @@ WHERE id = $1
 RETURNING id, name, job_type, payload::text AS payload, priority, max_attempts, timeout_ms,
           backoff_ms, unique_key, schedule_kind, cron_expr, interval_ms, timezone,
           misfire_policy, misfire_cap, next_run_at, last_run_at, enabled, is_deleted,
-          deleted_at, version, created_at, updated_at;
+          deleted_at, version, created_at, updated_at, queue;

@@ -56,6 +56,9 @@ pub(crate) struct EnqueueArgs {
     /// At most one unfinished run holds this key (an existing one is reported instead).
     #[arg(long, value_name = "KEY")]
     unique_key: Option<String>,
+    /// The queue the run waits in. Default: the job type's.
+    #[arg(long, value_name = "NAME")]
+    queue: Option<String>,
     /// Enqueue even though no host has registered the job type.
     #[arg(long)]
     force: bool,
@@ -226,6 +229,9 @@ pub(crate) fn enqueue(ctx: &Ctx, args: &EnqueueArgs) -> CliResult<()> {
     }
     if let Some(key) = &args.unique_key {
         opts = opts.unique_key(key);
+    }
+    if let Some(queue) = &args.queue {
+        opts = opts.queue(queue);
     }
     let inserted = if args.force {
         admin.enqueue_json_any_type(&args.job_type, &payload, &opts)

@@ -442,6 +442,7 @@ pub(crate) fn stats(ctx: &Ctx) -> CliResult<()> {
             "per_task": per_task,
             "last_hour": last_hour.first(),
             "throughput_per_minute": throughput,
+            "queues": s.queues.iter().map(crate::queues::queue_json).collect::<Vec<_>>(),
         }));
     }
     let mut out = format!(
@@ -449,6 +450,10 @@ pub(crate) fn stats(ctx: &Ctx) -> CliResult<()> {
         if s.paused { "PAUSED" } else { "running" }
     );
     out.push_str(&counts_table(&s.counts).render());
+    if !s.queues.is_empty() {
+        out.push_str("\nqueues:\n");
+        out.push_str(&crate::queues::queues_table(&s.queues, SystemClock.now()).render());
+    }
     out.push_str("\nper job type and task (success rate = completed / (completed + failed)):\n");
     if per_task.is_empty() {
         out.push_str("no runs\n");

@@ -13,6 +13,7 @@ mod control;
 mod inspect;
 mod migrate;
 mod output;
+mod queues;
 mod runs;
 
 use std::{fmt, io, path::PathBuf, process::ExitCode, time::Duration};
@@ -51,6 +52,9 @@ enum Command {
     /// Runs: list, show, retry, cancel.
     #[command(subcommand)]
     Runs(runs::RunsCommand),
+    /// Queues: list them with their runs, pause and resume one.
+    #[command(subcommand)]
+    Queues(queues::QueuesCommand),
     /// Task definitions (schedules): list, disable, enable, trigger.
     #[command(subcommand)]
     Tasks(inspect::TasksCommand),
@@ -243,6 +247,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Migrate(cmd) => migrate::run(&ctx, cmd),
         Command::Runs(cmd) => runs::run(&ctx, cmd),
         Command::Deps(args) => runs::deps(&ctx, &args),
+        Command::Queues(cmd) => queues::run(&ctx, &cmd),
         Command::Tasks(cmd) => inspect::tasks(&ctx, &cmd),
         Command::Workers(cmd) => inspect::workers(&ctx, &cmd),
         Command::Stats => inspect::stats(&ctx),

@@ -236,6 +236,7 @@ pub(crate) fn run_json(run: &Run) -> Value {
         "attempt": run.attempt,
         "max_attempts": run.max_attempts,
         "snoozes": run.snoozes,
+        "queue": run.queue,
         "timeout_ms": run.timeout.map(ms),
         "backoff_ms": ms(run.backoff),
         "unique_key": run.unique_key,

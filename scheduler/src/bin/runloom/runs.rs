@@ -296,6 +296,7 @@ fn show(ctx: &Ctx, id: RunId) -> CliResult<()> {
             "attempts",
             format!("{} of {}", run.attempt, run.max_attempts),
         ),
+        ("queue", run.queue.clone()),
         ("snoozes", run.snoozes.to_string()),
         (
             "timeout",

@@ -144,12 +144,13 @@ impl Writes for PgTx<'_> {
     fn claim_unpaused(
         &self,
         worker: WorkerId,
+        queue: &str,
         limit: usize,
         now: (OffsetDateTime, HostInstant),
         lease_ttl: Duration,
         job_types: &JobTypeFilter,
     ) -> Result<Vec<ClaimedRun>> {
-        PgTx::claim_unpaused(self, worker, limit, now.0, lease_ttl, job_types)
+        PgTx::claim_unpaused(self, worker, queue, limit, now.0, lease_ttl, job_types)
     }
     fn renew_leases(
         &self,
@@ -238,6 +239,9 @@ impl Writes for PgTx<'_> {
     }
     fn set_state(&self, key: &str, value: &str, now: OffsetDateTime) -> Result<()> {
         PgTx::set_state(self, key, value, now)
+    }
+    fn set_queue_paused(&self, queue: &str, paused: bool, now: OffsetDateTime) -> Result<bool> {
+        PgTx::set_queue_paused(self, queue, paused, now)
     }
     fn set_paused(&self, paused: bool, now: OffsetDateTime) -> Result<()> {
         PgTx::set_paused(self, paused, now)

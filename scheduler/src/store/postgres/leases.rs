@@ -62,6 +62,7 @@ impl PgTx<'_> {
     pub(crate) fn next_due_unpaused(
         &self,
         after: OffsetDateTime,
+        queue: &str,
         job_types: &JobTypeFilter,
     ) -> Result<Option<OffsetDateTime>> {
         let names = job_types.names();
@@ -69,13 +70,15 @@ impl PgTx<'_> {
         let mut next: Option<i64> = None;
         let mut at_most = i64::from(MAX_PRIORITY);
         while at_most >= 0 {
-            let Some(group) = self.query_opt(sql::RUNS_CLAIM_NEXT_PRIORITY, &[&at_most])? else {
+            let Some(group) = self.query_opt(sql::RUNS_CLAIM_NEXT_PRIORITY, &[&at_most, &queue])?
+            else {
                 break;
             };
             let p: i64 = group.try_get(0)?;
-            if let Some(row) =
-                self.query_opt(sql::RUNS_NEXT_DUE_IN_PRIORITY, &[&p, &after, &names])?
-            {
+            if let Some(row) = self.query_opt(
+                sql::RUNS_NEXT_DUE_IN_PRIORITY,
+                &[&p, &after, &names, &queue],
+            )? {
                 let at: i64 = row.try_get(0)?;
                 next = Some(next.map_or(at, |n| n.min(at)));
             }
@@ -90,6 +93,7 @@ impl PgTx<'_> {
     pub(crate) fn claim_unpaused(
         &self,
         worker: WorkerId,
+        queue: &str,
         limit: usize,
         now: OffsetDateTime,
         lease_ttl: Duration,
@@ -103,7 +107,8 @@ impl PgTx<'_> {
         let mut claimed = Vec::new();
         let mut at_most = i64::from(MAX_PRIORITY);
         while claimed.len() < limit && at_most >= 0 {
-            let Some(group) = self.query_opt(sql::RUNS_CLAIM_NEXT_PRIORITY, &[&at_most])? else {
+            let Some(group) = self.query_opt(sql::RUNS_CLAIM_NEXT_PRIORITY, &[&at_most, &queue])?
+            else {
                 break;
             };
             let priority: i64 = group.try_get(0)?;
@@ -118,6 +123,7 @@ impl PgTx<'_> {
                     &names,
                     &expires_ms,
                     &ttl_ms,
+                    &queue,
                 ],
             )?;
             for r in &rows {
@@ -135,6 +141,7 @@ impl PgTx<'_> {
                     unique_key: r.try_get(10)?,
                     token: r.try_get(11)?,
                     snoozes: narrow("task_runs.snoozes", r.try_get(12)?)?,
+                    queue: r.try_get(13)?,
                     lease_expires_at,
                 });
             }

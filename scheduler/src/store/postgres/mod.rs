@@ -15,6 +15,7 @@ mod listen;
 mod maintenance;
 mod migrate;
 mod pool;
+mod queues;
 mod runs;
 mod schedules;
 mod sql;

@@ -57,6 +57,7 @@ pub(crate) fn run_from_row(r: &Row) -> Result<Run> {
         errors,
         created_at: ts(r.try_get("created_at")?)?,
         snoozes: narrow("task_runs.snoozes", r.try_get("snoozes")?)?,
+        queue: r.try_get("queue")?,
     })
 }
 
@@ -192,6 +193,7 @@ impl PgTx<'_> {
                         &run.unique_key,
                         &scheduled_at,
                         &now,
+                        &run.queue,
                     ],
                 )?;
                 if let Some(row) = row {
@@ -228,7 +230,9 @@ impl PgTx<'_> {
         let (mut job_types, mut payloads) = (Vec::new(), Vec::new());
         let (mut priorities, mut max_attempts) = (Vec::new(), Vec::new());
         let (mut timeouts, mut backoffs, mut due) = (Vec::new(), Vec::new(), Vec::new());
+        let mut queues = Vec::with_capacity(runs.len());
         for run in runs {
+            queues.push(run.queue.as_str());
             task_ids.push(run.task_id.map(|t| t.get()));
             job_types.push(run.job_type.as_str());
             payloads.push(run.payload.as_str());
@@ -250,6 +254,7 @@ impl PgTx<'_> {
                 &backoffs,
                 &due,
                 &now,
+                &queues,
             ],
         )?;
         let mut ids = rows

@@ -79,6 +79,7 @@ impl PgTx<'_> {
                 &ms(at),
                 &ms(now),
                 &task.version,
+                &task.queue,
             ],
         )?;
         row.map(|r| r.try_get::<_, RunId>("id"))

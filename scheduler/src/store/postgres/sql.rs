@@ -120,6 +120,9 @@ statements! {
     WORKERS_REACTIVATE => "queries/workers_reactivate.sql",
     WORKERS_SET_STATUS => "queries/workers_set_status.sql",
     WORKERS_MARK_OFFLINE => "queries/workers_mark_offline.sql",
+    QUEUES_LIST => "queries/queues_list.sql",
+    QUEUES_PAUSED => "queries/queues_paused.sql",
+    QUEUES_SET_PAUSED => "queries/queues_set_paused.sql",
     STATE_GET => "queries/state_get.sql",
     STATE_SET => "queries/state_set.sql",
     STATE_ENSURE => "queries/state_ensure.sql",
@@ -145,4 +148,5 @@ crate::backend::migrations::embedded_migrations! {
     2 "0002" "running_index",
     3 "0003" "notify",
     4 "0004" "snoozes",
+    5 "0005" "queues",
 }

@@ -58,6 +58,7 @@ pub(super) fn task_from_row(r: &Row) -> Result<Task> {
         version: r.try_get("version")?,
         created_at: ts(r.try_get("created_at")?)?,
         updated_at: ts(r.try_get("updated_at")?)?,
+        queue: r.try_get("queue")?,
     })
 }
 
@@ -149,6 +150,7 @@ impl PgTx<'_> {
                 &task.next_run_at.map(ms),
                 &flag(task.enabled),
                 &ms(now),
+                &task.queue,
             ],
         )?;
         match row {
@@ -216,6 +218,10 @@ impl PgTx<'_> {
         next.misfire_cap = update.misfire_cap.unwrap_or(current.misfire_cap);
         next.next_run_at = update.next_run_at.unwrap_or(current.next_run_at);
         next.enabled = update.enabled.unwrap_or(current.enabled);
+        next.queue = update
+            .queue
+            .clone()
+            .unwrap_or_else(|| current.queue.clone());
         validate_new_task(&next)?;
         let timing_changed = next.schedule != current.schedule;
         // Compared as stored: the payload as jsonb normalised it, so a payload that
@@ -225,7 +231,8 @@ impl PgTx<'_> {
             || next.priority != current.priority
             || next.max_attempts != current.max_attempts
             || next.timeout != current.timeout
-            || next.backoff != current.backoff;
+            || next.backoff != current.backoff
+            || next.queue != current.queue;
         let last_run_at = update.last_run_at.unwrap_or(current.last_run_at);
         let s = schedule_columns(&next.schedule)?;
         let updated = self.query_opt(
@@ -249,6 +256,7 @@ impl PgTx<'_> {
                 &last_run_at.map(ms),
                 &flag(next.enabled),
                 &ms(now),
+                &next.queue,
             ],
         )?;
         let Some(updated) = updated else {
@@ -281,6 +289,7 @@ impl PgTx<'_> {
                     &i64::from(next.max_attempts),
                     &timeout_ms(next.timeout)?,
                     &duration_ms("backoff", next.backoff)?,
+                    &next.queue,
                 ],
             )?;
         }
