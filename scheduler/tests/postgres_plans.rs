@@ -191,6 +191,7 @@ fn hot_statements_are_index_scans_after_many_claims_and_completions() {
         ("queries/runs_count_by_status.sql", String::new()),
         ("queries/runs_idle.sql", now.to_owned()),
         ("queries/queues_list.sql", now.to_owned()),
+        ("queries/claim_pauses.sql", String::new()),
         (
             "queries/runs_snooze_fenced.sql",
             format!("{run}, 1, {now}, NULL, 1, {now}"),

@@ -47,9 +47,14 @@ impl Perform for Work {
 }
 
 fn quick_builder(path: &Path) -> runloom::SchedulerBuilder {
-    Scheduler::builder()
-        .database(path)
-        .worker_threads(2)
+    let builder = Scheduler::builder().database(path);
+    // Mode `queues`: the default queue and `mail`, a thread each.
+    let builder = if std::env::var(CHILD_MODE).as_deref() == Ok("queues") {
+        builder.queue("default", 1).queue("mail", 1)
+    } else {
+        builder.worker_threads(2)
+    };
+    builder
         .max_in_flight(4)
         .poll_interval(Duration::from_millis(20))
         .lease_duration(Duration::from_secs(2))
@@ -110,11 +115,68 @@ fn child_command(db: &TestDb, mode: &str, stop: &Path) -> Command {
 }
 
 fn enqueue(store: &Store, n: u32) {
+    enqueue_in(store, n, "default");
+}
+
+/// `n` runs waiting in `queue`; their ids.
+fn enqueue_in(store: &Store, n: u32, queue: &str) -> Vec<runloom::RunId> {
     let now = OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1);
     let runs: Vec<NewRun> = (0..n)
-        .map(|i| NewRun::new("work", format!(r#"{{"n":{i}}}"#), now))
+        .map(|i| {
+            let mut run = NewRun::new("work", format!(r#"{{"n":{i}}}"#), now);
+            run.queue = queue.to_owned();
+            run
+        })
         .collect();
-    store.write(|tx| tx.insert_runs(&runs, now)).unwrap();
+    store
+        .write(|tx| tx.insert_runs(&runs, now))
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect()
+}
+
+#[test]
+fn a_queue_paused_by_an_operator_waits_in_every_process_and_resumes() {
+    let db = TestDb::new();
+    let store = db.open();
+    let operator = runloom::Admin::open(&db.path).unwrap();
+    let stop = db.dir.path().join("stop");
+    let mut children = [
+        spawn_child(&db, "queues", &stop),
+        spawn_child(&db, "queues", &stop),
+    ];
+    assert!(operator.pause_queue("mail").unwrap());
+    let mail = enqueue_in(&store, 20, "mail");
+    let other = enqueue_in(&store, 20, "default");
+    let status = |id: &runloom::RunId| store.read(|tx| tx.get_run(*id)).unwrap().status;
+    let done = |ids: &[runloom::RunId]| ids.iter().all(|id| status(id) == RunStatus::Completed);
+    assert!(
+        wait_for(Duration::from_secs(60), || done(&other)),
+        "the default queue goes on while mail is paused"
+    );
+    // Both processes have polled many times since (20 ms polls): mail never started.
+    let waited = Instant::now();
+    assert!(!wait_for(Duration::from_millis(500), || mail
+        .iter()
+        .any(|id| status(id) != RunStatus::Pending)));
+    assert!(waited.elapsed() >= Duration::from_millis(500));
+    assert!(operator.resume_queue("mail").unwrap());
+    assert!(
+        wait_for(Duration::from_secs(60), || done(&mail)),
+        "mail resumed"
+    );
+    std::fs::write(&stop, b"").unwrap();
+    for c in &mut children {
+        assert!(c.wait().unwrap().success());
+    }
+    let pids: std::collections::HashSet<String> = mail
+        .iter()
+        .map(|id| store.read(|tx| tx.get_run(*id)).unwrap().result.unwrap())
+        .collect();
+    let children: std::collections::HashSet<String> =
+        children.iter().map(|c| c.id().to_string()).collect();
+    assert!(pids.is_subset(&children), "{pids:?} ran the mail runs");
 }
 
 /// The instance leading maintenance, from its lease in `system_state`.

@@ -132,8 +132,8 @@ macro_rules! forward_reads {
             fn is_paused(&self) -> $crate::error::Result<bool> {
                 $inherent::is_paused(self)
             }
-            fn paused_queues(&self) -> $crate::error::Result<Vec<String>> {
-                $inherent::paused_queues(self)
+            fn claim_pauses(&self) -> $crate::error::Result<(bool, Vec<String>)> {
+                $inherent::claim_pauses(self)
             }
             fn list_queues(
                 &self,

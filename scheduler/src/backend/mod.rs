@@ -196,8 +196,9 @@ pub(crate) trait Reads {
     // Shared state: pause, registered job types, maintenance records, tokens.
     fn get_state(&self, key: &str) -> Result<Option<String>>;
     fn is_paused(&self) -> Result<bool>;
-    /// The queues paused for every process.
-    fn paused_queues(&self) -> Result<Vec<String>>;
+    /// Whether claiming is paused globally, and the paused queues (one read where the
+    /// backend can: each is a round trip on PostgreSQL).
+    fn claim_pauses(&self) -> Result<(bool, Vec<String>)>;
     /// Every queue with unfinished runs or a pause record, as seen at `now`.
     fn list_queues(&self, now: OffsetDateTime) -> Result<Vec<crate::model::QueueInfo>>;
     fn registered_job_types(&self) -> Result<Vec<String>>;

@@ -89,14 +89,14 @@ impl Claimer {
             // heartbeat brings the instance back (and finds what it lost); claim after.
             return Ok(Claimed::default());
         }
-        if tx.is_paused()? {
+        let (all_paused, paused) = tx.claim_pauses()?;
+        if all_paused {
             return Ok(Claimed {
                 paused: true,
                 worker_renewed: renewed,
                 ..Claimed::default()
             });
         }
-        let paused = tx.paused_queues()?;
         let mut claimed = Claimed {
             worker_renewed: renewed,
             paused: true,

@@ -75,6 +75,7 @@ pub(crate) fn trigger(store: &dyn Backend, name: &str, now: OffsetDateTime) -> R
         run.timeout = task.timeout;
         run.backoff = task.backoff;
         run.unique_key = task.unique_key.clone();
+        run.queue = task.queue.clone();
         run.task_id = Some(task.id);
         tx.insert_run(&run, now)
     })

@@ -14,6 +14,18 @@ use crate::{
 };
 
 impl ReadTx<'_> {
+    /// Whether claiming is paused for every process, and the queues paused for every
+    /// process: what a claim honours.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn claim_pauses(&self) -> Result<(bool, Vec<String>)> {
+        if self.is_paused()? {
+            return Ok((true, Vec::new()));
+        }
+        Ok((false, self.paused_queues()?))
+    }
+
     /// The queues paused for every process, by name.
     ///
     /// # Errors

@@ -72,6 +72,12 @@ pub(crate) fn a_run_waits_in_its_types_queue_unless_the_enqueue_names_another(
         )
         .unwrap();
     assert_eq!(task.queue, "bulk");
+    let triggered = s.trigger("mail-digest").unwrap().id;
+    let run = s.wait(triggered, WAIT).unwrap();
+    assert_eq!(
+        (run.status, run.queue.as_str()),
+        (RunStatus::Completed, "bulk")
+    );
     s.shutdown(WAIT).unwrap();
 }
 

@@ -653,6 +653,12 @@ pub(crate) fn stats_count_runs_and_rates(db: &dyn TestBackend) {
         assert!(wait_status(&s, i.id, RunStatus::Completed));
     }
     assert!(wait_status(&s, bad, RunStatus::Failed));
+    // The instance's own counters follow each commit (the dispatcher records them
+    // once its transaction committed, which a reader of the database can see first).
+    assert!(wait_for(WAIT, || {
+        let st = s.stats().unwrap();
+        (st.completed, st.failed) == (20, 1)
+    }));
     let st = s.stats().unwrap();
     assert_eq!((st.counts.completed, st.counts.failed), (20, 1));
     assert_eq!((st.completed, st.failed), (20, 1));

@@ -14,11 +14,11 @@ fn count(v: i64) -> u64 {
 }
 
 impl PgTx<'_> {
-    pub(crate) fn paused_queues(&self) -> Result<Vec<String>> {
-        self.query(sql::QUEUES_PAUSED, &[])?
-            .iter()
-            .map(|r| Ok(r.try_get(0)?))
-            .collect()
+    /// The global pause flag and the paused queues in one round trip (the claimer
+    /// reads both before every claim).
+    pub(crate) fn claim_pauses(&self) -> Result<(bool, Vec<String>)> {
+        let row = self.query_one(sql::CLAIM_PAUSES, &[])?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
     pub(crate) fn list_queues(&self, now: OffsetDateTime) -> Result<Vec<QueueInfo>> {
