@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::{
     backend::{JobTypeFilter, Writes},
-    clock::HostInstant,
+    clock::{Clock, HostInstant},
     error::Result,
     model::{ClaimedRun, WorkerId},
 };
@@ -69,17 +69,24 @@ impl Claimer {
     }
 
     /// Claims into each lane up to its `free` slots (`free[i]` for `queues[i]`) in the
-    /// caller's transaction, with leases from `now` on the wall clock and `host` on the
-    /// monotonic clock. A queue paused by an operator is skipped; each queue's claim is
-    /// its own index range, so a busy queue never delays another's.
+    /// caller's transaction, with leases from `clock`'s time on the wall clock and
+    /// `host` on the monotonic clock. A queue paused by an operator is skipped; each
+    /// queue's claim is its own index range, so a busy queue never delays another's.
+    ///
+    /// The time that decides which runs are due is read after the pauses: on
+    /// PostgreSQL each statement sees what committed before it, so a time read earlier
+    /// in the transaction could predate runs enqueued before a resume the pause read
+    /// already sees, and a claim would take a lower-priority run first because the
+    /// higher ones looked not yet due.
     pub(crate) fn claim(
         &self,
         tx: &dyn Writes,
         free: &[usize],
         row: WorkerRow,
-        now: OffsetDateTime,
+        clock: &dyn Clock,
         host: HostInstant,
     ) -> Result<Claimed> {
+        let now = clock.now();
         if free.iter().all(|f| *f == 0) {
             return Ok(Claimed::default());
         }
@@ -97,6 +104,7 @@ impl Claimer {
                 ..Claimed::default()
             });
         }
+        let now = clock.now().max(now);
         let mut claimed = Claimed {
             worker_renewed: renewed,
             paused: true,

@@ -538,7 +538,9 @@ impl Dispatcher {
             None
         };
         let row = self.claimer.worker_row(&self.inflight);
-        let claimed = self.claimer.claim(tx, free, row, now, host)?;
+        let claimed = self
+            .claimer
+            .claim(tx, free, row, self.clock.as_ref(), host)?;
         Ok(Committed {
             written,
             materialized,

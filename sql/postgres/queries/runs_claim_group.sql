@@ -20,6 +20,12 @@ WITH picked AS (
       AND priority = $2
       AND scheduled_at <= $3
       AND ($5::text[] IS NULL OR job_type = ANY ($5::text[]))
+      -- The pauses again, in this statement's own snapshot: under READ COMMITTED the
+      -- claimer's earlier read (claim_pauses.sql) may predate a pause that committed
+      -- before this statement began, with runs enqueued after it. Uncorrelated, each
+      -- is evaluated once per statement, not per row.
+      AND NOT EXISTS (SELECT 1 FROM system_state WHERE key = 'paused' AND value = '1')
+      AND NOT EXISTS (SELECT 1 FROM task_queues WHERE name = $8 AND paused = 1)
     ORDER BY scheduled_at, id
     LIMIT $4
     FOR UPDATE SKIP LOCKED
