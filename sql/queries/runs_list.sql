@@ -7,6 +7,7 @@ FROM task_runs
 WHERE (:status IS NULL OR status = :status)
   AND (:job_type IS NULL OR job_type = :job_type)
   AND (:task_id IS NULL OR task_id = :task_id)
+  AND (:queue IS NULL OR queue = :queue)
   AND (:created_after IS NULL OR created_at >= :created_after)
   AND (:created_before IS NULL OR created_at < :created_before)
   AND (:before_id IS NULL OR id < :before_id)

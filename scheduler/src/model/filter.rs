@@ -16,6 +16,8 @@ pub struct RunFilter {
     pub job_type: Option<String>,
     /// Only runs of this task definition.
     pub task_id: Option<TaskId>,
+    /// Only runs in this queue.
+    pub queue: Option<String>,
     /// Only runs created at or after this time.
     pub created_after: Option<OffsetDateTime>,
     /// Only runs created before this time.
@@ -32,6 +34,7 @@ impl Default for RunFilter {
             status: None,
             job_type: None,
             task_id: None,
+            queue: None,
             created_after: None,
             created_before: None,
             before_id: None,
@@ -58,6 +61,20 @@ impl RunFilter {
     #[must_use]
     pub fn job_type(mut self, job_type: impl Into<String>) -> Self {
         self.job_type = Some(job_type.into());
+        self
+    }
+
+    /// Only runs in `queue`.
+    ///
+    /// ```
+    /// use runloom::RunFilter;
+    ///
+    /// let filter = RunFilter::new().queue("mail");
+    /// assert_eq!(filter.queue.as_deref(), Some("mail"));
+    /// ```
+    #[must_use]
+    pub fn queue(mut self, queue: impl Into<String>) -> Self {
+        self.queue = Some(queue.into());
         self
     }
 

@@ -98,6 +98,7 @@ impl ReadTx<'_> {
         let mut rows = stmt.query(named_params! {
             ":status": filter.status,
             ":job_type": filter.job_type,
+            ":queue": filter.queue,
             ":task_id": filter.task_id,
             ":created_after": filter.created_after.map(ms),
             ":created_before": filter.created_before.map(ms),

@@ -61,6 +61,12 @@ pub(crate) fn a_run_waits_in_its_types_queue_unless_the_enqueue_names_another(
         );
     }
     assert_eq!(s.admin().figures().unwrap().counts.total(), before);
+    let in_bulk = s.runs(&runloom::RunFilter::new().queue("bulk")).unwrap();
+    assert_eq!(
+        in_bulk.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [moved],
+        "listed by queue"
+    );
     // A schedule's occurrences wait in the queue its spec names.
     let task = s
         .schedule(

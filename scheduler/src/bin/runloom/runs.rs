@@ -54,6 +54,9 @@ pub(crate) struct Filters {
     /// Only runs of this task (schedule), by id or name.
     #[arg(long, value_name = "ID|NAME")]
     task: Option<String>,
+    /// Only runs in this queue.
+    #[arg(long, value_name = "NAME")]
+    queue: Option<String>,
     /// Only runs created at or after this time (RFC 3339, e.g. 2026-01-05T09:00:00Z).
     #[arg(long, value_parser = parse_time, value_name = "TIME")]
     since: Option<OffsetDateTime>,
@@ -67,6 +70,7 @@ impl Filters {
         self.status.is_none()
             && self.job_type.is_none()
             && self.task.is_none()
+            && self.queue.is_none()
             && self.since.is_none()
             && self.until.is_none()
     }
@@ -76,6 +80,7 @@ impl Filters {
         let mut filter = RunFilter::new().limit(limit);
         filter.status = self.status;
         filter.job_type.clone_from(&self.job_type);
+        filter.queue.clone_from(&self.queue);
         filter.created_after = self.since;
         filter.created_before = self.until;
         if let Some(task) = &self.task {

@@ -103,6 +103,7 @@ impl PgTx<'_> {
                 &created_before,
                 &filter.before_id,
                 &limit,
+                &filter.queue,
             ],
         )?
         .iter()
