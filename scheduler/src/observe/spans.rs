@@ -5,6 +5,13 @@
 /// Enters the attempt's span until the guard drops; nothing without the feature.
 #[cfg(feature = "tracing")]
 pub(crate) fn attempt_span(run: crate::model::RunId, job_type: &str, attempt: u32) -> impl Drop {
+    // With no tracing subscriber the span carries nothing to anyone, but with tracing's
+    // `log` feature (which axum's default `tower-log` turns on) it would become one
+    // `log` record at info per attempt: the per-run line the `log` output keeps at
+    // debug.
+    if tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>()) {
+        return tracing::Span::none().entered();
+    }
     tracing::info_span!(
         "runloom.attempt",
         run_id = run.get(),
